@@ -1,0 +1,23 @@
+# Warnings and sanitizers shared by every target (linked PRIVATE as ghost::project_options).
+add_library(ghost_project_options INTERFACE)
+add_library(ghost::project_options ALIAS ghost_project_options)
+target_compile_options(ghost_project_options INTERFACE -Wall -Wextra -Wno-missing-field-initializers)
+target_compile_definitions(ghost_project_options INTERFACE
+    BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_ARRAY BOOST_ASIO_DISABLE_BOOST_BIND)
+if(GHOST_WARNINGS_AS_ERRORS)
+    target_compile_options(ghost_project_options INTERFACE -Werror)
+endif()
+if(GHOST_SANITIZE)
+    target_compile_options(ghost_project_options INTERFACE
+        -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    target_link_options(ghost_project_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+# ghost_add_library(name SOURCES ... LINKS ...): one static library per folder.
+function(ghost_add_library name)
+    cmake_parse_arguments(ARG "" "" "SOURCES;LINKS" ${ARGN})
+    add_library(ghost_${name} STATIC ${ARG_SOURCES})
+    add_library(ghost::${name} ALIAS ghost_${name})
+    target_include_directories(ghost_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+    target_link_libraries(ghost_${name} PUBLIC ${ARG_LINKS} PRIVATE ghost::project_options)
+endfunction()

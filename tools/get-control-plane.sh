@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds the pinned control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
+# kubectl, etcd) and kwok (benchmark peer) from the Go module proxy into a versioned cache
+# outside the work tree. Idempotent: binaries already in the cache are kept.
+#
+#   tools/get-control-plane.sh [--no-kwok]
+#   GHOSTLET_CACHE=/path overrides ~/.cache/ghostlet
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+source "$here/versions.env"
+
+with_kwok=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-kwok) with_kwok=0 ;;
+    -h|--help) sed -n 2,8p "$0"; exit 0 ;;
+    *) echo "get-control-plane.sh: unknown argument '$arg' (expected --no-kwok)" >&2; exit 2 ;;
+  esac
+done
+
+command -v go >/dev/null || { echo "get-control-plane.sh: 'go' not found on PATH; install Go >= 1.26" >&2; exit 1; }
+
+cache=${GHOSTLET_CACHE:-$HOME/.cache/ghostlet}
+bin="$cache/bin/k8s-v$KUBE_VERSION-etcd-v$ETCD_VERSION-kwok-v$KWOK_VERSION"
+mkdir -p "$bin"
+export GOFLAGS=-mod=mod
+export CGO_ENABLED=0
+
+have() { [ -x "$bin/$1" ]; }
+log() { printf '[get-control-plane] %s\n' "$*" >&2; }
+
+build_kubernetes() {
+  local need=()
+  for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do have "$c" || need+=("$c"); done
+  [ ${#need[@]} -eq 0 ] && return 0
+  local mod="$cache/src/kubernetes-v$KUBE_VERSION"
+  mkdir -p "$mod"
+  if [ ! -f "$mod/go.mod.done" ]; then
+    log "resolving k8s.io/kubernetes v$KUBE_VERSION"
+    local upstream
+    upstream=$(cd "$mod" && go mod download -json "k8s.io/kubernetes@v$KUBE_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')
+    {
+      echo "module ghostlet.local/kubernetes-build"
+      echo "go 1.26"
+      echo "require k8s.io/kubernetes v$KUBE_VERSION"
+      # k8s.io/kubernetes points each staging module at ./staging; map them to the published ones.
+      grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "$upstream" |
+        awk -v v="v$KUBE_STAGING_VERSION" '{print "replace " $1 " => " $1 " " v}'
+    } > "$mod/go.mod"
+    touch "$mod/go.mod.done"
+  fi
+  local pkg="k8s.io/component-base/version" cpkg="k8s.io/client-go/pkg/version"
+  local minor=${KUBE_VERSION#*.}; minor=${minor%%.*}
+  local ld="-s -w"
+  for p in $pkg $cpkg; do
+    ld+=" -X $p.gitVersion=v$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+    ld+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  for c in "${need[@]}"; do
+    log "building $c v$KUBE_VERSION"
+    (cd "$mod" && go build -ldflags "$ld" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c") && mv "$bin/$c.tmp" "$bin/$c"
+  done
+}
+
+build_etcd() {
+  have etcd && return 0
+  local mod="$cache/src/etcd-v$ETCD_VERSION"
+  mkdir -p "$mod"
+  printf 'module ghostlet.local/etcd-build\ngo 1.26\nrequire go.etcd.io/etcd/server/v3 v%s\n' "$ETCD_VERSION" > "$mod/go.mod"
+  log "building etcd v$ETCD_VERSION"
+  (cd "$mod" && go build -ldflags "-s -w" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3) && mv "$bin/etcd.tmp" "$bin/etcd"
+}
+
+build_kwok() {
+  have kwok && return 0
+  log "building kwok v$KWOK_VERSION"
+  GOFLAGS= GOBIN="$bin/.kwok-gobin" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+  mv "$bin/.kwok-gobin/kwok" "$bin/kwok" && rmdir "$bin/.kwok-gobin"
+}
+
+build_etcd
+build_kubernetes
+[ "$with_kwok" = 1 ] && build_kwok
+ln -sfn "$bin" "$cache/bin/current"
+log "ready in $bin"
+echo "$bin"
