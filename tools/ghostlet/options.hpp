@@ -1,0 +1,70 @@
+#pragma once
+// ghostlet's start-up options: kwok's flags and KwokConfiguration, unchanged, plus a few of our own.
+// Precedence as kwok: command-line flag > first KwokConfiguration document in --config > default.
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ghost::ghostlet {
+
+/// Thrown at start-up for any bad flag or config document; the message is one line naming the
+/// flag or the file and field, and what was expected.
+struct options_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// A document from a --config file that is not a KwokConfiguration (normally a Stage).
+struct config_document {
+    std::string file;
+    int index = 0;  ///< 0-based position of the document in its file
+    YAML::Node node;
+};
+
+struct options {
+    std::string kubeconfig;  ///< empty: ~/.kube/config if it exists, else in-cluster
+    std::string master;
+    std::vector<std::string> config_files;
+
+    std::string cidr = "10.0.0.0/24";
+    std::string node_ip;
+    std::string node_name;
+    int node_port = 0;
+    std::string server_address;
+
+    std::string manage_single_node;
+    bool manage_all_nodes = false;
+    std::string manage_nodes_with_annotation_selector;
+    std::string manage_nodes_with_label_selector;
+    std::string disregard_status_with_annotation_selector;
+    std::string disregard_status_with_label_selector;
+
+    std::int64_t node_lease_duration_seconds = 0;  ///< 0 = node leases off (kwok default)
+    std::vector<std::string> enable_crds;
+    int verbosity = 0;  ///< kwok -v: -4 debug, 0 info, 4 warn, 8 error
+
+    // ghostlet's own.
+    std::string identity;                 ///< lease holder; default "<hostname>-ghostlet"
+    int max_connections = 16;             ///< keep-alive pool size towards the apiserver
+    int max_in_flight = 64;               ///< concurrent writes in the batching writer
+    bool print_help = false;
+    bool print_version = false;
+
+    std::vector<config_document> stage_documents;  ///< Stage docs from --config, in order
+    std::vector<std::string> warnings;             ///< non-fatal notes for the log
+};
+
+/// Parses argv (pflag style: --flag=value, --flag value, --bool, --bool=false, -c file, -v=4),
+/// reads the --config files and validates. Throws options_error.
+options parse_options(int argc, const char* const* argv);
+
+/// Same, from already split arguments (tests).
+options parse_options(const std::vector<std::string>& args);
+
+std::string usage();
+
+}  // namespace ghost::ghostlet

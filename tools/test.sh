@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs dependencies, builds the control plane (cached outside
+# the clone), builds the project twice — ASan+UBSan for unit tests, release for everything — and runs
+# ctest. Ends with ctest's summary of the full release run.
+#   tools/test.sh [--unit-only]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+unit_only=0
+[ "${1:-}" = "--unit-only" ] && unit_only=1
+
+tools/install-deps.sh
+[ "$unit_only" = 1 ] || tools/get-control-plane.sh >/dev/null
+
+jobs=$(nproc)
+echo "[test] sanitizer build (ASan+UBSan), unit tests"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j"$jobs"
+ctest --preset asan -L unit -j"$jobs" --timeout 300
+
+echo "[test] release build, unit + integration + benchmark smoke"
+cmake --preset release >/dev/null
+cmake --build --preset release -j"$jobs"
+if [ "$unit_only" = 1 ]; then
+  ctest --preset release -L unit -j"$jobs"
+else
+  # Integration tests start real clusters; run them one at a time on this 2-core machine.
+  ctest --preset release -j1 --timeout 1800
+fi
