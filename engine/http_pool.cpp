@@ -1,0 +1,450 @@
+#include "engine/http_pool.hpp"
+
+#include "engine/log.hpp"
+#include "engine/tls_context.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <deque>
+#include <limits>
+#include <optional>
+
+namespace ghost::engine {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+struct connection {
+    std::optional<beast::tcp_stream> plain;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+    beast::flat_buffer buffer;
+    clock::time_point idle_since{};
+
+    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+};
+
+bool is_closed_error(const error_code& ec) {
+    return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+           ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+           ec == net::error::connection_aborted || ec == net::ssl::error::stream_truncated;
+}
+
+// Transport errors keep their own code except for the few the layers above branch on.
+error_code map_error(const error_code& ec) {
+    if (ec == beast::error::timeout)
+        return errc::timeout;
+    if (ec == net::error::operation_aborted)
+        return errc::cancelled;
+    if (is_closed_error(ec))
+        return errc::connection_closed;
+    return ec;
+}
+
+bool is_ip_literal(const std::string& host) {
+    error_code ec;
+    net::ip::make_address(host, ec);
+    return !ec;
+}
+
+struct exchange_result {
+    error_code ec;
+    bool got_response_bytes = false;
+    bool keep_alive = false;
+    http_response resp;
+};
+
+template <class Fields>
+void fill_head(http_response& out, const bhttp::response_header<Fields>& h) {
+    out.status = h.result_int();
+    if (auto it = h.find(bhttp::field::content_type); it != h.end())
+        out.content_type = std::string(it->value());
+    if (auto it = h.find(bhttp::field::retry_after); it != h.end())
+        out.retry_after = parse_retry_after(it->value());
+}
+
+}  // namespace
+
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+        v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+        v.remove_suffix(1);
+    std::int64_t secs = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
+    if (v.empty() || ec != std::errc{} || p != v.data() + v.size() || secs < 0)
+        return std::nullopt;
+    return std::chrono::seconds(secs);
+}
+
+struct http_pool::impl {
+    struct waiter;
+
+    net::any_io_executor ex;
+    endpoint ep;
+    tls_options tls;
+    pool_config cfg;
+    std::shared_ptr<net::ssl::context> ssl_ctx;
+    std::string host_header;
+    std::string server_name;
+    std::vector<std::unique_ptr<connection>> idle;   // LIFO: the warmest connection first
+    std::size_t open = 0;                            // pooled connections counted against max
+    std::deque<waiter*> waiters;
+    pool_stats st;
+    bool closed = false;
+
+    // A request waiting for a connection; the releaser hands over a connection or a slot.
+    struct waiter {
+        impl* owner;
+        net::steady_timer timer;
+        std::unique_ptr<connection> conn;
+        bool granted = false;
+        bool pool_closed = false;
+        waiter(impl* o, clock::time_point deadline) : owner(o), timer(o->ex, deadline) {}
+        ~waiter() {
+            auto& w = owner->waiters;
+            if (auto it = std::find(w.begin(), w.end(), this); it != w.end())
+                w.erase(it);
+        }
+    };
+
+    struct acquired {
+        std::unique_ptr<connection> conn;   // null: a slot was reserved, caller connects
+        bool reused = false;
+    };
+
+    impl(net::any_io_executor e, endpoint p, tls_options t, pool_config c)
+        : ex(std::move(e)), ep(std::move(p)), tls(std::move(t)), cfg(std::move(c)) {
+        if (cfg.max_connections == 0)
+            cfg.max_connections = 1;
+        server_name = tls.server_name.empty() ? ep.host : tls.server_name;
+        bool default_port = ep.port.empty() || (ep.tls && ep.port == "443") ||
+                            (!ep.tls && ep.port == "80");
+        std::string h = ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host;
+        host_header = default_port ? h : h + ":" + ep.port;
+        if (ep.tls) {
+            auto ctx = make_client_tls_context(tls);
+            if (!ctx)
+                throw boost::system::system_error(ctx.error(), "http_pool TLS setup");
+            ssl_ctx = std::move(*ctx);
+        }
+    }
+
+    void drop_idle() {
+        open -= idle.size();
+        idle.clear();
+    }
+
+    net::awaitable<result<acquired>> acquire(clock::time_point deadline, bool fresh) {
+        for (;;) {
+            if (closed)
+                co_return make_error_code(errc::pool_closed);
+            if (fresh)
+                drop_idle();   // the idle set just proved stale; do not hand out its siblings
+            auto now = clock::now();
+            while (!idle.empty()) {
+                auto c = std::move(idle.back());
+                idle.pop_back();
+                if (now - c->idle_since > cfg.idle_timeout) {
+                    --open;
+                    continue;
+                }
+                co_return acquired{std::move(c), true};
+            }
+            if (open < cfg.max_connections) {
+                ++open;
+                co_return acquired{nullptr, false};
+            }
+            waiter w(this, deadline);
+            waiters.push_back(&w);
+            auto [ec] = co_await w.timer.async_wait(use_tuple);
+            if (w.conn)
+                co_return acquired{std::move(w.conn), true};
+            if (w.granted)
+                co_return acquired{nullptr, false};
+            if (w.pool_closed)
+                co_return make_error_code(errc::pool_closed);
+            if (!ec) {
+                ++st.timeouts;
+                co_return make_error_code(errc::timeout);
+            }
+            co_return make_error_code(errc::cancelled);
+        }
+    }
+
+    // Gives a connection back (reusable) or frees its slot; a waiter gets first pick.
+    void release(std::unique_ptr<connection> c, bool reusable) {
+        if (reusable && c && !closed) {
+            if (!waiters.empty()) {
+                waiter* w = waiters.front();
+                waiters.pop_front();
+                w->conn = std::move(c);
+                w->timer.cancel();
+                return;
+            }
+            c->idle_since = clock::now();
+            idle.push_back(std::move(c));
+            return;
+        }
+        c.reset();
+        if (!waiters.empty() && !closed) {
+            waiter* w = waiters.front();
+            waiters.pop_front();
+            w->granted = true;
+            w->timer.cancel();
+            return;
+        }
+        --open;
+    }
+
+    net::awaitable<result<std::unique_ptr<connection>>> connect(clock::time_point deadline) {
+        deadline = std::min(deadline, clock::now() + cfg.connect_timeout);
+        tcp::resolver resolver(ex);
+        auto [rec, results] = co_await resolver.async_resolve(ep.host, ep.port, use_tuple);
+        if (rec) {
+            ++st.connect_failures;
+            co_return rec == net::error::operation_aborted ? error_code(errc::cancelled) : rec;
+        }
+        auto c = std::make_unique<connection>();
+        if (ep.tls)
+            c->tls.emplace(ex, *ssl_ctx);
+        else
+            c->plain.emplace(ex);
+        auto& low = c->lowest();
+        low.expires_at(deadline);
+        auto [cec, _] = co_await low.async_connect(results, use_tuple);
+        if (cec) {
+            ++st.connect_failures;
+            co_return map_error(cec);
+        }
+        error_code ignored;
+        low.socket().set_option(tcp::no_delay(true), ignored);
+        if (c->tls) {
+            if (!is_ip_literal(server_name))
+                SSL_set_tlsext_host_name(c->tls->native_handle(), server_name.c_str());
+            if (!tls.insecure_skip_verify) {
+                c->tls->set_verify_mode(net::ssl::verify_peer);
+                c->tls->set_verify_callback(net::ssl::host_name_verification(server_name));
+            }
+            auto [hec] = co_await c->tls->async_handshake(net::ssl::stream_base::client, use_tuple);
+            if (hec) {
+                ++st.connect_failures;
+                GHOST_LOG_DEBUG("TLS handshake with ", ep.host, ":", ep.port, " failed: ",
+                                hec.message());
+                co_return hec == beast::error::timeout ? error_code(errc::timeout)
+                                                       : error_code(errc::tls_error);
+            }
+        }
+        low.expires_never();
+        ++st.connections_opened;
+        co_return std::move(c);
+    }
+
+    bhttp::request<bhttp::string_body> build(http_request& req) const {
+        bhttp::request<bhttp::string_body> m{req.method, req.target, 11};
+        m.set(bhttp::field::host, host_header);
+        if (!cfg.user_agent.empty())
+            m.set(bhttp::field::user_agent, cfg.user_agent);
+        for (auto& [k, v] : cfg.default_headers)
+            m.set(k, v);
+        for (auto& [k, v] : req.headers)
+            m.set(k, v);
+        if (!req.content_type.empty())
+            m.set(bhttp::field::content_type, req.content_type);
+        m.keep_alive(true);
+        m.body() = req.body;   // copied: the request may be retried
+        m.prepare_payload();
+        return m;
+    }
+
+    template <class Stream>
+    net::awaitable<exchange_result> exchange(Stream& s, connection& c, http_request& req,
+                                             clock::time_point deadline) {
+        exchange_result r;
+        c.lowest().expires_at(deadline);
+        auto msg = build(req);
+        auto [wec, wn] = co_await bhttp::async_write(s, msg, use_tuple);
+        if (wec) {
+            r.ec = wec;
+            co_return r;
+        }
+        bhttp::response_parser<bhttp::string_body> p;
+        p.body_limit(std::numeric_limits<std::uint64_t>::max());
+        auto [rec, rn] = co_await bhttp::async_read(s, c.buffer, p, use_tuple);
+        r.got_response_bytes = p.got_some() || rn > 0;
+        if (rec) {
+            r.ec = rec;
+            co_return r;
+        }
+        auto& res = p.get();
+        fill_head(r.resp, res.base());
+        r.resp.body = std::move(res.body());
+        r.keep_alive = res.keep_alive() && p.is_done();
+        c.lowest().expires_never();
+        co_return r;
+    }
+
+    net::awaitable<result<http_response>> request(http_request req,
+                                                  std::chrono::milliseconds timeout) {
+        const auto deadline = clock::now() + timeout;
+        bool retried = false;
+        for (;;) {
+            auto acq = co_await acquire(deadline, retried);
+            if (!acq)
+                co_return acq.error();
+            auto conn = std::move(acq->conn);
+            const bool reused = acq->reused;
+            if (!conn) {
+                auto c = co_await connect(deadline);
+                if (!c) {
+                    release(nullptr, false);
+                    co_return c.error();
+                }
+                conn = std::move(*c);
+            }
+            if (reused)
+                ++st.reuses;
+            ++st.requests_sent;
+            // (no co_await inside ?: — GCC 12 miscompiles it)
+            exchange_result r;
+            if (conn->tls)
+                r = co_await exchange(*conn->tls, *conn, req, deadline);
+            else
+                r = co_await exchange(*conn->plain, *conn, req, deadline);
+            if (!r.ec) {
+                release(std::move(conn), r.keep_alive);
+                co_return std::move(r.resp);
+            }
+            release(nullptr, false);
+            conn.reset();
+            if (reused && !retried && !r.got_response_bytes && is_closed_error(r.ec)) {
+                // The server closed an idle keep-alive connection under us: nothing of this
+                // request was answered, so one retry on a fresh connection is safe enough.
+                retried = true;
+                ++st.retries;
+                GHOST_LOG_DEBUG("idle connection to ", ep.host, " was closed, retrying ",
+                                req.target);
+                continue;
+            }
+            if (r.ec == beast::error::timeout)
+                ++st.timeouts;
+            co_return map_error(r.ec);
+        }
+    }
+
+    template <class Stream>
+    net::awaitable<result<unsigned>> stream_on(Stream& s, connection& c, http_request& req,
+                                               data_handler& on_data, head_handler& on_head) {
+        auto& low = c.lowest();
+        low.expires_after(cfg.request_timeout);
+        auto msg = build(req);
+        auto [wec, wn] = co_await bhttp::async_write(s, msg, use_tuple);
+        if (wec)
+            co_return map_error(wec);
+        bhttp::response_parser<bhttp::buffer_body> p;
+        p.body_limit(std::numeric_limits<std::uint64_t>::max());
+        auto [hec, hn] = co_await bhttp::async_read_header(s, c.buffer, p, use_tuple);
+        if (hec)
+            co_return map_error(hec);
+        http_response head;
+        fill_head(head, p.get().base());
+        if (on_head)
+            on_head(head);
+        if (cfg.stream_idle_timeout.count() == 0)
+            low.expires_never();
+        char data[16 * 1024];
+        while (!p.is_done()) {
+            p.get().body().data = data;
+            p.get().body().size = sizeof data;
+            if (cfg.stream_idle_timeout.count() > 0)
+                low.expires_after(cfg.stream_idle_timeout);
+            auto [ec, n] = co_await bhttp::async_read_some(s, c.buffer, p, use_tuple);
+            if (ec == bhttp::error::need_buffer)
+                ec = {};
+            std::size_t got = sizeof data - p.get().body().size;
+            if (got > 0 && on_data)
+                on_data(std::string_view(data, got));
+            if (ec)
+                co_return map_error(ec);
+        }
+        co_return head.status;
+    }
+
+    net::awaitable<result<unsigned>> stream(http_request req, data_handler on_data,
+                                            head_handler on_head) {
+        if (closed)
+            co_return make_error_code(errc::pool_closed);
+        auto c = co_await connect(clock::now() + cfg.connect_timeout);
+        if (!c)
+            co_return c.error();
+        ++st.streams_opened;
+        auto& conn = **c;
+        if (conn.tls)
+            co_return co_await stream_on(*conn.tls, conn, req, on_data, on_head);
+        co_return co_await stream_on(*conn.plain, conn, req, on_data, on_head);
+    }
+
+    void close() {
+        closed = true;
+        drop_idle();
+        while (!waiters.empty()) {
+            waiter* w = waiters.front();
+            waiters.pop_front();
+            w->pool_closed = true;
+            w->timer.cancel();
+        }
+    }
+};
+
+http_pool::http_pool(net::any_io_executor ex, endpoint ep, tls_options tls, pool_config cfg)
+    : impl_(std::make_unique<impl>(std::move(ex), std::move(ep), std::move(tls), std::move(cfg))) {}
+
+http_pool::~http_pool() = default;
+
+net::awaitable<result<http_response>> http_pool::async_request(http_request req) {
+    return impl_->request(std::move(req), impl_->cfg.request_timeout);
+}
+
+net::awaitable<result<http_response>> http_pool::async_request(http_request req,
+                                                               std::chrono::milliseconds timeout) {
+    return impl_->request(std::move(req), timeout);
+}
+
+net::awaitable<result<unsigned>> http_pool::async_stream(http_request req, data_handler on_data,
+                                                         head_handler on_head) {
+    return impl_->stream(std::move(req), std::move(on_data), std::move(on_head));
+}
+
+void http_pool::close() { impl_->close(); }
+
+pool_stats http_pool::stats() const {
+    pool_stats s = impl_->st;
+    s.open_connections = impl_->open;
+    s.idle_connections = impl_->idle.size();
+    s.waiters = impl_->waiters.size();
+    return s;
+}
+
+const endpoint& http_pool::target() const noexcept { return impl_->ep; }
+
+net::any_io_executor http_pool::get_executor() const noexcept { return impl_->ex; }
+
+}  // namespace ghost::engine

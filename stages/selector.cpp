@@ -1,0 +1,82 @@
+#include "stages/selector.hpp"
+
+#include <algorithm>
+
+namespace ghost::stages {
+
+namespace json = boost::json;
+
+namespace {
+
+// kwok sees JSON numbers as float64, which In never matches; only strings and bools count.
+bool string_form(const json::value& v, std::string& out) {
+    if (v.is_string()) {
+        out.assign(v.get_string().data(), v.get_string().size());
+        return true;
+    }
+    if (v.is_bool()) {
+        out = v.get_bool() ? "true" : "false";
+        return true;
+    }
+    return false;
+}
+
+// k8s labels.SelectorFromSet: every pair must be present with an equal value.
+bool map_matches(const std::map<std::string, std::string>& want, const json::value& object,
+                 std::string_view field) {
+    if (want.empty()) return true;
+    const json::object* have = nullptr;
+    if (auto* o = object.if_object())
+        if (auto* meta = o->if_contains("metadata"); meta && meta->is_object())
+            if (auto* m = meta->get_object().if_contains(field); m && m->is_object())
+                have = &m->get_object();
+    if (!have) return false;
+    for (auto& [k, v] : want) {
+        auto* got = have->if_contains(k);
+        if (!got || !got->is_string() || got->get_string() != v) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool requirement_matches(const match_expression& req, const json::value& object) {
+    using k = match_expression::operator_kind;
+    bool found = false;
+    std::string s;
+    // A runtime error anywhere makes the whole output absent, so decide only after the run.
+    bool any_in = false;
+    bool ok = req.program.run(object, [&](const json::value& v) {
+        if (v.is_null()) return true;
+        found = true;
+        if ((req.op == k::in || req.op == k::not_in) && !any_in && string_form(v, s) &&
+            std::find(req.values.begin(), req.values.end(), s) != req.values.end())
+            any_in = true;
+        return true;
+    });
+    if (!ok) found = any_in = false;
+    switch (req.op) {
+    case k::in: return any_in;
+    case k::not_in: return !any_in;
+    case k::exists: return found;
+    case k::does_not_exist: return !found;
+    }
+    return false;
+}
+
+bool selector_matches(const stage_selector& selector, const json::value& object) {
+    if (selector.match_labels && !map_matches(*selector.match_labels, object, "labels"))
+        return false;
+    if (selector.match_annotations &&
+        !map_matches(*selector.match_annotations, object, "annotations"))
+        return false;
+    for (auto& req : selector.match_expressions)
+        if (!requirement_matches(req, object)) return false;
+    return true;
+}
+
+bool stage_matches(const stage& s, const json::value& object) {
+    return s.selector && selector_matches(*s.selector, object);
+}
+
+}  // namespace ghost::stages

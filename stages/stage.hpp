@@ -1,0 +1,126 @@
+#pragma once
+// Stage documents (kwok.x-k8s.io/v1alpha1 Stage): parsed, validated and compiled at load time.
+// Validation problems throw stage_error with a one-line message naming the file, the stage,
+// the field path and what was expected.
+
+#include "stages/jq.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ghost::stages {
+
+class stage_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// ExpressionFrom: only jq is supported (`jq.expression` or the legacy `expressionFrom`).
+struct expression_from {
+    jq_program jq;
+};
+
+struct match_expression {
+    enum class operator_kind { in, not_in, exists, does_not_exist };
+    std::string key;  // the jq text
+    jq_program program;
+    operator_kind op = operator_kind::in;
+    std::vector<std::string> values;
+};
+
+struct stage_selector {
+    std::optional<std::map<std::string, std::string>> match_labels;
+    std::optional<std::map<std::string, std::string>> match_annotations;
+    std::vector<match_expression> match_expressions;
+};
+
+struct stage_delay {
+    std::optional<std::int64_t> duration_ms;
+    std::optional<expression_from> duration_from;
+    std::optional<std::int64_t> jitter_ms;
+    std::optional<expression_from> jitter_from;
+};
+
+struct stage_event {
+    std::string type;
+    std::string reason;
+    std::string message;
+};
+
+struct stage_finalizers {
+    std::vector<std::string> add;
+    std::vector<std::string> remove;
+    bool empty = false;
+};
+
+enum class patch_type { unset, json, merge, strategic, apply };
+
+struct stage_patch {
+    std::string subresource;
+    std::string root;
+    std::string template_text;
+    patch_type type = patch_type::unset;
+    std::optional<std::string> impersonation;  // username
+};
+
+// StageApply (v0.8+): template renders a full object, applied (SSA by default).
+struct stage_apply {
+    std::string subresource;
+    std::string template_text;
+    patch_type type = patch_type::apply;
+    std::optional<std::string> impersonation;
+};
+
+struct stage_step {
+    std::optional<stage_event> event;
+    std::optional<stage_finalizers> finalizers;
+    bool delete_object = false;
+    std::optional<stage_patch> patch;
+    std::optional<stage_apply> apply;
+};
+
+struct stage {
+    std::string name;
+    std::string api_group = "v1";
+    std::string kind;
+    std::optional<stage_selector> selector;  // nullopt: the stage never matches
+    std::int64_t weight = 0;
+    std::optional<expression_from> weight_from;
+    std::optional<stage_delay> delay;
+    std::vector<stage_step> steps;  // legacy `next` already converted
+    bool immediate_next_stage = false;
+    std::string source;  // file it came from (for messages)
+};
+
+// Every template is parsed at load time (by default with compiled_template::parse); tests may
+// swap the checker, nullptr restores the default. Returns an error message, or empty when fine.
+using template_checker = std::string (*)(std::string_view text);
+void set_template_checker(template_checker checker);
+
+// One Stage document. `source` names the file in messages.
+stage parse_stage(const YAML::Node& doc, std::string_view source = "<stage>");
+
+// The result of loading a multi-document configuration file.
+struct config_documents {
+    std::vector<stage> stages;
+    std::vector<YAML::Node> kwok_configurations;        // kind KwokConfiguration
+    std::vector<YAML::Node> others;                     // other known kwok kinds, untouched
+    std::vector<std::string> warnings;                  // "file: document N: unknown kind X"
+};
+
+// Splits a multi-document YAML text into Stage docs and the rest; throws stage_error on a bad
+// Stage or malformed YAML.
+config_documents load_config_text(std::string_view text, std::string_view source = "<config>");
+config_documents load_config_file(const std::string& path);
+
+// All Stage documents of a set of files (other kinds are ignored).
+std::vector<stage> load_stage_files(const std::vector<std::string>& paths);
+
+}  // namespace ghost::stages

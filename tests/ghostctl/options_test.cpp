@@ -1,0 +1,113 @@
+#include "tools/ghostctl/options.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ghost::ghostctl {
+namespace {
+
+command parse(std::vector<std::string> a) { return parse_command_line(a); }
+
+std::string error_of(std::vector<std::string> a) {
+    try {
+        parse_command_line(a);
+    } catch (const usage_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(options, create_defaults) {
+    auto c = parse({"create", "cluster"});
+    EXPECT_EQ(c.kind, command_kind::create_cluster);
+    EXPECT_EQ(c.name, "ghost");
+    EXPECT_EQ(c.create.heartbeat_factor, 5);
+    EXPECT_EQ(c.create.node_lease_duration_seconds, 40);
+    EXPECT_FALSE(c.create.disable_qps_limits);
+    EXPECT_FALSE(c.create.kube_apiserver_port);
+}
+
+TEST(options, create_flags) {
+    auto c = parse({"--name", "a", "create", "cluster", "--disable-qps-limits",
+                    "--extra-args", "kube-apiserver=v=4", "--extra-args=etcd=log-level=debug",
+                    "--disable", "kube-scheduler,ghostlet", "--kube-apiserver-port=6443",
+                    "--wait", "1m30s", "--heartbeat-factor", "2",
+                    "--node-lease-duration-seconds=10"});
+    EXPECT_EQ(c.name, "a");
+    EXPECT_TRUE(c.create.disable_qps_limits);
+    ASSERT_EQ(c.create.extra_args.size(), 2u);
+    EXPECT_EQ(c.create.extra_args[0].component, "kube-apiserver");
+    EXPECT_EQ(c.create.extra_args[0].key, "v");
+    EXPECT_EQ(c.create.extra_args[0].value, "4");
+    EXPECT_EQ(c.create.extra_args[1].key, "log-level");
+    EXPECT_EQ(c.create.disabled, (std::set<std::string>{"kube-scheduler", "ghostlet"}));
+    EXPECT_EQ(*c.create.kube_apiserver_port, 6443);
+    EXPECT_EQ(c.create.wait, std::chrono::seconds(90));
+    EXPECT_EQ(c.create.heartbeat_factor, 2);
+    EXPECT_EQ(c.create.node_lease_duration_seconds, 10);
+}
+
+TEST(options, errors_say_what_is_wrong) {
+    EXPECT_NE(error_of({"create", "cluster", "--bogus"}).find("unknown flag: --bogus"),
+              std::string::npos);
+    EXPECT_NE(error_of({"create", "cluster", "--extra-args", "kube-apiserver"})
+                  .find("COMPONENT=KEY=VALUE"),
+              std::string::npos);
+    EXPECT_NE(error_of({"create", "cluster", "--extra-args", "nope=a=b"}).find("unknown component"),
+              std::string::npos);
+    EXPECT_NE(error_of({"create", "cluster", "--disable", "etcd"}).find("cannot disable etcd"),
+              std::string::npos);
+    EXPECT_NE(error_of({"create", "cluster", "--disable=kube-scheduler,kube-apiserver"})
+                  .find("cannot disable kube-apiserver"),
+              std::string::npos);
+    EXPECT_NE(error_of({"create", "cluster", "--kube-apiserver-port", "70000"}).find("70000"),
+              std::string::npos);
+    EXPECT_NE(error_of({"create", "cluster", "--wait", "soon"}).find("invalid duration"),
+              std::string::npos);
+    EXPECT_NE(error_of({"create", "cluster", "--name"}).find("needs a value"), std::string::npos);
+    EXPECT_NE(error_of({"frobnicate"}).find("unknown command"), std::string::npos);
+    EXPECT_NE(error_of({"get", "pods"}).find("unknown \"get\" target"), std::string::npos);
+    EXPECT_NE(error_of({"delete", "cluster", "--disable-qps-limits"}).find("not valid"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--name", "a/b", "get", "kubeconfig"}).find("invalid cluster name"),
+              std::string::npos);
+}
+
+TEST(options, bare_boolean_extra_arg) {
+    auto x = parse_extra_arg("kube-apiserver=profiling");
+    EXPECT_FALSE(x.has_value);
+    EXPECT_EQ(x.key, "profiling");
+    auto y = parse_extra_arg("kube-apiserver=--feature-gates=A=true,B=false");
+    EXPECT_EQ(y.key, "feature-gates");
+    EXPECT_EQ(y.value, "A=true,B=false");
+}
+
+TEST(options, other_commands) {
+    EXPECT_EQ(parse({"delete", "cluster", "--all"}).all, true);
+    EXPECT_EQ(parse({"get", "clusters"}).kind, command_kind::get_clusters);
+    EXPECT_EQ(parse({"get", "kubeconfig", "--name=x"}).name, "x");
+    EXPECT_EQ(parse({"get", "components"}).kind, command_kind::get_components);
+    auto l = parse({"logs", "etcd", "-f"});
+    EXPECT_EQ(l.kind, command_kind::logs);
+    EXPECT_EQ(l.component, "etcd");
+    EXPECT_TRUE(l.follow);
+    auto k = parse({"--name", "n", "kubectl", "get", "ns", "--name", "-o", "yaml"});
+    EXPECT_EQ(k.kind, command_kind::kubectl);
+    EXPECT_EQ(k.name, "n");
+    EXPECT_EQ(k.rest, (std::vector<std::string>{"get", "ns", "--name", "-o", "yaml"}));
+    EXPECT_EQ(parse({}).kind, command_kind::help);
+    EXPECT_EQ(parse({"create", "cluster", "--help"}).kind, command_kind::help);
+    EXPECT_NE(parse({"create", "--help"}).help_text.find("--disable-qps-limits"),
+              std::string::npos);
+}
+
+TEST(options, durations) {
+    EXPECT_EQ(parse_duration("30"), std::chrono::seconds(30));
+    EXPECT_EQ(parse_duration("500ms"), std::chrono::milliseconds(500));
+    EXPECT_EQ(parse_duration("2m"), std::chrono::minutes(2));
+    EXPECT_EQ(parse_duration("1h1s"), std::chrono::seconds(3601));
+    EXPECT_THROW(parse_duration("5x"), usage_error);
+    EXPECT_THROW(parse_duration(""), usage_error);
+}
+
+}  // namespace
+}  // namespace ghost::ghostctl

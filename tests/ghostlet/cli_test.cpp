@@ -1,0 +1,142 @@
+// The ghostlet binary's start-up errors: one line on stderr naming the file, the field and what
+// was expected, and exit code 2 — before any connection is attempted.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct outcome {
+    int exit_code = -1;
+    std::string output;
+};
+
+outcome run_ghostlet(const std::string& args) {
+    std::string cmd = std::string(GHOSTLET_BINARY) + " " + args + " 2>&1";
+    outcome o;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return o;
+    std::array<char, 4096> buf{};
+    while (auto n = std::fread(buf.data(), 1, buf.size(), p)) o.output.append(buf.data(), n);
+    int st = ::pclose(p);
+    o.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return o;
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+    auto path = fs::temp_directory_path() / ("ghostlet-cli-" + name);
+    std::ofstream(path) << text;
+    return path.string();
+}
+
+std::size_t line_count(const std::string& s) {
+    return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+const char* const good_kubeconfig = R"(apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: https://127.0.0.1:1
+    insecure-skip-tls-verify: true
+users:
+- name: u
+  user:
+    token: abc
+contexts:
+- name: x
+  context: {cluster: c, user: u}
+current-context: x
+)";
+
+}  // namespace
+
+TEST(ghostlet_cli, unknown_flag) {
+    auto o = run_ghostlet("--manage-all-nodes --no-such-flag");
+    EXPECT_EQ(o.exit_code, 2);
+    EXPECT_NE(o.output.find("unknown flag: --no-such-flag"), std::string::npos) << o.output;
+    EXPECT_EQ(line_count(o.output), 1u) << o.output;
+}
+
+TEST(ghostlet_cli, bad_flag_value) {
+    auto o = run_ghostlet("--manage-all-nodes --node-lease-duration-seconds=soon");
+    EXPECT_EQ(o.exit_code, 2);
+    EXPECT_NE(o.output.find("--node-lease-duration-seconds: expected an integer"),
+              std::string::npos)
+        << o.output;
+}
+
+TEST(ghostlet_cli, bad_stage_names_file_stage_and_field) {
+    auto file = write_file("bad-stage.yaml", R"(apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: broken
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - key: .status.phase
+      operator: Sometimes
+      values: [Running]
+)");
+    auto o = run_ghostlet("--manage-all-nodes -c " + file);
+    EXPECT_EQ(o.exit_code, 2);
+    EXPECT_NE(o.output.find(file), std::string::npos) << o.output;
+    EXPECT_NE(o.output.find("broken"), std::string::npos) << o.output;
+    EXPECT_NE(o.output.find("operator"), std::string::npos) << o.output;
+    EXPECT_EQ(line_count(o.output), 1u) << o.output;
+}
+
+TEST(ghostlet_cli, bad_template_is_refused_at_start_up) {
+    auto file = write_file("bad-template.yaml", R"(apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: bad-template
+spec:
+  resourceRef: {apiGroup: v1, kind: Node}
+  selector: {}
+  next:
+    statusTemplate: |
+      phase: {{ .status.phase | NoSuchFunction }}
+)");
+    auto o = run_ghostlet("--manage-all-nodes -c " + file);
+    EXPECT_EQ(o.exit_code, 2);
+    EXPECT_NE(o.output.find("bad-template"), std::string::npos) << o.output;
+    EXPECT_NE(o.output.find("NoSuchFunction"), std::string::npos) << o.output;
+}
+
+TEST(ghostlet_cli, bad_kubeconfig_names_the_field) {
+    auto file = write_file("bad-kubeconfig.yaml", R"(apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: https://127.0.0.1:6443
+    certificate-authority-data: "!!!not base64!!!"
+users:
+- name: u
+  user: {token: abc}
+contexts:
+- name: x
+  context: {cluster: c, user: u}
+current-context: x
+)");
+    auto o = run_ghostlet("--manage-all-nodes --kubeconfig " + file);
+    EXPECT_EQ(o.exit_code, 2);
+    EXPECT_NE(o.output.find(file), std::string::npos) << o.output;
+    EXPECT_NE(o.output.find("certificate-authority-data"), std::string::npos) << o.output;
+}
+
+TEST(ghostlet_cli, missing_manage_mode) {
+    auto kubeconfig = write_file("good-kubeconfig.yaml", good_kubeconfig);
+    auto o = run_ghostlet("--kubeconfig " + kubeconfig);
+    EXPECT_EQ(o.exit_code, 2);
+    EXPECT_NE(o.output.find("no nodes are managed"), std::string::npos) << o.output;
+}

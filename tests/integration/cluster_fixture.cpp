@@ -1,0 +1,129 @@
+#include "tests/integration/cluster_fixture.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ghost::testing {
+
+namespace fs = std::filesystem;
+
+run_result run_process(const std::vector<std::string>& args) {
+    int p[2];
+    if (::pipe(p) != 0) return {};
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(p[1], 1);
+        ::dup2(p[1], 2);
+        ::close(p[0]);
+        ::close(p[1]);
+        std::vector<std::string> a = args;
+        std::vector<char*> argv;
+        for (auto& s : a) argv.push_back(s.data());
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(p[1]);
+    run_result r;
+    char buf[8192];
+    for (;;) {
+        ssize_t n = ::read(p[0], buf, sizeof buf);
+        if (n > 0) {
+            r.output.append(buf, static_cast<std::size_t>(n));
+        } else if (n == 0 || errno != EINTR) {
+            break;
+        }
+    }
+    ::close(p[0]);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return r;
+}
+
+bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        if (done()) return true;
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+}
+
+void cluster_fixture::SetUp() {
+    auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    work_ = fs::path(GHOST_INTEGRATION_WORKDIR) / (std::string(info->test_suite_name()) + "." +
+                                                   info->name());
+    fs::remove_all(work_);
+    fs::create_directories(work_);
+    ::setenv("GHOST_WORKDIR", work_.c_str(), 1);
+    ::setenv("KUBECONFIG", (work_ / "user-kubeconfig").c_str(), 1);
+}
+
+void cluster_fixture::TearDown() {
+    if (name_.empty()) return;
+    auto r = run_process({GHOSTCTL_BINARY, "delete", "cluster", "--name", name_});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+void cluster_fixture::create_cluster(const std::string& suffix, std::vector<std::string> extra) {
+    name_ = "gl" + std::to_string(::getpid() % 100000) + "-" + suffix;
+    std::vector<std::string> args{GHOSTCTL_BINARY, "create", "cluster", "--name", name_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run_process(args);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+}
+
+run_result cluster_fixture::ghostctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {GHOSTCTL_BINARY, "--name", name_});
+    return run_process(args);
+}
+
+run_result cluster_fixture::kubectl(std::vector<std::string> args) {
+    args.insert(args.begin(), "kubectl");
+    return ghostctl(std::move(args));
+}
+
+boost::json::value cluster_fixture::kubectl_json(std::vector<std::string> args) {
+    args.insert(args.end(), {"-o", "json"});
+    auto r = kubectl(args);
+    boost::system::error_code ec;
+    auto v = boost::json::parse(r.output, ec);
+    if (r.exit_code != 0 || ec || !v.is_object()) {
+        ADD_FAILURE() << "kubectl failed (" << r.exit_code << "): " << r.output.substr(0, 2000);
+        return boost::json::parse(R"({"items":[]})");
+    }
+    return v;
+}
+
+void cluster_fixture::apply(const std::string& manifest) {
+    static int counter = 0;
+    auto file = work_ / ("manifest-" + std::to_string(++counter) + ".yaml");
+    std::ofstream(file) << manifest;
+    auto r = kubectl({"apply", "-f", file.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+}
+
+void cluster_fixture::kill_component(const std::string& component) {
+    auto pid_file = work_ / "clusters" / name_ / "pids" / (component + ".pid");
+    std::ifstream in(pid_file);
+    pid_t pid = 0;
+    in >> pid;
+    ASSERT_GT(pid, 0) << "no pid in " << pid_file;
+    ASSERT_EQ(::kill(pid, SIGKILL), 0) << "kill " << component << " (" << pid << ")";
+    // Dead when gone or a zombie (the sandbox's init may not reap orphans promptly).
+    ASSERT_TRUE(wait_for(std::chrono::seconds(10), [&] {
+        if (::kill(pid, 0) != 0) return true;
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string field;
+        for (int i = 0; i < 3 && stat >> field; ++i) {
+        }
+        return field == "Z";
+    }));
+}
+
+}  // namespace ghost::testing

@@ -1,0 +1,50 @@
+#pragma once
+// Shared by the integration tests: runs the built ghostctl (and through it kubectl) as a
+// subprocess with the test's own GHOST_WORKDIR/KUBECONFIG, and deletes every cluster the test
+// created in TearDown, also when an assertion failed.
+
+#include <boost/json/value.hpp>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ghost::testing {
+
+struct run_result {
+    int exit_code = -1;
+    std::string output;  ///< stdout + stderr
+};
+
+/// Runs `argv` (argv[0] a path) and collects its output; the environment is the test's.
+run_result run_process(const std::vector<std::string>& argv);
+
+/// Polls `done` every 500 ms until it returns true or `timeout` passes.
+bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& done);
+
+class cluster_fixture : public ::testing::Test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+
+    /// `ghostctl create cluster --name <unique> extra...`; fails the test on error.
+    void create_cluster(const std::string& suffix, std::vector<std::string> extra = {});
+    /// ghostctl with --name of the created cluster.
+    run_result ghostctl(std::vector<std::string> args);
+    run_result kubectl(std::vector<std::string> args);
+    /// kubectl ... -o json, parsed; fails the test (and returns {"items":[]}) on error.
+    boost::json::value kubectl_json(std::vector<std::string> args);
+    /// kubectl apply of a manifest text.
+    void apply(const std::string& manifest);
+    /// SIGKILL a component through its pid file, as a crash would.
+    void kill_component(const std::string& component);
+
+    std::filesystem::path work_;
+    std::string name_;
+};
+
+}  // namespace ghost::testing

@@ -1,0 +1,225 @@
+#include "stages/stage.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace ghost::stages;
+
+std::string header(const std::string& name = "pod-ready") {
+    return "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Stage\nmetadata:\n  name: " + name + "\n";
+}
+
+stage load(const std::string& yaml) { return parse_stage(YAML::Load(yaml), "stages.yaml"); }
+
+std::string error_of(const std::string& yaml) {
+    try {
+        load(yaml);
+    } catch (const stage_error& e) {
+        return e.what();
+    }
+    return "<no error>";
+}
+
+TEST(stage, parses_the_basic_fields) {
+    auto s = load(header() + R"(spec:
+  resourceRef: {kind: Pod}
+  selector:
+    matchLabels: {a: b}
+    matchExpressions:
+    - key: .status.phase
+      operator: In
+      values: [Pending]
+  weight: 3
+  weightFrom: {expressionFrom: .w}
+  delay:
+    durationMilliseconds: 10
+    jitterDurationMilliseconds: 20
+    durationFrom: {jq: {expression: .d}}
+  immediateNextStage: true
+)");
+    EXPECT_EQ(s.name, "pod-ready");
+    EXPECT_EQ(s.api_group, "v1");
+    EXPECT_EQ(s.kind, "Pod");
+    ASSERT_TRUE(s.selector);
+    EXPECT_EQ(s.selector->match_labels->at("a"), "b");
+    ASSERT_EQ(s.selector->match_expressions.size(), 1u);
+    EXPECT_EQ(s.selector->match_expressions[0].values[0], "Pending");
+    EXPECT_EQ(s.weight, 3);
+    EXPECT_TRUE(s.weight_from);
+    EXPECT_EQ(*s.delay->duration_ms, 10);
+    EXPECT_EQ(*s.delay->jitter_ms, 20);
+    EXPECT_TRUE(s.delay->duration_from);
+    EXPECT_FALSE(s.delay->jitter_from);
+    EXPECT_TRUE(s.immediate_next_stage);
+    EXPECT_TRUE(s.steps.empty());
+}
+
+TEST(stage, legacy_next_converts_to_steps_in_order) {
+    auto s = load(header() + R"(spec:
+  resourceRef: {kind: Pod}
+  selector: {}
+  next:
+    event: {type: Normal, reason: Created, message: hi}
+    finalizers:
+      add: [{value: a}]
+      remove: [{value: b}]
+    statusTemplate: "phase: Running"
+    statusPatchAs: {username: bob}
+    delete: true
+)");
+    ASSERT_EQ(s.steps.size(), 4u);
+    ASSERT_TRUE(s.steps[0].event);
+    EXPECT_EQ(s.steps[0].event->reason, "Created");
+    ASSERT_TRUE(s.steps[1].finalizers);
+    EXPECT_EQ(s.steps[1].finalizers->add[0], "a");
+    EXPECT_EQ(s.steps[1].finalizers->remove[0], "b");
+    ASSERT_TRUE(s.steps[2].patch);
+    EXPECT_EQ(s.steps[2].patch->subresource, "status");
+    EXPECT_EQ(s.steps[2].patch->root, "status");
+    EXPECT_EQ(s.steps[2].patch->template_text, "phase: Running");
+    EXPECT_EQ(*s.steps[2].patch->impersonation, "bob");
+    EXPECT_EQ(s.steps[2].patch->type, patch_type::unset);
+    EXPECT_TRUE(s.steps[3].delete_object);
+}
+
+TEST(stage, legacy_patches_win_over_status_template) {
+    auto s = load(header() + R"(spec:
+  resourceRef: {kind: Pod}
+  selector: {}
+  next:
+    statusTemplate: "phase: Running"
+    statusSubresource: ""
+    patches:
+    - {template: "a: b", type: json, root: spec}
+    - {template: "c: d", subresource: status}
+)");
+    ASSERT_EQ(s.steps.size(), 2u);
+    EXPECT_EQ(s.steps[0].patch->type, patch_type::json);
+    EXPECT_EQ(s.steps[0].patch->root, "spec");
+    EXPECT_EQ(s.steps[1].patch->subresource, "status");
+}
+
+TEST(stage, steps_take_precedence_over_next) {
+    auto s = load(header() + R"(spec:
+  resourceRef: {kind: Pod}
+  selector: {}
+  steps:
+  - delete: true
+  - patch: {template: "x: y", type: merge}
+    event: {type: Warning, reason: R}
+  next:
+    statusTemplate: "ignored: true"
+)");
+    ASSERT_EQ(s.steps.size(), 2u);
+    EXPECT_TRUE(s.steps[0].delete_object);
+    EXPECT_EQ(s.steps[1].patch->type, patch_type::merge);
+    EXPECT_EQ(s.steps[1].event->type, "Warning");
+}
+
+TEST(stage, validation_errors_name_file_stage_and_field) {
+    EXPECT_EQ(error_of(header() + R"(spec:
+  resourceRef: {kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: .a, operator: Exists}
+    - {key: .b, operator: Foo, values: [x]}
+)"),
+              "stages.yaml: stage \"pod-ready\": spec.selector.matchExpressions[1].operator: "
+              "expected one of In, NotIn, Exists, DoesNotExist, got \"Foo\"");
+    EXPECT_EQ(error_of(header() + "spec:\n  resourceRef: {apiGroup: v1}\n"),
+              "stages.yaml: stage \"pod-ready\": spec.resourceRef.kind: expected a kind");
+    EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  selector:\n"
+                                  "    matchExpressions:\n    - {key: '.a |', operator: Exists}\n")
+                  .find("spec.selector.matchExpressions[0].key: jq: column"),
+              std::string::npos);
+    EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  selector:\n"
+                                  "    matchExpressions:\n    - {key: .a, operator: In}\n")
+                  .find("matchExpressions[0].values: expected a non-empty list"),
+              std::string::npos);
+    EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  weight: -1\n")
+                  .find("spec.weight: expected an integer >= 0"),
+              std::string::npos);
+    EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  delay:\n"
+                                  "    durationMilliseconds: soon\n")
+                  .find("spec.delay.durationMilliseconds: expected an integer, got \"soon\""),
+              std::string::npos);
+    EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  steps:\n"
+                                  "  - patch: {template: 'a: b', type: yolo}\n")
+                  .find("spec.steps[0].patch.type: expected one of json, merge, strategic"),
+              std::string::npos);
+    EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  sellector: {}\n")
+                  .find("spec.sellector: unknown field"),
+              std::string::npos);
+    EXPECT_NE(error_of("apiVersion: v1\nkind: Stage\nmetadata: {name: x}\nspec: {}\n")
+                  .find("stage \"x\": apiVersion: expected kwok.x-k8s.io/v1alpha1"),
+              std::string::npos);
+}
+
+TEST(stage, cel_is_rejected_clearly) {
+    auto err = error_of(header("pvc") + R"(spec:
+  resourceRef: {kind: PersistentVolumeClaim}
+  selector:
+    matchExpressions:
+    - expression: has(self.spec.claimRef.name)
+)");
+    EXPECT_NE(err.find("stage \"pvc\""), std::string::npos) << err;
+    EXPECT_NE(err.find("CEL expressions are not supported yet"), std::string::npos) << err;
+    err = error_of(header("pvc") + "spec:\n  resourceRef: {kind: Pod}\n  weightFrom:\n"
+                                   "    cel: {expression: '1'}\n");
+    EXPECT_NE(err.find("spec.weightFrom.cel: CEL expressions are not supported yet"),
+              std::string::npos)
+        << err;
+}
+
+TEST(stage, template_checker_runs_at_load) {
+    set_template_checker([](std::string_view text) -> std::string {
+        return text.find("{{") != std::string_view::npos && text.find("}}") == std::string_view::npos
+                   ? "unclosed action"
+                   : "";
+    });
+    auto err = error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  next:\n"
+                                   "    statusTemplate: '{{ .x'\n");
+    set_template_checker(nullptr);
+    EXPECT_NE(err.find("spec.next.statusTemplate: template does not parse: unclosed action"),
+              std::string::npos)
+        << err;
+    // the default checker is the real template parser
+    err = error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  steps:\n"
+                              "  - patch: {template: '{{ if .x }}a'}\n");
+    EXPECT_NE(err.find("spec.steps[0].patch.template: template does not parse"), std::string::npos)
+        << err;
+    EXPECT_EQ(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  steps:\n"
+                                  "  - patch: {template: '{{ if .x }}a{{ end }}'}\n"),
+              "<no error>");
+}
+
+TEST(stage, config_loader_separates_kinds) {
+    auto docs = load_config_text(header("a") + R"(spec:
+  resourceRef: {kind: Node}
+  selector: {}
+---
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  cidr: 10.1.0.0/16
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Metric
+metadata: {name: m}
+---
+kind: Mystery
+---
+)",
+                                 "kwok.yaml");
+    ASSERT_EQ(docs.stages.size(), 1u);
+    EXPECT_EQ(docs.stages[0].kind, "Node");
+    ASSERT_EQ(docs.kwok_configurations.size(), 1u);
+    EXPECT_EQ(docs.kwok_configurations[0]["options"]["cidr"].as<std::string>(), "10.1.0.0/16");
+    EXPECT_EQ(docs.others.size(), 1u);
+    ASSERT_EQ(docs.warnings.size(), 1u);
+    EXPECT_EQ(docs.warnings[0], "kwok.yaml: document 4: unknown kind \"Mystery\"");
+    EXPECT_THROW(load_config_text("a: [", "bad.yaml"), stage_error);
+}
+
+}  // namespace

@@ -1,0 +1,56 @@
+#pragma once
+// Daemonized child processes: each component runs in its own session so it outlives ghostctl,
+// with output to a log file and its pid in a pid file.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ghost::ghostctl {
+
+struct spawn_spec {
+    std::string binary;
+    std::vector<std::string> args;  // without argv[0]
+    std::filesystem::path log_file;
+    std::filesystem::path pid_file;
+    std::filesystem::path cwd;
+};
+
+// fork + setsid + exec; stdin /dev/null, stdout/stderr appended to log_file, every other fd
+// closed. Writes the pid file. Throws std::runtime_error when exec fails (reported through a
+// CLOEXEC pipe, so "binary not found" is an error here, not a silent early exit).
+pid_t spawn_daemon(const spawn_spec& spec);
+
+// For our own children: the wait status when it has exited (reaps it), else nullopt.
+std::optional<int> poll_child(pid_t pid);
+
+// "exit status 1" / "killed by signal 9 (Killed)".
+std::string describe_wait_status(int status);
+
+// Running and not a zombie.
+bool pid_alive(pid_t pid);
+
+// NUL-separated /proc/<pid>/cmdline as a vector; empty when the process is gone.
+std::vector<std::string> proc_cmdline(pid_t pid);
+
+// The pid is alive and its argv[0] is `binary` (so a recycled pid is never killed).
+bool pid_runs_binary(pid_t pid, const std::string& binary);
+
+std::optional<pid_t> read_pid_file(const std::filesystem::path& file);
+
+// SIGTERM (to the process group when the pid leads one), then SIGKILL after `grace`; waits until
+// the pid is gone (zombies of our own children are reaped). Returns false when it would not die.
+bool stop_process(pid_t pid, std::chrono::milliseconds grace = std::chrono::seconds(10));
+
+// Pids (not ours) whose command line mentions `needle` anywhere: the last-resort sweep for
+// processes of a cluster whose pid files were lost.
+std::vector<pid_t> find_processes_mentioning(const std::string& needle);
+
+// The last `n` lines of a file ("" when missing).
+std::string tail_lines(const std::filesystem::path& file, std::size_t n);
+
+}  // namespace ghost::ghostctl

@@ -1,0 +1,228 @@
+#include "tools/ghostlet/app.hpp"
+
+#include "engine/log.hpp"
+#include "engine/timer_wheel.hpp"
+#include "kube/api_client.hpp"
+#include "kube/list_watch.hpp"
+#include "stages/simulation.hpp"
+#include "tools/ghostlet/sim_writer.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace ghost::ghostlet {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// Keeps one asio timer armed for the wheel's earliest due time. The simulation adds timers to
+// the wheel directly, so whoever fed it an event calls poke() to re-arm if the new due is
+// earlier than the one the timer waits for.
+class wheel_driver {
+public:
+    wheel_driver(asio::any_io_executor ex, engine::timer_wheel& wheel)
+        : timer_(ex), wheel_(wheel) {}
+
+    void poke() {
+        auto due = wheel_.next_due();
+        if (due && *due < armed_) timer_.cancel();
+    }
+
+    asio::awaitable<void> async_run() {
+        auto cs = co_await asio::this_coro::cancellation_state;
+        while (!cs.cancelled()) {
+            wheel_.advance(std::chrono::steady_clock::now());
+            auto due = wheel_.next_due();
+            armed_ = due ? *due : std::chrono::steady_clock::now() + 1h;
+            timer_.expires_at(armed_);
+            co_await timer_.async_wait(use_nothrow);
+        }
+    }
+
+private:
+    asio::steady_timer timer_;
+    engine::timer_wheel& wheel_;
+    engine::timer_wheel::time_point armed_ = engine::timer_wheel::time_point::max();
+};
+
+stages::simulation_config make_sim_config(const options& o) {
+    stages::simulation_config c;
+    using mode = stages::simulation_config::manage_mode;
+    auto selector = [](const std::string& text) -> std::optional<kube::label_selector> {
+        if (text.empty()) return std::nullopt;
+        return kube::label_selector::parse(text, nullptr);  // validated in parse_options
+    };
+    if (o.manage_all_nodes) {
+        c.mode = mode::all_nodes;
+    } else if (!o.manage_single_node.empty()) {
+        c.mode = mode::single_node;
+        c.single_node = o.manage_single_node;
+    } else {
+        c.mode = mode::selectors;
+        c.node_label_selector = selector(o.manage_nodes_with_label_selector);
+        c.node_annotation_selector = selector(o.manage_nodes_with_annotation_selector);
+    }
+    c.disregard_label_selector = selector(o.disregard_status_with_label_selector);
+    c.disregard_annotation_selector = selector(o.disregard_status_with_annotation_selector);
+    c.cidr = o.cidr;
+    c.node_ip = o.node_ip;
+    c.node_name = o.node_name;
+    c.node_port = o.node_port;
+    c.lease_duration_seconds = static_cast<int>(o.node_lease_duration_seconds);
+    c.identity = o.identity;
+    c.version = "v" + std::string(version) + "-ghostlet";
+    return c;
+}
+
+// Waits until the API server answers a one-item node list (kwok waits the same way), retrying
+// with backoff for as long as it takes: ghostlet may start before its API server.
+asio::awaitable<void> async_wait_for_api(kube::api_client& client) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto delay = 500ms;
+    for (int attempt = 1;; ++attempt) {
+        kube::list_options probe;
+        probe.limit = 1;
+        auto r = co_await client.async_get(kube::with_query("/api/v1/nodes", probe));
+        if (r) co_return;
+        GHOST_LOG_WARN("waiting for the API server (attempt ", attempt, "): ",
+                       r.error().ec.message(),
+                       r.error().http_status ? " HTTP " + std::to_string(r.error().http_status)
+                                             : std::string());
+        timer.expires_after(delay);
+        auto [ec] = co_await timer.async_wait(use_nothrow);
+        if (ec) co_return;
+        delay = std::min(delay * 2, std::chrono::milliseconds(8000));
+    }
+}
+
+struct runtime {
+    asio::io_context ioc{1};
+    std::unique_ptr<engine::http_pool> pool;
+    std::unique_ptr<kube::api_client> client;
+    engine::timer_wheel wheel{std::chrono::steady_clock::now()};
+    std::unique_ptr<wheel_driver> wheel_loop;
+    std::unique_ptr<sim_writer> writer;
+    std::unique_ptr<stages::simulation> sim;
+};
+
+void log_progress(const runtime& rt) {
+    const auto& s = rt.sim->stats();
+    auto ps = rt.pool->stats();
+    GHOST_LOG_INFO("nodes managed=", rt.sim->nodes().managed_count(), "/", rt.sim->nodes().size(),
+                   " pods=", rt.sim->tracked_pods(), " stages played=", s.stages_played,
+                   " pending=", rt.sim->pending_stages(), " writes=", s.writes,
+                   " queued=", rt.writer->queued(), " leases=", s.leases_acquired,
+                   " errors(play/write)=", s.play_errors, "/", s.write_errors,
+                   " connections=", ps.open_connections);
+}
+
+asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
+    auto ex = co_await asio::this_coro::executor;
+    co_await async_wait_for_api(*rt.client);
+    GHOST_LOG_INFO("API server ready; watching nodes and pods");
+
+    kube::list_watch_params nodes;
+    nodes.path = "/api/v1/nodes";
+    nodes.options.label_selector = std::move(node_label_selector);
+    nodes.options.field_selector = rt.sim->node_field_selector();
+    kube::list_watch_params pods;
+    pods.path = "/api/v1/pods";
+    pods.options.field_selector = rt.sim->pod_field_selector();
+
+    auto on_node = [&rt](kube::event_kind kind, boost::json::object&& obj) {
+        if (kind == kube::event_kind::deleted) {
+            rt.sim->on_node_delete(boost::json::value(std::move(obj)));
+        } else {
+            rt.sim->on_node_upsert(boost::json::value(std::move(obj)));
+        }
+        rt.wheel_loop->poke();
+    };
+    auto on_pod = [&rt](kube::event_kind kind, boost::json::object&& obj) {
+        if (kind == kube::event_kind::deleted) {
+            rt.sim->on_pod_delete(boost::json::value(std::move(obj)));
+        } else {
+            rt.sim->on_pod_upsert(boost::json::value(std::move(obj)));
+        }
+        rt.wheel_loop->poke();
+    };
+    pods.before_sync = [&rt](const boost::json::array& items) {
+        for (const auto& pod : items) rt.sim->reserve_pod_ips(pod);
+    };
+
+    // Node and pod streams and the progress log run side by side until the process stops.
+    auto node_loop = kube::async_run_list_watch(*rt.client, std::move(nodes), on_node);
+    auto pod_loop = kube::async_run_list_watch(*rt.client, std::move(pods), on_pod);
+    asio::steady_timer progress(ex);
+    auto progress_loop = [&]() -> asio::awaitable<void> {
+        auto cs = co_await asio::this_coro::cancellation_state;
+        while (!cs.cancelled()) {
+            progress.expires_after(5s);
+            auto [ec] = co_await progress.async_wait(use_nothrow);
+            if (ec) break;
+            log_progress(rt);
+        }
+    };
+    using namespace boost::asio::experimental::awaitable_operators;
+    co_await (std::move(node_loop) && std::move(pod_loop) && progress_loop());
+}
+
+}  // namespace
+
+int run(const options& opts, std::vector<stages::stage> stage_list,
+        const kube::cluster_access& access) {
+    runtime rt;
+    auto ex = rt.ioc.get_executor();
+    engine::pool_config pool_cfg;
+    pool_cfg.max_connections = static_cast<std::size_t>(opts.max_connections);
+    rt.pool = kube::make_http_pool(ex, access, pool_cfg);
+    kube::client_options client_opts;
+    client_opts.base_path = access.base_path;
+    rt.client = std::make_unique<kube::api_client>(*rt.pool, client_opts);
+    rt.wheel_loop = std::make_unique<wheel_driver>(ex, rt.wheel);
+    rt.writer = std::make_unique<sim_writer>(ex, *rt.pool, access.base_path, opts.max_in_flight,
+                                             [&rt] { rt.wheel_loop->poke(); });
+    rt.sim = std::make_unique<stages::simulation>(
+        make_sim_config(opts), std::move(stage_list), rt.wheel,
+        [&rt](stages::write_op op) { rt.writer->submit(std::move(op)); });
+
+    GHOST_LOG_INFO("ghostlet ", version, " starting: server ", access.server, ", identity ",
+                   opts.identity, ", node leases ",
+                   opts.node_lease_duration_seconds > 0
+                       ? std::to_string(opts.node_lease_duration_seconds) + "s"
+                       : std::string("off"));
+
+    asio::signal_set signals(rt.ioc, SIGINT, SIGTERM);
+    signals.async_wait([&rt](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        GHOST_LOG_INFO("signal ", sig, ": stopping");
+        rt.ioc.stop();
+    });
+
+    auto log_exit = [](const char* what) {
+        return [what](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                GHOST_LOG_ERROR(what, " stopped: ", ex.what());
+            }
+        };
+    };
+    asio::co_spawn(ex, rt.wheel_loop->async_run(), log_exit("timer wheel"));
+    asio::co_spawn(ex, rt.writer->async_run(), log_exit("writer"));
+    asio::co_spawn(ex, async_main(rt, opts.manage_nodes_with_label_selector),
+                   log_exit("simulation"));
+    rt.ioc.run();
+    log_progress(rt);
+    return 0;
+}
+
+}  // namespace ghost::ghostlet
