@@ -170,6 +170,8 @@ void describe(const std::string& path, std::string_view what, const api_error& e
 
 asio::awaitable<void> async_run_list_watch(api_client& client, list_watch_params params,
                                            list_watch_handler handler) {
+    // Report cancellation as error codes (checked below) instead of exceptions.
+    co_await asio::this_coro::throw_if_cancelled(false);
     list_watch_fsm fsm(params.backoff);
     asio::steady_timer timer(co_await asio::this_coro::executor);
     while (!co_await cancelled()) {
@@ -207,6 +209,7 @@ asio::awaitable<void> async_run_list_watch(api_client& client, list_watch_params
             auto vanished = fsm.on_list_done(std::move(r->resource_version), keys);
             GHOST_LOG_DEBUG("list/watch ", params.path, ": listed ", objects.size(),
                             " objects at rv ", fsm.last_resource_version());
+            if (params.on_listed) params.on_listed(objects);
             for (auto& obj : objects) handler(event_kind::sync, std::move(obj));
             for (auto& k : vanished) handler(event_kind::deleted, stub_object(k));
             continue;
@@ -219,6 +222,7 @@ asio::awaitable<void> async_run_list_watch(api_client& client, list_watch_params
         bool gone = false;
         bool error_event = false;
         auto started = steady_clock::now();
+        if (params.on_watch_started) params.on_watch_started();
         auto r = co_await client.async_watch(params.path, o, [&](const watch_event& ev) {
             if (gone || error_event) return;
             if (ev.type == watch_event_type::error) {

@@ -95,6 +95,11 @@ struct list_watch_params {
     int page_size = 500;               // list limit (consistent relists paginate)
     int watch_timeout_seconds = 300;   // server-side watch timeout
     backoff_policy backoff;
+    // Called with every (re)list's objects before their sync events: a consumer can take stock
+    // of the whole set first (ghostlet reserves every listed pod's IP before allocating any).
+    std::function<void(const std::vector<boost::json::object>&)> on_listed;
+    // Called each time a watch request is (re)opened; for reconnect counters.
+    std::function<void()> on_watch_started;
 };
 
 using list_watch_handler = std::function<void(event_kind, boost::json::object&&)>;

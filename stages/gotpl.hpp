@@ -54,6 +54,12 @@ public:
 
     std::string_view text() const;
 
+    // Go rejects a template calling an undefined function when it is parsed; this engine looks
+    // functions up when they run. This walks every branch and returns
+    // "template:LINE:COL: function \"X\" not defined" for the first function that is neither a
+    // builtin, nor Sprig, nor accepted by `is_known`; empty when all resolve.
+    std::string check_functions(const std::function<bool(std::string_view)>& is_known) const;
+
     explicit compiled_template(std::unique_ptr<gotpl_detail::tree> t);
     ~compiled_template();
 

@@ -832,6 +832,47 @@ compiled_template::~compiled_template() = default;
 
 std::string_view compiled_template::text() const { return tree_->text; }
 
+namespace {
+
+struct function_checker {
+    const std::function<bool(std::string_view)>& is_known;
+    const std::string& text;
+    std::string error;
+
+    void pipe(const gotpl_detail::pipeline* p) {
+        if (!p) return;
+        for (const auto& cmd : p->cmds) {
+            for (const auto& arg : cmd.args) {
+                if (!error.empty()) return;
+                using k = gotpl_detail::operand::kind;
+                if (arg.k == k::function && arg.fn == gotpl_detail::builtin::none &&
+                    !sprig_funcs().count(arg.name) && !is_known(arg.name)) {
+                    error = gotpl_detail::location(text, arg.pos) + "function \"" + arg.name +
+                            "\" not defined";
+                }
+                if (arg.k == k::sub) pipe(arg.sub.get());
+            }
+        }
+    }
+    void nodes(const gotpl_detail::node_list& list) {
+        for (const auto& n : list) {
+            if (!error.empty()) return;
+            pipe(n.pipe.get());
+            nodes(n.list);
+            nodes(n.else_list);
+        }
+    }
+};
+
+}  // namespace
+
+std::string compiled_template::check_functions(
+    const std::function<bool(std::string_view)>& is_known) const {
+    function_checker c{is_known, tree_->text, {}};
+    c.nodes(tree_->root);
+    return c.error;
+}
+
 boost::system::result<std::shared_ptr<const compiled_template>> compiled_template::parse(
     std::string_view text, std::string* error) {
     try {

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <type_traits>
 #include <variant>
 
 namespace ghost::stages {
@@ -478,16 +479,34 @@ const char* type_name(const json::value& v) {
     return "null";
 }
 
+// A non-owning callable reference: evaluation nests many short-lived lambdas and std::function
+// would allocate for most of them.
+class emit_ref {
+public:
+    template <class F>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, emit_ref>)
+    emit_ref(F&& f) noexcept  // NOLINT: implicit on purpose
+        : obj_(const_cast<void*>(static_cast<const void*>(&f))),
+          call_([](void* o, const json::value& v) {
+              return (*static_cast<std::remove_reference_t<F>*>(o))(v);
+          }) {}
+    bool operator()(const json::value& v) const { return call_(obj_, v); }
+
+private:
+    void* obj_;
+    bool (*call_)(void*, const json::value&);
+};
+
 using path_elem = std::variant<std::string, std::int64_t>;
 using path_t = std::vector<path_elem>;
 
 class evaluator {
 public:
-    using emit_fn = jq_program::emit_fn;
+    using emit_fn = emit_ref;
 
     // Returns false when evaluation must stop: a runtime error (error_ set) or the consumer
     // asked to stop.
-    bool eval(const node& n, const json::value& in, const emit_fn& out) {
+    bool eval(const node& n, const json::value& in, emit_fn out) {
         switch (n.kind) {
         case op::identity: return out(in);
         case op::literal: return out(n.lit);
@@ -586,7 +605,7 @@ private:
     }
 
     // Runs `body`, swallowing its own runtime errors but not errors of the consumer.
-    bool try_eval(const node& body, const json::value& in, const emit_fn& out) {
+    bool try_eval(const node& body, const json::value& in, emit_fn out) {
         bool downstream_stopped = false;
         bool ok = eval(body, in, [&](const json::value& v) {
             if (out(v)) return true;
@@ -598,7 +617,7 @@ private:
         return true;
     }
 
-    bool index_into(const json::value& v, const json::value& key, const emit_fn& out) {
+    bool index_into(const json::value& v, const json::value& key, emit_fn out) {
         if (key.is_string()) {
             if (v.is_null()) return out(null_value());
             if (!v.is_object()) return error();
@@ -618,7 +637,7 @@ private:
         return error();
     }
 
-    bool call(const node& n, const json::value& in, const emit_fn& out) {
+    bool call(const node& n, const json::value& in, emit_fn out) {
         const std::string& f = n.name;
         if (f == "empty") return true;
         if (f == "not") return out(json::value(!truthy(in)));
@@ -827,7 +846,7 @@ private:
         return true;
     }
 
-    bool assign(const node& n, const json::value& in, const emit_fn& out) {
+    bool assign(const node& n, const json::value& in, emit_fn out) {
         return eval(*n.kids[1], in, [&](const json::value& v) {
             json::value result = in;
             path_t prefix;

@@ -9,9 +9,9 @@ namespace json = boost::json;
 namespace {
 
 // kwok sees JSON numbers as float64, which In never matches; only strings and bools count.
-bool string_form(const json::value& v, std::string& out) {
+bool string_form(const json::value& v, std::string_view& out) {
     if (v.is_string()) {
-        out.assign(v.get_string().data(), v.get_string().size());
+        out = v.get_string();
         return true;
     }
     if (v.is_bool()) {
@@ -43,7 +43,7 @@ bool map_matches(const std::map<std::string, std::string>& want, const json::val
 bool requirement_matches(const match_expression& req, const json::value& object) {
     using k = match_expression::operator_kind;
     bool found = false;
-    std::string s;
+    std::string_view s;
     // A runtime error anywhere makes the whole output absent, so decide only after the run.
     bool any_in = false;
     bool ok = req.program.run(object, [&](const json::value& v) {

@@ -72,6 +72,23 @@ const char* kind_name(bool node) { return node ? "node" : "pod"; }
 
 }  // namespace
 
+std::string check_template(std::string_view text) {
+    std::string error;
+    auto parsed = compiled_template::parse(trim_space(text), &error);
+    if (!parsed) return error.empty() ? parsed.error().message() : error;
+    static const func_map defaults = kwok_default_funcs("", [] { return std::string(); },
+                                                        [] { return std::string(); });
+    return (*parsed)->check_functions([](std::string_view name) {
+        static constexpr std::string_view runtime[] = {
+            "NodeIP", "NodeName", "NodePort", "NodeIPWith", "NodeIPsWith",
+            "PodIP",  "PodIPWith", "PodIPsWith"};
+        for (auto r : runtime) {
+            if (r == name) return true;
+        }
+        return defaults.count(std::string(name)) > 0;
+    });
+}
+
 std::string object_key(const boost::json::object& object) {
     auto ns = metadata_string(object, "namespace");
     auto name = metadata_string(object, "name");
@@ -313,14 +330,12 @@ void simulation::mark_pod_ips(const boost::json::object& pod, pod_state& state) 
     if (state.ips.empty()) state.ips = std::move(ips);
 }
 
-void simulation::reserve_pod_ips(const json_value& pod) {
-    auto* obj = pod.if_object();
-    if (!obj) return;
-    auto node = child_string(child(*obj, "spec"), "nodeName");
+void simulation::reserve_pod_ips(const boost::json::object& pod) {
+    auto node = child_string(child(pod, "spec"), "nodeName");
     if (node.empty()) return;
     pod_state probe;
     probe.node = std::string(node);
-    mark_pod_ips(*obj, probe);
+    mark_pod_ips(pod, probe);
 }
 
 void simulation::on_pod_upsert(json_value pod) {

@@ -100,7 +100,7 @@ public:
 
     /// Every pod of a fresh LIST, before their events: marks their IPs as used so that no
     /// allocation can hand out an address a not-yet-processed pod already has.
-    void reserve_pod_ips(const boost::json::value& pod);
+    void reserve_pod_ips(const boost::json::object& pod);
     void on_pod_upsert(boost::json::value pod);
     void on_pod_delete(const boost::json::value& pod);
 
@@ -188,6 +188,11 @@ private:
     std::unique_ptr<object_pipeline> node_pipeline_;
     std::unique_ptr<object_pipeline> pod_pipeline_;
 };
+
+/// Load-time check of a stage template (stages::set_template_checker): it must parse and call
+/// only functions the simulation provides (kwok's set for nodes and pods, Sprig, builtins).
+/// Returns the error message, empty when fine.
+std::string check_template(std::string_view text);
 
 /// "ns/name" for namespaced objects, "name" otherwise.
 std::string object_key(const boost::json::object& object);

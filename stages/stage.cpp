@@ -1,6 +1,7 @@
 #include "stages/stage.hpp"
 
 #include "stages/gotpl.hpp"
+#include "stages/yaml_json.hpp"
 
 #include <fstream>
 #include <set>
@@ -383,6 +384,24 @@ const std::set<std::string, std::less<>>& known_kinds() {
 }
 
 }  // namespace
+
+boost::json::value yaml_node_to_json(const YAML::Node& node) {
+    if (!node || node.IsNull()) return nullptr;
+    if (node.IsScalar()) {
+        // yaml-cpp tags plain scalars "?" and quoted ones "!".
+        if (node.Tag() == "!") return boost::json::value(node.Scalar());
+        return resolve_plain_scalar(node.Scalar());
+    }
+    if (node.IsSequence()) {
+        boost::json::array arr;
+        for (const auto& item : node) arr.push_back(yaml_node_to_json(item));
+        return arr;
+    }
+    boost::json::object obj;
+    for (auto it = node.begin(); it != node.end(); ++it)
+        obj[it->first.as<std::string>()] = yaml_node_to_json(it->second);
+    return obj;
+}
 
 void set_template_checker(template_checker checker) {
     g_template_checker = checker ? checker : &gotpl_check;

@@ -5,6 +5,7 @@
 
 #include "stages/jq.hpp"
 
+#include <boost/json/value.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -103,6 +104,10 @@ struct stage {
 // swap the checker, nullptr restores the default. Returns an error message, or empty when fine.
 using template_checker = std::string (*)(std::string_view text);
 void set_template_checker(template_checker checker);
+
+// A yaml-cpp node as JSON with go-yaml v2 scalar rules (plain scalars resolved, quoted ones are
+// strings); e.g. for the KwokConfiguration documents below.
+boost::json::value yaml_node_to_json(const YAML::Node& node);
 
 // One Stage document. `source` names the file in messages.
 stage parse_stage(const YAML::Node& doc, std::string_view source = "<stage>");

@@ -16,7 +16,7 @@ component_inputs inputs(create_options o = {}) {
     in.layout.dir = "/w/clusters/c";
     in.bin_dir = "/bin-dir";
     in.ports = {{"etcd-peer", 100}, {"etcd-client", 101}, {"kube-apiserver", 102},
-                {"kube-controller-manager", 103}, {"kube-scheduler", 104}};
+                {"kube-controller-manager", 103}, {"kube-scheduler", 104}, {"ghostlet", 105}};
     in.options = std::move(o);
     return in;
 }
@@ -86,7 +86,9 @@ TEST(components, disabled_and_ghostlet) {
     ASSERT_NE(g, nullptr);
     EXPECT_TRUE(has(g, "--node-lease-duration-seconds=80"));
     EXPECT_TRUE(has(g, "/w/clusters/c/kubeconfig.yaml"));
-    EXPECT_EQ(port_names(o).size(), 4u);
+    EXPECT_TRUE(has(g, "--server-address=127.0.0.1:105")) << "ghostlet serves /metrics";
+    EXPECT_EQ(g->ports, std::vector<std::uint16_t>{105});
+    EXPECT_EQ(port_names(o).size(), 5u);
 }
 
 TEST(components, state_round_trips) {

@@ -1,5 +1,7 @@
 #include "stages/stage.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include <gtest/gtest.h>
 
 namespace {
@@ -194,6 +196,12 @@ TEST(stage, template_checker_runs_at_load) {
               "<no error>");
 }
 
+TEST(stage, yaml_nodes_convert_with_yaml11_scalars) {
+    auto v = yaml_node_to_json(YAML::Load("a: yes\nb: '5'\nc: 5\nd: [1.5, ~, \"true\", x]\ne:\n"));
+    EXPECT_EQ(boost::json::serialize(v),
+              R"({"a":true,"b":"5","c":5,"d":[1.5E0,null,"true","x"],"e":null})");
+}
+
 TEST(stage, config_loader_separates_kinds) {
     auto docs = load_config_text(header("a") + R"(spec:
   resourceRef: {kind: Node}
@@ -216,6 +224,8 @@ kind: Mystery
     EXPECT_EQ(docs.stages[0].kind, "Node");
     ASSERT_EQ(docs.kwok_configurations.size(), 1u);
     EXPECT_EQ(docs.kwok_configurations[0]["options"]["cidr"].as<std::string>(), "10.1.0.0/16");
+    auto cfg = yaml_node_to_json(docs.kwok_configurations[0]);
+    EXPECT_EQ(cfg.at("options").at("cidr"), "10.1.0.0/16");
     EXPECT_EQ(docs.others.size(), 1u);
     ASSERT_EQ(docs.warnings.size(), 1u);
     EXPECT_EQ(docs.warnings[0], "kwok.yaml: document 4: unknown kind \"Mystery\"");

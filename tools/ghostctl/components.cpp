@@ -19,6 +19,7 @@ std::vector<std::string> port_names(const create_options& o) {
     std::vector<std::string> v{"etcd-peer", "etcd-client", "kube-apiserver"};
     if (enabled(o, "kube-controller-manager")) v.push_back("kube-controller-manager");
     if (enabled(o, "kube-scheduler")) v.push_back("kube-scheduler");
+    if (enabled(o, "ghostlet")) v.push_back("ghostlet");
     return v;
 }
 
@@ -147,8 +148,10 @@ std::vector<component> build_components(const component_inputs& in) {
         out.push_back(std::move(c));
     }
     if (enabled(o, "ghostlet") && in.ghostlet_binary) {
-        component c{"ghostlet", in.ghostlet_binary->string(), {}, {}, readiness::none};
+        component c{"ghostlet", in.ghostlet_binary->string(), {}, {port("ghostlet")},
+                    readiness::none};
         c.args = {"--kubeconfig", L.kubeconfig().string(), "--manage-all-nodes=true",
+                  "--server-address=127.0.0.1:" + std::to_string(port("ghostlet")),
                   "--node-lease-duration-seconds=" +
                       std::to_string(o.node_lease_duration_seconds * factor)};
         std::error_code ec;

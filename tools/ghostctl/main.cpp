@@ -2,6 +2,9 @@
 
 #include "tools/ghostctl/cluster.hpp"
 #include "tools/ghostctl/options.hpp"
+#include "tools/ghostctl/scale.hpp"
+
+#include <filesystem>
 
 #include <csignal>
 #include <iostream>
@@ -44,6 +47,24 @@ int main(int argc, char** argv) {
         case command_kind::get_components: m.print_components(cmd.name); break;
         case command_kind::logs: m.print_logs(cmd.name, cmd.component, cmd.follow); break;
         case command_kind::kubectl: m.exec_kubectl(cmd.name, cmd.rest);
+        case command_kind::scale: {
+            auto env = environment::from_process_env();
+            auto kubeconfig = env.cluster_dir(cmd.name) / "kubeconfig.yaml";
+            if (!std::filesystem::exists(kubeconfig)) {
+                std::cerr << "ghostctl: cluster \"" << cmd.name << "\" does not exist (no "
+                          << kubeconfig.string() << "); create it with ghostctl create cluster"
+                          << (cmd.name == "ghost" ? "" : " --name " + cmd.name) << "\n";
+                return 1;
+            }
+            scale_request req;
+            req.resource = cmd.scale.resource;
+            req.name = cmd.scale.object_name;
+            req.replicas = cmd.scale.replicas;
+            req.serial_length = cmd.scale.serial_length;
+            req.ns = cmd.scale.ns;
+            req.params = cmd.scale.params;
+            return run_scale(req, kubeconfig, std::cout);
+        }
         case command_kind::help: break;
         }
     } catch (const std::exception& e) {

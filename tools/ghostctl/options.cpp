@@ -23,6 +23,7 @@ const char* const top_help =
     "  get components       list components with their state\n"
     "  logs <component>     print a component's log (-f to follow)\n"
     "  kubectl [args...]    run kubectl against the cluster\n"
+    "  scale node|pod       create/delete fake nodes or pods (--replicas N)\n"
     "\n"
     "Global flags:\n"
     "  --name NAME          cluster name (default \"ghost\")\n"
@@ -51,6 +52,14 @@ const char* const stop_help = "Usage: ghostctl stop cluster [--name NAME]\n";
 const char* const get_help =
     "Usage: ghostctl get clusters | get kubeconfig [--name NAME] | get components [--name NAME]\n";
 const char* const logs_help = "Usage: ghostctl logs <component> [--name NAME] [-f|--follow]\n";
+const char* const scale_help =
+    "Usage: ghostctl [--name NAME] scale node|pod [PREFIX] --replicas N [--param '.key=value']...\n"
+    "         [--serial-length 6] [-n NAMESPACE]\n"
+    "Creates or deletes fake nodes or pods named PREFIX-000000... until exactly N exist (as\n"
+    "kwokctl scale). Node parameters: .podCIDR .podCIDRv6 .internalIP .internalIPv6\n"
+    ".allocatable .labels .annotations; pod parameters: .nodeName .hostNetwork .image\n"
+    ".resources .labels .annotations.\n";
+
 const char* const kubectl_help =
     "Usage: ghostctl [--name NAME] kubectl [kubectl args...]\n"
     "Runs the pinned kubectl with --kubeconfig pointing at the cluster.\n";
@@ -214,6 +223,14 @@ command parse_command_line(const std::vector<std::string>& args) {
             co.wait = parse_duration(r.value(a, f));
         } else if (f == "--heartbeat-factor") {
             co.heartbeat_factor = parse_int(f, r.value(a, f), 1, 1000);
+        } else if (f == "--replicas") {
+            cmd.scale.replicas = parse_int(f, r.value(a, f), 0, 10'000'000);
+        } else if (f == "--serial-length") {
+            cmd.scale.serial_length = parse_int(f, r.value(a, f), 1, 12);
+        } else if (f == "--param") {
+            cmd.scale.params.push_back(r.value(a, f));
+        } else if (f == "-n" || f == "--namespace") {
+            cmd.scale.ns = r.value(a, f);
         } else if (f == "--node-lease-duration-seconds") {
             co.node_lease_duration_seconds = parse_int(f, r.value(a, f), 1, 3600);
         } else {
@@ -251,6 +268,21 @@ command parse_command_line(const std::vector<std::string>& args) {
     if (verb == "kubectl") {
         if (help && cmd.rest.empty()) return help_cmd(kubectl_help);
         cmd.kind = command_kind::kubectl;
+        return cmd;
+    }
+    if (verb == "scale") {
+        if (help) return help_cmd(scale_help);
+        only("scale", {"--replicas", "--serial-length", "--param", "-n", "--namespace"});
+        if (noun != "node" && noun != "pod") {
+            throw usage_error("scale needs node or pod, e.g. ghostctl scale node --replicas 10");
+        }
+        if (cmd.scale.replicas < 0) {
+            throw usage_error("scale " + noun + ": --replicas is required");
+        }
+        no_more(3);
+        cmd.kind = command_kind::scale;
+        cmd.scale.resource = noun;
+        cmd.scale.object_name = words.size() > 2 ? words[2] : noun;
         return cmd;
     }
     if (verb == "logs") {

@@ -45,6 +45,16 @@ enum class command_kind {
     get_components,
     logs,
     kubectl,
+    scale,
+};
+
+struct scale_options {
+    std::string resource;              // node | pod
+    std::string object_name;           // name prefix; default = resource
+    int replicas = -1;
+    int serial_length = 6;
+    std::string ns = "default";
+    std::vector<std::string> params;   // jq assignments
 };
 
 struct command {
@@ -55,6 +65,7 @@ struct command {
     std::string component;          // logs <component>
     std::vector<std::string> rest;  // kubectl arguments
     create_options create;
+    scale_options scale;
     std::string help_text;          // set when kind == help
 };
 

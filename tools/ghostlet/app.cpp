@@ -1,6 +1,8 @@
 #include "tools/ghostlet/app.hpp"
 
+#include "engine/http_server.hpp"
 #include "engine/log.hpp"
+#include "engine/metrics.hpp"
 #include "engine/timer_wheel.hpp"
 #include "kube/api_client.hpp"
 #include "kube/list_watch.hpp"
@@ -9,6 +11,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -28,8 +31,8 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 // earlier than the one the timer waits for.
 class wheel_driver {
 public:
-    wheel_driver(asio::any_io_executor ex, engine::timer_wheel& wheel)
-        : timer_(ex), wheel_(wheel) {}
+    wheel_driver(asio::any_io_executor ex, engine::timer_wheel& wheel, engine::histogram& lateness)
+        : timer_(ex), wheel_(wheel), lateness_(lateness) {}
 
     void poke() {
         auto due = wheel_.next_due();
@@ -39,7 +42,11 @@ public:
     asio::awaitable<void> async_run() {
         auto cs = co_await asio::this_coro::cancellation_state;
         while (!cs.cancelled()) {
-            wheel_.advance(std::chrono::steady_clock::now());
+            auto now = std::chrono::steady_clock::now();
+            if (armed_ <= now) {
+                lateness_.observe(std::chrono::duration<double>(now - armed_).count());
+            }
+            wheel_.advance(now);
             auto due = wheel_.next_due();
             armed_ = due ? *due : std::chrono::steady_clock::now() + 1h;
             timer_.expires_at(armed_);
@@ -50,6 +57,7 @@ public:
 private:
     asio::steady_timer timer_;
     engine::timer_wheel& wheel_;
+    engine::histogram& lateness_;
     engine::timer_wheel::time_point armed_ = engine::timer_wheel::time_point::max();
 };
 
@@ -103,8 +111,35 @@ asio::awaitable<void> async_wait_for_api(kube::api_client& client) {
     }
 }
 
+// Latency histograms share one set of bounds: 10 us .. ~84 s, x1.5 per bucket.
+std::vector<double> latency_bounds() { return engine::histogram::exponential_bounds(10e-6, 1.5, 40); }
+
+struct runtime_metrics {
+    engine::metrics_registry registry;
+    engine::histogram& node_event = registry.add_histogram(
+        "ghostlet_event_handling_seconds", "Watch event received to stage decided (and played "
+        "when it has no delay)", latency_bounds(), R"(kind="node")");
+    engine::histogram& pod_event = registry.add_histogram(
+        "ghostlet_event_handling_seconds", "", latency_bounds(), R"(kind="pod")");
+    engine::histogram& timer_lateness = registry.add_histogram(
+        "ghostlet_timer_lateness_seconds", "How late the timer wheel ran due stage delays and "
+        "lease renewals", latency_bounds());
+    engine::counter& node_events = registry.add_counter(
+        "ghostlet_watch_events_total", "Watch events handled", R"(kind="node")");
+    engine::counter& pod_events =
+        registry.add_counter("ghostlet_watch_events_total", "", R"(kind="pod")");
+    engine::counter& lists = registry.add_counter(
+        "ghostlet_lists_total", "Full lists of nodes and pods (2 at start; more are relists after "
+        "410 Gone or errors)");
+    engine::counter& watches = registry.add_counter(
+        "ghostlet_watch_starts_total", "Watch requests opened (2 at start; more are reconnects)");
+};
+
 struct runtime {
     asio::io_context ioc{1};
+    runtime_metrics metrics;
+    std::unique_ptr<engine::http_server> server;
+    bool synced = false;
     std::unique_ptr<engine::http_pool> pool;
     std::unique_ptr<kube::api_client> client;
     engine::timer_wheel wheel{std::chrono::steady_clock::now()};
@@ -128,6 +163,7 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
     auto ex = co_await asio::this_coro::executor;
     co_await async_wait_for_api(*rt.client);
     GHOST_LOG_INFO("API server ready; watching nodes and pods");
+    rt.synced = true;
 
     kube::list_watch_params nodes;
     nodes.path = "/api/v1/nodes";
@@ -138,24 +174,36 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
     pods.options.field_selector = rt.sim->pod_field_selector();
 
     auto on_node = [&rt](kube::event_kind kind, boost::json::object&& obj) {
+        auto t0 = std::chrono::steady_clock::now();
+        rt.metrics.node_events.inc();
         if (kind == kube::event_kind::deleted) {
             rt.sim->on_node_delete(boost::json::value(std::move(obj)));
         } else {
             rt.sim->on_node_upsert(boost::json::value(std::move(obj)));
         }
+        rt.metrics.node_event.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         rt.wheel_loop->poke();
     };
     auto on_pod = [&rt](kube::event_kind kind, boost::json::object&& obj) {
+        auto t0 = std::chrono::steady_clock::now();
+        rt.metrics.pod_events.inc();
         if (kind == kube::event_kind::deleted) {
             rt.sim->on_pod_delete(boost::json::value(std::move(obj)));
         } else {
             rt.sim->on_pod_upsert(boost::json::value(std::move(obj)));
         }
+        rt.metrics.pod_event.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         rt.wheel_loop->poke();
     };
-    pods.before_sync = [&rt](const boost::json::array& items) {
+    pods.on_listed = [&rt](const std::vector<boost::json::object>& items) {
+        rt.metrics.lists.inc();
         for (const auto& pod : items) rt.sim->reserve_pod_ips(pod);
     };
+    nodes.on_listed = [&rt](const std::vector<boost::json::object>&) { rt.metrics.lists.inc(); };
+    nodes.on_watch_started = [&rt] { rt.metrics.watches.inc(); };
+    pods.on_watch_started = [&rt] { rt.metrics.watches.inc(); };
 
     // Node and pod streams and the progress log run side by side until the process stops.
     auto node_loop = kube::async_run_list_watch(*rt.client, std::move(nodes), on_node);
@@ -176,6 +224,53 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
 
 }  // namespace
 
+// kwok's rule: --server-address, else 0.0.0.0:<node-port> when --node-port is set, else none.
+void start_server(runtime& rt, const options& opts) {
+    std::string address = opts.server_address;
+    if (address.empty() && opts.node_port != 0) address = "0.0.0.0:" + std::to_string(opts.node_port);
+    if (address.empty()) return;
+    auto colon = address.rfind(':');
+    if (colon == std::string::npos) {
+        throw std::runtime_error("--server-address: expected host:port, got \"" + address + "\"");
+    }
+    auto host = address.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    try {
+        rt.server = std::make_unique<engine::http_server>(rt.ioc.get_executor(), host,
+                                                          address.substr(colon + 1));
+    } catch (const std::exception& e) {
+        throw std::runtime_error("--server-address " + address + ": cannot listen: " + e.what());
+    }
+    auto ok = [] { return engine::http_reply{200, "text/plain; charset=utf-8", "ok"}; };
+    rt.server->route("/healthz", ok);
+    rt.server->route("/livez", ok);
+    rt.server->route("/readyz", [&rt] {
+        return rt.synced ? engine::http_reply{200, "text/plain; charset=utf-8", "ok"}
+                         : engine::http_reply{503, "text/plain; charset=utf-8", "waiting for the API server"};
+    });
+    rt.server->route("/metrics", [&rt] {
+        return engine::http_reply{200, "text/plain; version=0.0.4; charset=utf-8",
+                                  rt.metrics.registry.render()};
+    });
+    auto& reg = rt.metrics.registry;
+    reg.add_gauge("ghostlet_writer_queue_depth", "Writes waiting or in flight",
+                  [&rt] { return static_cast<double>(rt.writer->queued()); });
+    reg.add_gauge("ghostlet_managed_nodes", "Nodes this ghostlet manages",
+                  [&rt] { return static_cast<double>(rt.sim->nodes().managed_count()); });
+    reg.add_gauge("ghostlet_tracked_pods", "Pods on managed nodes",
+                  [&rt] { return static_cast<double>(rt.sim->tracked_pods()); });
+    reg.add_gauge("ghostlet_pending_stages", "Stages waiting for their delay",
+                  [&rt] { return static_cast<double>(rt.sim->pending_stages()); });
+    reg.add_gauge("ghostlet_stages_played_total", "Stages played",
+                  [&rt] { return static_cast<double>(rt.sim->stats().stages_played); });
+    reg.add_gauge("ghostlet_stage_errors_total", "Stages that failed to render (object skipped)",
+                  [&rt] { return static_cast<double>(rt.sim->stats().play_errors); });
+    reg.add_gauge("ghostlet_write_errors_total", "Writes the API server refused for good",
+                  [&rt] { return static_cast<double>(rt.sim->stats().write_errors); });
+    GHOST_LOG_INFO("serving /healthz /readyz /metrics on ", address, " (port ", rt.server->port(), ")");
+    asio::co_spawn(rt.ioc, rt.server->async_run(), asio::detached);
+}
+
 int run(const options& opts, std::vector<stages::stage> stage_list,
         const kube::cluster_access& access) {
     runtime rt;
@@ -186,13 +281,14 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
     kube::client_options client_opts;
     client_opts.base_path = access.base_path;
     rt.client = std::make_unique<kube::api_client>(*rt.pool, client_opts);
-    rt.wheel_loop = std::make_unique<wheel_driver>(ex, rt.wheel);
+    rt.wheel_loop = std::make_unique<wheel_driver>(ex, rt.wheel, rt.metrics.timer_lateness);
     rt.writer = std::make_unique<sim_writer>(ex, *rt.pool, access.base_path, opts.max_in_flight,
                                              [&rt] { rt.wheel_loop->poke(); });
     rt.sim = std::make_unique<stages::simulation>(
         make_sim_config(opts), std::move(stage_list), rt.wheel,
         [&rt](stages::write_op op) { rt.writer->submit(std::move(op)); });
 
+    start_server(rt, opts);
     GHOST_LOG_INFO("ghostlet ", version, " starting: server ", access.server, ", identity ",
                    opts.identity, ", node leases ",
                    opts.node_lease_duration_seconds > 0

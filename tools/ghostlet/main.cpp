@@ -4,6 +4,7 @@
 #include "engine/log.hpp"
 #include "kube/kubeconfig.hpp"
 #include "stages/default_stages.hpp"
+#include "stages/simulation.hpp"
 #include "tools/ghostlet/app.hpp"
 #include "tools/ghostlet/options.hpp"
 
@@ -26,6 +27,7 @@ void set_log_level(int kwok_verbosity) {
 }
 
 std::vector<stages::stage> load_stages(const ghostlet::options& o) {
+    stages::set_template_checker(&stages::check_template);
     std::vector<stages::stage> out;
     for (const auto& doc : o.stage_documents) {
         auto where = doc.file + " (document " + std::to_string(doc.index + 1) + ")";

@@ -1,0 +1,419 @@
+#include "bench/scenario/cluster_session.hpp"
+
+#include "kube/kubeconfig.hpp"
+#include "kube/list_watch.hpp"
+#include "kube/resource.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <cstdio>
+
+namespace ghost::bench {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* scale_label = "kwok.x-k8s.io/kwokctl-scale";
+
+const json::value* find(const json::object& o, std::initializer_list<const char*> path) {
+    const json::value* v = nullptr;
+    const json::object* cur = &o;
+    for (const char* key : path) {
+        if (!cur) return nullptr;
+        v = cur->if_contains(key);
+        if (!v) return nullptr;
+        cur = v->if_object();
+    }
+    return v;
+}
+
+bool node_ready(const json::object& node) {
+    const auto* conds = find(node, {"status", "conditions"});
+    if (!conds || !conds->is_array()) return false;
+    for (const auto& c : conds->get_array()) {
+        const auto* o = c.if_object();
+        if (!o) continue;
+        const auto* type = o->if_contains("type");
+        const auto* status = o->if_contains("status");
+        if (type && status && type->is_string() && type->get_string() == "Ready")
+            return status->is_string() && status->get_string() == "True";
+    }
+    return false;
+}
+
+bool pod_running(const json::object& pod) {
+    const auto* phase = find(pod, {"status", "phase"});
+    return phase && phase->is_string() && phase->get_string() == "Running";
+}
+
+std::string name_of(const json::object& o) {
+    const auto* n = find(o, {"metadata", "name"});
+    return n && n->is_string() ? std::string(n->get_string()) : std::string();
+}
+
+// The same shape as kwokctl's scaled node (fake-node template): kwok's annotation, a taint,
+// podCIDR and InternalIP per index, cpu 32 / memory 256Gi / pods 110.
+json::object make_node(const std::string& prefix, std::size_t i) {
+    auto name = cluster_session::scaled_name(prefix, i);
+    char cidr[32], ip[32];
+    std::snprintf(cidr, sizeof cidr, "10.%zu.%zu.0/24", (i >> 8) & 0xff, i & 0xff);
+    std::snprintf(ip, sizeof ip, "192.%zu.%zu.%zu", 168 + ((i >> 16) & 0x3f), (i >> 8) & 0xff,
+                  i & 0xff);
+    json::object alloc{{"cpu", "32"}, {"memory", "256Gi"}, {"pods", "110"}};
+    return json::object{
+        {"apiVersion", "v1"},
+        {"kind", "Node"},
+        {"metadata",
+         {{"name", name},
+          {"labels",
+           {{"kubernetes.io/hostname", name}, {"kubernetes.io/os", "linux"},
+            {"kubernetes.io/arch", "amd64"}, {"type", "kwok"}, {scale_label, prefix}}},
+          {"annotations", {{"kwok.x-k8s.io/node", "fake"}, {"node.alpha.kubernetes.io/ttl", "0"}}}}},
+        {"spec",
+         {{"podCIDR", cidr},
+          {"podCIDRs", json::array{cidr}},
+          {"taints", json::array{json::object{
+                         {"key", "kwok.x-k8s.io/node"}, {"value", "fake"}, {"effect", "NoSchedule"}}}}}},
+        {"status",
+         {{"allocatable", alloc},
+          {"capacity", alloc},
+          {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", ip}}}},
+          {"nodeInfo", {{"architecture", "amd64"}, {"operatingSystem", "linux"}}}}}};
+}
+
+json::object make_pod(const std::string& prefix, std::size_t i, const std::string& node) {
+    return json::object{
+        {"apiVersion", "v1"},
+        {"kind", "Pod"},
+        {"metadata",
+         {{"name", cluster_session::scaled_name(prefix, i)},
+          {"namespace", "default"},
+          {"labels", {{"app", prefix}, {scale_label, prefix}}}}},
+        {"spec",
+         {{"nodeName", node},
+          {"containers", json::array{json::object{{"name", "container-0"}, {"image", "busybox"}}}},
+          {"tolerations", json::array{json::object{{"key", "kwok.x-k8s.io/node"},
+                                                   {"operator", "Exists"},
+                                                   {"effect", "NoSchedule"}}}}}}};
+}
+
+}  // namespace
+
+struct cluster_session::load_job {
+    enum { nodes, pods, delete_pods } what;
+    std::string prefix;
+    std::size_t count = 0;
+    int phase = 0;
+    std::function<std::string(std::size_t)> node_of;
+    std::size_t next = 0;
+    int workers = 0;
+    load_stats stats;
+    std::promise<load_stats> done;
+};
+
+std::string cluster_session::scaled_name(const std::string& prefix, std::size_t i) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "-%06zu", i);
+    return prefix + buf;
+}
+
+cluster_session::cluster_session(const std::filesystem::path& kubeconfig)
+    : guard_(io_.get_executor()) {
+    auto access = kube::load_kubeconfig(kubeconfig);
+    engine::pool_config cfg;
+    cfg.user_agent = "ghost-scenario/0.1";
+    cfg.max_connections = 32;
+    cfg.request_timeout = std::chrono::seconds(60);
+    pool_ = kube::make_http_pool(io_.get_executor(), access, cfg);
+    watch_pool_ = kube::make_http_pool(io_.get_executor(), access, cfg);
+    kube::client_options opts;
+    opts.base_path = access.base_path;
+    client_ = std::make_unique<kube::api_client>(*pool_, opts);
+    watch_client_ = std::make_unique<kube::api_client>(*watch_pool_, opts);
+    thread_ = std::thread([this] { io_.run(); });
+}
+
+cluster_session::~cluster_session() {
+    stop_load_ = true;
+    on_io([this] {
+        for (auto& s : watch_signals_) s->emit(asio::cancellation_type::terminal);
+        return 0;
+    });
+    // Let every coroutine finish so no frame outlives the pools.
+    for (int i = 0; i < 200 && active_ > 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (active_ > 0) {
+        // A coroutine is stuck; leak the pools rather than destroy them under it.
+        io_.stop();
+        thread_.join();
+        (void)pool_.release();
+        (void)watch_pool_.release();
+        for (auto& [p, pool] : local_pools_) (void)pool.release();
+        return;
+    }
+    on_io([this] {
+        pool_->close();
+        watch_pool_->close();
+        for (auto& [p, pool] : local_pools_) pool->close();
+        return 0;
+    });
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+}
+
+template <class F>
+auto cluster_session::on_io(F&& f) -> decltype(f()) {
+    std::packaged_task<decltype(f())()> task(std::forward<F>(f));
+    auto fut = task.get_future();
+    asio::post(io_, [&task] { task(); });
+    return fut.get();
+}
+
+void cluster_session::spawn_watch(std::string path, std::string label_selector,
+                                  std::function<void(int, json::object&&)> handler) {
+    on_io([&] {
+        kube::list_watch_params params;
+        params.path = std::move(path);
+        params.options.label_selector = std::move(label_selector);
+        params.page_size = 1000;
+        auto& sig = *watch_signals_.emplace_back(std::make_unique<asio::cancellation_signal>());
+        ++active_;
+        asio::co_spawn(
+            io_,
+            kube::async_run_list_watch(
+                *watch_client_, std::move(params),
+                [h = std::move(handler)](kube::event_kind k, json::object&& o) {
+                    h(static_cast<int>(k), std::move(o));
+                }),
+            asio::bind_cancellation_slot(sig.slot(), [this](std::exception_ptr) { --active_; }));
+        return 0;
+    });
+}
+
+void cluster_session::start_watches(bool leases) {
+    std::string selector = scale_label;
+    spawn_watch(kube::collection_path(kube::resources::nodes()), selector,
+                [this](int kind, json::object&& o) {
+                    if (kind == static_cast<int>(kube::event_kind::deleted)) return;
+                    auto [it, fresh] = nodes_.try_emplace(name_of(o));
+                    if (fresh || !it->second.sent) ++counts_.nodes_seen;
+                    if (!fresh) ++counts_.node_updates;
+                    if (!it->second.sent) it->second.sent = steady::now();
+                    if (!it->second.done && node_ready(o)) {
+                        it->second.done = steady::now();
+                        ++counts_.nodes_ready;
+                    }
+                });
+    spawn_watch(kube::collection_path(kube::resources::pods(), "default"), selector,
+                [this](int kind, json::object&& o) {
+                    auto [it, fresh] = pods_.try_emplace(name_of(o));
+                    auto& t = it->second;
+                    if (fresh) ++counts_.pods_seen;
+                    if (kind == static_cast<int>(kube::event_kind::deleted)) {
+                        if (!t.deleted) {
+                            t.deleted = steady::now();
+                            ++counts_.pods_deleted;
+                        }
+                        return;
+                    }
+                    if (!t.done && pod_running(o)) {
+                        t.done = steady::now();
+                        ++counts_.pods_running;
+                    }
+                });
+    if (leases) {
+        spawn_watch(kube::collection_path(kube::resources::leases(), "kube-node-lease"), "",
+                    [this](int kind, json::object&&) {
+                        if (kind == static_cast<int>(kube::event_kind::modified))
+                            ++counts_.lease_updates;
+                    });
+    }
+}
+
+object_counts cluster_session::counts() {
+    return on_io([this] { return counts_; });
+}
+
+std::future<load_stats> cluster_session::start_load(std::shared_ptr<load_job> job,
+                                                    int parallelism) {
+    stop_load_ = false;
+    auto fut = job->done.get_future();
+    on_io([&] {
+        job->workers = std::max(1, parallelism);
+        for (int i = 0; i < job->workers; ++i) {
+            ++active_;
+            asio::co_spawn(io_, load_worker(job), [this](std::exception_ptr) { --active_; });
+        }
+        return 0;
+    });
+    return fut;
+}
+
+asio::awaitable<void> cluster_session::load_worker(std::shared_ptr<load_job> job) {
+    asio::steady_timer timer(io_);
+    while (!stop_load_ && job->next < job->count) {
+        std::size_t i = job->next++;
+        std::string path, body, key;
+        if (job->what == load_job::nodes) {
+            auto& t = nodes_[scaled_name(job->prefix, i)];
+            if (!t.sent) ++counts_.nodes_seen;
+            t.sent = steady::now();
+            t.phase = job->phase;
+            path = kube::collection_path(kube::resources::nodes());
+            body = json::serialize(make_node(job->prefix, i));
+            key = "POST nodes";
+        } else if (job->what == load_job::pods) {
+            auto name = scaled_name(job->prefix, i);
+            auto [it, fresh] = pods_.try_emplace(name);
+            if (fresh) ++counts_.pods_seen;
+            it->second.sent = steady::now();
+            it->second.phase = job->phase;
+            path = kube::collection_path(kube::resources::pods(), "default");
+            body = json::serialize(make_pod(job->prefix, i, job->node_of(i)));
+            key = "POST pods";
+        } else {
+            auto name = scaled_name(job->prefix, i);
+            auto& t = pods_[name];
+            t.delete_sent = steady::now();
+            t.delete_phase = job->phase;
+            path = kube::object_path(kube::resources::pods(), "default", name, "");
+            key = "DELETE pods";
+        }
+        for (int attempt = 0; attempt < 10 && !stop_load_; ++attempt) {
+            job->stats.requests[key] += 1;
+            // No co_await inside ?: (GCC 12 destroys the result twice).
+            kube::api_result<kube::api_response> r = kube::api_error{};
+            if (job->what == load_job::delete_pods) {
+                r = co_await client_->async_delete(path);
+            } else {
+                r = co_await client_->async_create(path, body);
+            }
+            if (r) break;
+            const auto& e = r.error();
+            if (e.ec == kube::errc::already_exists || e.ec == kube::errc::not_found) break;
+            ++job->stats.errors;
+            job->stats.last_error = e.ec.message() + " " + e.status.message;
+            if (!kube::is_transient(e.ec)) break;
+            timer.expires_after(std::chrono::milliseconds(200 << std::min(attempt, 5)));
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+    }
+    if (--job->workers == 0) job->done.set_value(job->stats);
+}
+
+std::future<load_stats> cluster_session::create_nodes(std::string prefix, std::size_t count,
+                                                      int phase, int parallelism) {
+    auto job = std::make_shared<load_job>();
+    job->what = load_job::nodes;
+    job->prefix = std::move(prefix);
+    job->count = count;
+    job->phase = phase;
+    return start_load(job, parallelism);
+}
+
+std::future<load_stats> cluster_session::create_pods(
+    std::string prefix, std::size_t count, int phase,
+    std::function<std::string(std::size_t)> node_of, int parallelism) {
+    auto job = std::make_shared<load_job>();
+    job->what = load_job::pods;
+    job->prefix = std::move(prefix);
+    job->count = count;
+    job->phase = phase;
+    job->node_of = std::move(node_of);
+    return start_load(job, parallelism);
+}
+
+std::future<load_stats> cluster_session::delete_pods(std::string prefix, std::size_t count,
+                                                     int phase, int parallelism) {
+    auto job = std::make_shared<load_job>();
+    job->what = load_job::delete_pods;
+    job->prefix = std::move(prefix);
+    job->count = count;
+    job->phase = phase;
+    return start_load(job, parallelism);
+}
+
+void cluster_session::stop_load() { stop_load_ = true; }
+
+std::vector<double> cluster_session::latencies(object_kind kind, int phase, bool deletion) {
+    return on_io([&] {
+        std::vector<double> out;
+        const auto& m = kind == object_kind::node ? nodes_ : pods_;
+        for (const auto& [name, t] : m) {
+            if (deletion) {
+                if (t.delete_phase == phase && t.delete_sent && t.deleted)
+                    out.push_back(std::chrono::duration<double>(*t.deleted - *t.delete_sent).count());
+            } else if (t.phase == phase && t.sent && t.done) {
+                out.push_back(std::chrono::duration<double>(*t.done - *t.sent).count());
+            }
+        }
+        return out;
+    });
+}
+
+std::optional<steady::time_point> cluster_session::last_done(object_kind kind, int phase,
+                                                            bool deletion) {
+    return on_io([&] {
+        std::optional<steady::time_point> out;
+        const auto& m = kind == object_kind::node ? nodes_ : pods_;
+        for (const auto& [name, t] : m) {
+            const auto& when = deletion ? t.deleted : t.done;
+            if ((deletion ? t.delete_phase : t.phase) == phase && when && (!out || *when > *out))
+                out = when;
+        }
+        return out;
+    });
+}
+
+std::optional<std::string> cluster_session::api_get(const std::string& path) {
+    auto fut = on_io([&] {
+        return asio::co_spawn(
+            io_,
+            [this, p = path]() -> asio::awaitable<std::optional<std::string>> {
+                auto r = co_await client_->async_get(p);
+                if (!r) co_return std::nullopt;
+                co_return std::move(r->body);
+            },
+            asio::use_future);
+    });
+    return fut.get();
+}
+
+std::optional<std::string> cluster_session::local_get(std::uint16_t port, const std::string& path) {
+    auto fut = on_io([&] {
+        auto& pool = local_pools_[port];
+        if (!pool) {
+            engine::pool_config cfg;
+            cfg.user_agent = "ghost-scenario/0.1";
+            cfg.max_connections = 2;
+            cfg.connect_timeout = std::chrono::seconds(2);
+            cfg.request_timeout = std::chrono::seconds(10);
+            pool = std::make_unique<engine::http_pool>(
+                io_.get_executor(), engine::endpoint{"127.0.0.1", std::to_string(port), false},
+                engine::tls_options{}, cfg);
+        }
+        return asio::co_spawn(
+            io_,
+            [p = pool.get(), target = path]() -> asio::awaitable<std::optional<std::string>> {
+                engine::http_request req;
+                req.method = boost::beast::http::verb::get;
+                req.target = target;
+                auto r = co_await p->async_request(std::move(req));
+                if (!r || r->status != 200) co_return std::nullopt;
+                co_return std::move(r->body);
+            },
+            asio::use_future);
+    });
+    return fut.get();
+}
+
+}  // namespace ghost::bench

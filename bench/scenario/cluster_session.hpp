@@ -1,0 +1,110 @@
+#pragma once
+// The runner's view of one cluster: watches on nodes, pods (and leases) that record when each
+// object was created, became Ready/Running and vanished, plus a load generator that creates
+// and deletes objects with a fixed parallelism (like `kwokctl scale`). Everything runs on one
+// io_context thread; the public calls are made from the orchestrating thread and block.
+
+#include "engine/http_pool.hpp"
+#include "kube/api_client.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace ghost::bench {
+
+using steady = std::chrono::steady_clock;
+
+struct object_counts {
+    std::size_t nodes_seen = 0, nodes_ready = 0;
+    std::size_t pods_seen = 0, pods_running = 0, pods_deleted = 0;
+    std::size_t lease_updates = 0, node_updates = 0;
+};
+
+struct load_stats {
+    std::map<std::string, double> requests;   // "POST nodes" -> n (the runner's own writes)
+    std::size_t errors = 0;
+    std::string last_error;
+};
+
+enum class object_kind { node, pod };
+
+class cluster_session {
+public:
+    explicit cluster_session(const std::filesystem::path& kubeconfig);
+    ~cluster_session();
+    cluster_session(const cluster_session&) = delete;
+    cluster_session& operator=(const cluster_session&) = delete;
+
+    // Node and pod watches (label kwok.x-k8s.io/kwokctl-scale), lease watch when `leases`.
+    void start_watches(bool leases);
+    object_counts counts();
+
+    // Creates <prefix>-000000.. in parallel; a phase number tags the objects for latencies.
+    std::future<load_stats> create_nodes(std::string prefix, std::size_t count, int phase,
+                                         int parallelism);
+    // Pod i is bound to node_of(i) (spec.nodeName; no scheduler needed).
+    std::future<load_stats> create_pods(std::string prefix, std::size_t count, int phase,
+                                        std::function<std::string(std::size_t)> node_of,
+                                        int parallelism);
+    // Deletes <prefix>-000000.. with default grace, as `kwokctl scale --replicas 0`.
+    std::future<load_stats> delete_pods(std::string prefix, std::size_t count, int phase,
+                                        int parallelism);
+    // Makes running loaders stop after their current request.
+    void stop_load();
+
+    // Seconds from the create (delete) request being sent to Ready/Running (the DELETED event)
+    // for the objects of `phase`.
+    std::vector<double> latencies(object_kind kind, int phase, bool deletion);
+    // When the last object of `phase` became Ready/Running (was deleted).
+    std::optional<steady::time_point> last_done(object_kind kind, int phase, bool deletion);
+
+    // GET on the API server (e.g. "/metrics"); nullopt on any failure.
+    std::optional<std::string> api_get(const std::string& path);
+    // Plain HTTP GET on 127.0.0.1:port (the simulator's server); nullopt on failure.
+    std::optional<std::string> local_get(std::uint16_t port, const std::string& path);
+
+    static std::string scaled_name(const std::string& prefix, std::size_t i);
+
+private:
+    struct tracked {
+        std::optional<steady::time_point> sent, done, delete_sent, deleted;
+        int phase = -1, delete_phase = -1;
+    };
+    struct load_job;
+
+    template <class F>
+    auto on_io(F&& f) -> decltype(f());
+    std::future<load_stats> start_load(std::shared_ptr<load_job> job, int parallelism);
+    boost::asio::awaitable<void> load_worker(std::shared_ptr<load_job> job);
+    void spawn_watch(std::string path, std::string label_selector,
+                     std::function<void(int kind, boost::json::object&&)> handler);
+
+    boost::asio::io_context io_;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+    std::unique_ptr<engine::http_pool> pool_;        // writes and scrapes
+    std::unique_ptr<engine::http_pool> watch_pool_;  // watches (own connections)
+    std::map<std::uint16_t, std::unique_ptr<engine::http_pool>> local_pools_;
+    std::unique_ptr<kube::api_client> client_, watch_client_;
+    std::vector<std::unique_ptr<boost::asio::cancellation_signal>> watch_signals_;
+    std::atomic<bool> stop_load_{false};
+    std::atomic<int> active_{0};   // coroutines still running on io_
+    std::unordered_map<std::string, tracked> nodes_, pods_;
+    object_counts counts_;
+    std::thread thread_;
+};
+
+}  // namespace ghost::bench

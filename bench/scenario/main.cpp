@@ -1,0 +1,210 @@
+// ghost_scenario: runs whole-cluster scenarios first for ghostlet, then for kwok, each on a
+// fresh ghostctl cluster with identical settings, and writes JSON per run, results.md and SVGs.
+
+#include "bench/scenario/report.hpp"
+#include "bench/scenario/scenario.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <csignal>
+#include <ctime>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace ghost::bench;
+
+namespace {
+
+const char* usage = R"(usage: ghost_scenario [flags]
+  --scenario NAME        kwok-benchmark | pod-startup | steady-state | smoke | all
+                         (comma-separated list allowed; default smoke)
+  --simulators LIST      ghostlet,kwok (default; runs in this order)
+  --nodes N              nodes (kwok-benchmark 5000, pod-startup 100, steady-state 10000, smoke 20)
+  --pods N               pods on one node (kwok-benchmark 10000, smoke 100)
+  --pods-per-node N      pod-startup 30, steady-state 10
+  --window S             steady-state window in seconds (60)
+  --heartbeat-factor F   ghostctl --heartbeat-factor (5; steady-state 1)
+  --<scenario>.<size> V  a size for one scenario only, e.g. --steady-state.nodes 2000
+  --out DIR              output directory (default build/bench-results/<UTC timestamp>)
+  --ghostctl PATH        ghostctl binary (default: <build>/tools/ghostctl/ghostctl)
+  --kwok PATH            kwok binary (default: $GHOSTLET_CACHE/bin/current/kwok)
+  --kwok-stages DIR      kwok's stage tree (default: <repo>/../shared/kwok-stages)
+  --parallelism N        concurrent create/delete requests of the runner (16, as kwokctl scale)
+  --stall-seconds S      end a phase after S seconds without progress (60)
+  --timeout-scale X      multiply every phase timeout (1; a phase gets 60 s + 25 ms/object)
+  --keep-clusters        do not delete the clusters afterwards
+  --require-complete     exit 2 unless every phase of every run reached its target
+)";
+
+void on_signal(int) { interrupted = true; }
+
+std::string utc_stamp() {
+    std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::gmtime(&t));
+    return buf;
+}
+
+fs::path self_dir() {
+    std::error_code ec;
+    auto p = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::current_path() : p.parent_path();
+}
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    while (pos <= s.size()) {
+        auto comma = s.find(',', pos);
+        if (comma == std::string::npos) comma = s.size();
+        if (comma > pos) out.push_back(s.substr(pos, comma - pos));
+        pos = comma + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    runner_config cfg;
+    std::string scenario = "smoke";
+    std::vector<std::string> sims{"ghostlet", "kwok"};
+    bool require_complete = false;
+    fs::path out;
+    const char* cache = std::getenv("GHOSTLET_CACHE");
+    const char* home = std::getenv("HOME");
+    cfg.kwok = (cache && *cache ? fs::path(cache) : fs::path(home ? home : "/root") / ".cache/ghostlet") /
+               "bin/current/kwok";
+    cfg.kwok_stages = fs::path(GHOST_SCENARIO_SOURCE_DIR) / ".." / "shared" / "kwok-stages";
+    // <build>/bench/scenario/ghost_scenario -> <build>/tools/ghostctl/ghostctl
+    cfg.ghostctl = self_dir().parent_path().parent_path() / "tools" / "ghostctl" / "ghostctl";
+    try {
+        for (int i = 1; i < argc; ++i) {
+            std::string a = argv[i];
+            auto value = [&]() -> std::string {
+                auto eq = a.find('=');
+                if (eq != std::string::npos) return a.substr(eq + 1);
+                if (i + 1 >= argc) throw std::invalid_argument(a + ": missing value");
+                return argv[++i];
+            };
+            auto name = a.substr(0, a.find('='));
+            auto number = [&] {
+                auto v = value();
+                std::size_t used = 0;
+                double d = std::stod(v, &used);
+                if (used != v.size() || d < 0) throw std::invalid_argument(name + ": not a number: " + v);
+                return d;
+            };
+            if (name == "-h" || name == "--help") {
+                std::cout << usage;
+                return 0;
+            } else if (name == "--scenario") {
+                scenario = value();
+            } else if (name == "--simulators") {
+                sims = split(value());
+            } else if (name == "--out") {
+                out = value();
+            } else if (name == "--ghostctl") {
+                cfg.ghostctl = value();
+            } else if (name == "--kwok") {
+                cfg.kwok = value();
+            } else if (name == "--kwok-stages") {
+                cfg.kwok_stages = value();
+            } else if (name == "--parallelism") {
+                cfg.parallelism = static_cast<int>(number());
+            } else if (name == "--stall-seconds") {
+                cfg.stall_seconds = number();
+            } else if (name == "--timeout-scale") {
+                cfg.timeout_scale = number();
+            } else if (name == "--keep-clusters") {
+                cfg.keep_clusters = true;
+            } else if (name == "--require-complete") {
+                require_complete = true;
+            } else if (name.rfind("--", 0) == 0) {
+                auto key = name.substr(2);
+                auto dot = key.find('.');
+                auto size = dot == std::string::npos ? key : key.substr(dot + 1);
+                if (size != "nodes" && size != "pods" && size != "pods-per-node" &&
+                    size != "window" && size != "heartbeat-factor")
+                    throw std::invalid_argument("unknown flag " + name);
+                cfg.sizes[key] = number();
+            } else {
+                throw std::invalid_argument("unexpected argument " + a);
+            }
+        }
+        for (const auto& s : sims) {
+            if (s != "ghostlet" && s != "kwok")
+                throw std::invalid_argument("--simulators: expected ghostlet and/or kwok, got " + s);
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "ghost_scenario: " << e.what() << "\n" << usage;
+        return 64;
+    }
+    std::vector<std::string> names =
+        scenario == "all" ? std::vector<std::string>{"kwok-benchmark", "pod-startup", "steady-state"}
+                          : split(scenario);
+    std::vector<scenario_spec> specs;
+    try {
+        for (const auto& n : names) specs.push_back(make_scenario(n, cfg));
+    } catch (const std::exception& e) {
+        std::cerr << "ghost_scenario: " << e.what() << "\n";
+        return 64;
+    }
+    if (!fs::exists(cfg.ghostctl)) {
+        std::cerr << "ghost_scenario: ghostctl not found at " << cfg.ghostctl << " (--ghostctl)\n";
+        return 64;
+    }
+    if (out.empty()) out = fs::current_path() / "build" / "bench-results" / utc_stamp();
+    cfg.out_dir = fs::absolute(out);
+    fs::create_directories(cfg.out_dir);
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    std::vector<run_result> runs;
+    auto write_outputs = [&] {
+        std::ofstream(cfg.out_dir / "results.md") << markdown_report(runs);
+        for (const auto& s : specs) {
+            std::vector<const run_result*> mine;
+            for (const auto& r : runs) {
+                if (r.scenario == s.name) mine.push_back(&r);
+            }
+            if (!mine.empty()) std::ofstream(cfg.out_dir / (s.name + ".svg")) << svg_report(s.name, mine);
+        }
+    };
+    for (const auto& s : specs) {
+        for (const auto& sim : sims) {
+            if (interrupted) break;
+            runs.push_back(run_scenario(s, sim, cfg));
+            std::ofstream(cfg.out_dir / (s.name + "-" + sim + ".json"))
+                << boost::json::serialize(to_json(runs.back())) << "\n";
+            write_outputs();   // partial results survive an interrupted suite
+        }
+    }
+    write_outputs();
+    std::cout << markdown_report(runs) << "\nResults in " << cfg.out_dir.string() << "\n";
+    if (interrupted) return 130;
+    if (require_complete) {
+        for (const auto& r : runs) {
+            for (const auto& p : r.phases) {
+                if (p.status != "ok" || (p.target && p.done < p.target)) {
+                    std::cerr << "ghost_scenario: " << r.simulator << " " << r.scenario << "/"
+                              << p.name << " did not complete: " << p.status << " " << p.done
+                              << "/" << p.target << "\n";
+                    return 2;
+                }
+            }
+            if (r.status != "ok" || r.phases.empty()) {
+                std::cerr << "ghost_scenario: " << r.simulator << " " << r.scenario << ": "
+                          << r.status << " " << r.note << "\n";
+                return 2;
+            }
+        }
+    }
+    return 0;
+}

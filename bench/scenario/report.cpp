@@ -1,0 +1,360 @@
+#include "bench/scenario/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace ghost::bench {
+namespace {
+
+std::string fmt(double v, int digits = 1) {
+    if (std::isnan(v)) return "—";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
+std::string ratio(double a, double b) {
+    if (std::isnan(a) || std::isnan(b) || b == 0) return "—";
+    return fmt(a / b, 2);
+}
+
+const run_result* find_run(const std::vector<run_result>& runs, const std::string& scenario,
+                           const std::string& sim) {
+    for (const auto& r : runs) {
+        if (r.scenario == scenario && r.simulator == sim) return &r;
+    }
+    return nullptr;
+}
+
+const phase_result* find_phase(const run_result* r, const std::string& name) {
+    if (!r) return nullptr;
+    for (const auto& p : r->phases) {
+        if (p.name == name) return &p;
+    }
+    return nullptr;
+}
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+}  // namespace
+
+std::string markdown_report(const std::vector<run_result>& runs) {
+    std::ostringstream md;
+    md << "# ghostlet vs kwok — scenario results\n\n"
+       << "Each simulator ran against its own fresh ghostctl cluster with identical settings "
+          "(`--disable-qps-limits`, no kube-scheduler; pods get `spec.nodeName`). "
+          "Ratios are ghostlet/kwok (lower is better for time, CPU, memory, latency and "
+          "requests; higher is better for objects/s).\n\n"
+       << "API requests are kube-apiserver's `apiserver_request_total` deltas over the phase; "
+          "that metric has no client label, so they include the runner's own writes (listed as "
+          "`runner ...`) and kube-controller-manager.\n";
+    std::vector<std::string> scenarios;
+    for (const auto& r : runs) {
+        if (std::find(scenarios.begin(), scenarios.end(), r.scenario) == scenarios.end())
+            scenarios.push_back(r.scenario);
+    }
+    for (const auto& sc : scenarios) {
+        const auto* g = find_run(runs, sc, "ghostlet");
+        const auto* k = find_run(runs, sc, "kwok");
+        const auto* any = g ? g : k;
+        md << "\n## " << sc << "\n\n";
+        if (any->settings.contains("description"))
+            md << any->settings.at("description").as_string().c_str() << ".\n\n";
+        md << "| phase | metric | ghostlet | kwok | ghostlet/kwok |\n|---|---|---:|---:|---:|\n";
+        auto row = [&](const std::string& phase, const std::string& metric, double gv, double kv,
+                       int digits = 1) {
+            md << "| " << phase << " | " << metric << " | " << fmt(gv, digits) << " | "
+               << fmt(kv, digits) << " | " << ratio(gv, kv) << " |\n";
+        };
+        auto text_row = [&](const std::string& phase, const std::string& metric,
+                            const std::string& gv, const std::string& kv) {
+            md << "| " << phase << " | " << metric << " | " << gv << " | " << kv << " | |\n";
+        };
+        text_row("run", "status", g ? g->status : "not run", k ? k->status : "not run");
+        row("run", "cluster create (s)", g ? g->cluster_create_s : nan,
+            k ? k->cluster_create_s : nan);
+        std::vector<std::string> phases;
+        for (const auto& p : any->phases) phases.push_back(p.name);
+        for (const auto& name : phases) {
+            const auto* gp = find_phase(g, name);
+            const auto* kp = find_phase(k, name);
+            auto val = [&](const phase_result* p, const std::function<double(const phase_result&)>& f) {
+                return p ? f(*p) : nan;
+            };
+            auto prow = [&](const std::string& metric,
+                            const std::function<double(const phase_result&)>& f, int digits = 1) {
+                row(name, metric, val(gp, f), val(kp, f), digits);
+            };
+            text_row(name, "status", gp ? gp->status : "—", kp ? kp->status : "—");
+            prow("done / target", [](const phase_result& p) {
+                return p.target ? 100.0 * double(p.done) / double(p.target) : double(p.done);
+            });
+            bool window = (gp ? gp : kp)->target == 0;
+            prow(window ? "window (s)" : "wall time (s)", [](const phase_result& p) { return p.wall_s; }, 2);
+            prow(window ? "lease renewals/s" : "objects/s",
+                 [](const phase_result& p) { return p.objects_per_s; });
+            prow("simulator CPU (s)", [](const phase_result& p) { return p.sim_cpu_s; }, 2);
+            prow("simulator peak RSS (MB)", [](const phase_result& p) { return p.sim_peak_rss_mb; });
+            if (!window) {
+                prow("latency p50 (ms)", [](const phase_result& p) {
+                    return p.latency.count ? p.latency.p50 * 1e3 : nan; }, 0);
+                prow("latency p90 (ms)", [](const phase_result& p) {
+                    return p.latency.count ? p.latency.p90 * 1e3 : nan; }, 0);
+                prow("latency p99 (ms)", [](const phase_result& p) {
+                    return p.latency.count ? p.latency.p99 * 1e3 : nan; }, 0);
+                if (sc == "pod-startup" && name == "pods-running") {
+                    auto slo = [](const phase_result* p) -> std::string {
+                        if (!p || !p->latency.count) return "—";
+                        return p->latency.p99 <= 5.0 ? "yes" : "no";
+                    };
+                    text_row(name, "p99 within 5 s SLO", slo(gp), slo(kp));
+                }
+            }
+            std::set<std::string> verbs;
+            for (const auto* p : {gp, kp}) {
+                if (!p) continue;
+                for (const auto& [v, n] : p->api_by_verb) verbs.insert(v);
+            }
+            for (const auto& v : verbs) {
+                auto get = [&](const phase_result& p) {
+                    auto it = p.api_by_verb.find(v);
+                    return it == p.api_by_verb.end() ? 0.0 : it->second;
+                };
+                prow("API " + v, get, 0);
+            }
+            std::set<std::string> own;
+            for (const auto* p : {gp, kp}) {
+                if (!p) continue;
+                for (const auto& [v, n] : p->runner_requests) own.insert(v);
+            }
+            for (const auto& v : own) {
+                prow("runner " + v, [&](const phase_result& p) {
+                    auto it = p.runner_requests.find(v);
+                    return it == p.runner_requests.end() ? 0.0 : it->second;
+                }, 0);
+            }
+        }
+        row("run", "simulator CPU total (s)", g ? g->sim_cpu_total_s : nan,
+            k ? k->sim_cpu_total_s : nan, 2);
+        row("run", "simulator VmHWM (MB)", g ? g->sim_hwm_mb : nan, k ? k->sim_hwm_mb : nan);
+        std::string notes;
+        for (const auto* r : {g, k}) {
+            if (!r) continue;
+            if (!r->note.empty()) notes += "- " + r->simulator + ": " + r->note + "\n";
+            for (const auto& p : r->phases) {
+                if (!p.note.empty())
+                    notes += "- " + r->simulator + " " + p.name + ": " + p.note + "\n";
+            }
+            notes += "- " + r->simulator + " /metrics: " + r->sim_metrics_source + "\n";
+        }
+        md << "\n" << notes;
+        // ghostlet's own histograms (event -> decision, patch round trip, ...), per phase.
+        if (g) {
+            bool header = false;
+            for (const auto& p : g->phases) {
+                const auto* h = p.sim_metrics.if_contains("histograms");
+                if (!h || !h->is_object()) continue;
+                for (const auto& [key, v] : h->as_object()) {
+                    if (!header) {
+                        md << "\nghostlet /metrics histograms (delta over the phase; units as "
+                              "exported):\n\n| phase | series | count | p50 | p90 | p99 |\n"
+                              "|---|---|---:|---:|---:|---:|\n";
+                        header = true;
+                    }
+                    const auto& o = v.as_object();
+                    auto num = [&](const char* f) {
+                        return o.at(f).is_double() ? o.at(f).as_double() : nan;
+                    };
+                    md << "| " << p.name << " | `" << std::string(key) << "` | "
+                       << fmt(num("count"), 0) << " | " << fmt(num("p50"), 4) << " | "
+                       << fmt(num("p90"), 4) << " | " << fmt(num("p99"), 4) << " |\n";
+                }
+            }
+        }
+    }
+    return md.str();
+}
+
+namespace {
+
+struct series {
+    std::vector<std::pair<double, double>> points;
+    std::string color;
+    bool dashed = false;
+    std::string label;
+};
+
+double nice_max(double v) {
+    if (v <= 0 || std::isnan(v)) return 1;
+    double p = std::pow(10.0, std::floor(std::log10(v)));
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+        if (m * p >= v) return m * p;
+    }
+    return 10 * p;
+}
+
+std::string esc(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        if (c == '<') o += "&lt;";
+        else if (c == '>') o += "&gt;";
+        else if (c == '&') o += "&amp;";
+        else o += c;
+    }
+    return o;
+}
+
+void line_panel(std::ostringstream& out, double x, double y, double w, double h,
+                const std::string& title, const std::string& xlabel, const std::string& ylabel,
+                const std::vector<series>& ss) {
+    double xmax = 0, ymax = 0;
+    for (const auto& s : ss) {
+        for (auto [px, py] : s.points) {
+            xmax = std::max(xmax, px);
+            ymax = std::max(ymax, py);
+        }
+    }
+    xmax = nice_max(xmax);
+    ymax = nice_max(ymax);
+    const double l = x + 60, r = x + w - 10, t = y + 25, b = y + h - 35;
+    out << "<text x='" << x + w / 2 << "' y='" << y + 15
+        << "' text-anchor='middle' font-weight='bold'>" << esc(title) << "</text>\n";
+    out << "<rect x='" << l << "' y='" << t << "' width='" << r - l << "' height='" << b - t
+        << "' fill='none' stroke='#999'/>\n";
+    for (int i = 0; i <= 4; ++i) {
+        double fx = l + (r - l) * i / 4, fy = b - (b - t) * i / 4;
+        out << "<line x1='" << l << "' x2='" << r << "' y1='" << fy << "' y2='" << fy
+            << "' stroke='#eee'/>\n";
+        out << "<text x='" << fx << "' y='" << b + 14 << "' text-anchor='middle'>"
+            << fmt(xmax * i / 4, xmax < 4 ? 1 : 0) << "</text>\n";
+        out << "<text x='" << l - 4 << "' y='" << fy + 4 << "' text-anchor='end'>"
+            << fmt(ymax * i / 4, ymax < 4 ? 1 : 0) << "</text>\n";
+    }
+    out << "<text x='" << (l + r) / 2 << "' y='" << b + 28 << "' text-anchor='middle'>"
+        << esc(xlabel) << "</text>\n";
+    out << "<text x='" << x + 12 << "' y='" << (t + b) / 2 << "' text-anchor='middle' "
+        << "transform='rotate(-90 " << x + 12 << " " << (t + b) / 2 << ")'>" << esc(ylabel)
+        << "</text>\n";
+    int li = 0;
+    for (const auto& s : ss) {
+        if (s.points.empty()) continue;
+        out << "<polyline fill='none' stroke='" << s.color << "' stroke-width='1.5'"
+            << (s.dashed ? " stroke-dasharray='4 3'" : "") << " points='";
+        for (auto [px, py] : s.points)
+            out << fmt(l + (r - l) * px / xmax, 1) << "," << fmt(b - (b - t) * py / ymax, 1) << " ";
+        out << "'/>\n";
+        double ly = t + 12 + 14 * li++;
+        out << "<line x1='" << l + 8 << "' x2='" << l + 28 << "' y1='" << ly - 4 << "' y2='"
+            << ly - 4 << "' stroke='" << s.color << "'" << (s.dashed ? " stroke-dasharray='4 3'" : "")
+            << "/><text x='" << l + 32 << "' y='" << ly << "'>" << esc(s.label) << "</text>\n";
+    }
+}
+
+const char* color_of(const std::string& sim) { return sim == "ghostlet" ? "#1f77b4" : "#ff7f0e"; }
+
+}  // namespace
+
+std::string svg_report(const std::string& scenario, const std::vector<const run_result*>& runs) {
+    std::vector<std::string> phases;
+    for (const auto* r : runs) {
+        for (const auto& p : r->phases) {
+            if (std::find(phases.begin(), phases.end(), p.name) == phases.end())
+                phases.push_back(p.name);
+        }
+    }
+    const double pw = 480, ph = 260;
+    const double height = ph * (static_cast<double>(phases.size()) + 1) + 40;
+    std::ostringstream out;
+    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << 2 * pw << "' height='" << height
+        << "' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' "
+        << "fill='white'/>\n<text x='" << pw << "' y='22' text-anchor='middle' font-size='15' "
+        << "font-weight='bold'>" << esc(scenario) << ": ghostlet vs kwok</text>\n";
+    double y = 40;
+    for (const auto& name : phases) {
+        std::vector<series> progress, rss;
+        bool window = false;
+        for (const auto* r : runs) {
+            for (const auto& p : r->phases) {
+                if (p.name != name) continue;
+                window = p.target == 0;
+                series done{{}, color_of(r->simulator), false, r->simulator +
+                            (window ? " lease renewals" : " done")};
+                series seen{{}, color_of(r->simulator), true, r->simulator +
+                            (window ? " node updates" : " created/seen")};
+                series mem{{}, color_of(r->simulator), false, r->simulator + " RSS"};
+                series cpu{{}, color_of(r->simulator), true, r->simulator + " CPU s x10"};
+                for (const auto& s : p.samples) {
+                    done.points.emplace_back(s.t, s.done);
+                    seen.points.emplace_back(s.t, s.seen);
+                    mem.points.emplace_back(s.t, s.rss_mb);
+                    cpu.points.emplace_back(s.t, s.cpu_s * 10);
+                }
+                progress.push_back(std::move(done));
+                progress.push_back(std::move(seen));
+                rss.push_back(std::move(mem));
+                rss.push_back(std::move(cpu));
+            }
+        }
+        line_panel(out, 0, y, pw, ph, name + ": progress", "seconds since phase start",
+                   window ? "count" : "objects", progress);
+        line_panel(out, pw, y, pw, ph, name + ": simulator memory and CPU",
+                   "seconds since phase start", "RSS MB / CPU s x10", rss);
+        y += ph;
+    }
+    // Latency percentiles: grouped bars per phase (p50/p90/p99) for each simulator.
+    struct bar { std::string label; double v; std::string color; double opacity; };
+    std::vector<bar> bars;
+    for (const auto& name : phases) {
+        for (const auto* r : runs) {
+            for (const auto& p : r->phases) {
+                if (p.name != name || !p.latency.count) continue;
+                bars.push_back({name + " " + r->simulator + " p50", p.latency.p50 * 1e3,
+                                color_of(r->simulator), 0.4});
+                bars.push_back({"p90", p.latency.p90 * 1e3, color_of(r->simulator), 0.7});
+                bars.push_back({"p99", p.latency.p99 * 1e3, color_of(r->simulator), 1.0});
+            }
+        }
+    }
+    const double l = 60, r = 2 * pw - 20, t = y + 30, b = y + ph - 50;
+    out << "<text x='" << pw << "' y='" << y + 15 << "' text-anchor='middle' font-weight='bold'>"
+        << "latency percentiles p50/p90/p99 (ms; create->Ready/Running, delete->gone)</text>\n";
+    double vmax = 0;
+    for (const auto& br : bars) vmax = std::max(vmax, br.v);
+    vmax = nice_max(vmax);
+    out << "<rect x='" << l << "' y='" << t << "' width='" << r - l << "' height='" << b - t
+        << "' fill='none' stroke='#999'/>\n";
+    for (int i = 0; i <= 4; ++i) {
+        double fy = b - (b - t) * i / 4;
+        out << "<line x1='" << l << "' x2='" << r << "' y1='" << fy << "' y2='" << fy
+            << "' stroke='#eee'/><text x='" << l - 4 << "' y='" << fy + 4
+            << "' text-anchor='end'>" << fmt(vmax * i / 4, 0) << "</text>\n";
+    }
+    if (!bars.empty()) {
+        double slot = (r - l) / static_cast<double>(bars.size() + bars.size() / 3);
+        double x = l + slot / 2;
+        for (std::size_t i = 0; i < bars.size(); ++i) {
+            const auto& br = bars[i];
+            double bh = (b - t) * br.v / vmax;
+            out << "<rect x='" << x << "' y='" << b - bh << "' width='" << slot * 0.9
+                << "' height='" << bh << "' fill='" << br.color << "' fill-opacity='"
+                << br.opacity << "'><title>" << esc(br.label) << " " << fmt(br.v, 0)
+                << " ms</title></rect>\n";
+            if (i % 3 == 0) {
+                out << "<text x='" << x << "' y='" << b + 12 << "' font-size='9' "
+                    << "transform='rotate(20 " << x << " " << b + 12 << ")'>" << esc(br.label)
+                    << "</text>\n";
+            }
+            x += slot;
+            if (i % 3 == 2) x += slot;
+        }
+    }
+    out << "</svg>\n";
+    return out.str();
+}
+
+}  // namespace ghost::bench

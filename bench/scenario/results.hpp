@@ -1,0 +1,64 @@
+#pragma once
+// What one simulator run of one scenario measured, and its JSON form.
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ghost::bench {
+
+struct progress_sample {
+    double t = 0;          // seconds since the phase started
+    double done = 0;       // objects Ready/Running/deleted (steady state: lease renewals)
+    double seen = 0;       // objects the watch has seen (or created)
+    double rss_mb = 0;     // simulator VmRSS
+    double cpu_s = 0;      // simulator CPU seconds since the phase started
+};
+
+struct latency_summary {
+    std::size_t count = 0;
+    double p50 = 0, p90 = 0, p99 = 0, max = 0;   // seconds
+};
+
+latency_summary summarize(std::vector<double> seconds);
+
+struct phase_result {
+    std::string name;
+    std::string status = "ok";   // ok | timeout | stalled | interrupted | skipped | failed
+    std::string note;
+    std::size_t target = 0;
+    std::size_t done = 0;
+    double wall_s = 0;
+    double objects_per_s = 0;
+    double sim_cpu_s = 0;
+    double sim_peak_rss_mb = 0;  // max sampled VmRSS during the phase
+    double sim_hwm_mb = 0;       // VmHWM at the end of the phase
+    latency_summary latency;
+    std::string latency_basis;
+    std::map<std::string, double> api_by_verb;       // kube-apiserver, all clients
+    std::map<std::string, double> api_by_resource;   // "PATCH nodes/status" etc.
+    std::map<std::string, double> runner_requests;   // the runner's own writes
+    std::size_t runner_errors = 0;
+    boost::json::object sim_metrics;                 // from the simulator's /metrics
+    std::vector<progress_sample> samples;
+};
+
+struct run_result {
+    std::string scenario;
+    std::string simulator;
+    std::string status = "ok";
+    std::string note;
+    boost::json::object settings;
+    double cluster_create_s = 0;
+    double sim_cpu_total_s = 0;
+    double sim_hwm_mb = 0;
+    std::string sim_metrics_source;   // URL or why there is none
+    std::vector<phase_result> phases;
+};
+
+boost::json::value to_json(const run_result& r);
+
+}  // namespace ghost::bench

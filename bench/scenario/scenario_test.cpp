@@ -1,0 +1,122 @@
+// Pure parts of the scenario runner: Prometheus text, quantiles, latency summaries, reports.
+
+#include "bench/scenario/prom_text.hpp"
+#include "bench/scenario/report.hpp"
+#include "bench/scenario/results.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace ghost::bench {
+namespace {
+
+const char* scrape_a = R"(# HELP apiserver_request_total x
+# TYPE apiserver_request_total counter
+apiserver_request_total{code="201",resource="pods",subresource="",verb="POST"} 10
+apiserver_request_total{code="200",resource="nodes",subresource="status",verb="PATCH"} 4
+apiserver_request_total{code="200",resource="pods",subresource="status",verb="PATCH"} 6
+lat_seconds_bucket{verb="PATCH",le="0.1"} 1
+lat_seconds_bucket{verb="PATCH",le="1"} 2
+lat_seconds_bucket{verb="PATCH",le="+Inf"} 2
+lat_seconds_sum{verb="PATCH"} 0.6
+lat_seconds_count{verb="PATCH"} 2
+odd{msg="a \"quoted\", b"} 3
+)";
+
+const char* scrape_b = R"(apiserver_request_total{code="201",resource="pods",subresource="",verb="POST"} 15
+apiserver_request_total{code="200",resource="nodes",subresource="status",verb="PATCH"} 4
+apiserver_request_total{code="200",resource="pods",subresource="status",verb="PATCH"} 16
+apiserver_request_total{code="200",resource="pods",subresource="",verb="DELETE"} 7
+lat_seconds_bucket{verb="PATCH",le="0.1"} 1
+lat_seconds_bucket{verb="PATCH",le="1"} 12
+lat_seconds_bucket{verb="PATCH",le="+Inf"} 12
+lat_seconds_sum{verb="PATCH"} 5.6
+lat_seconds_count{verb="PATCH"} 12
+)";
+
+TEST(PromText, ParsesLabelsWithEscapes) {
+    auto s = parse_prom_text(scrape_a);
+    ASSERT_EQ(s.size(), 9u);
+    EXPECT_EQ(s.back().name, "odd");
+    EXPECT_EQ(s.back().labels.at("msg"), "a \"quoted\", b");
+    EXPECT_EQ(s.back().value, 3);
+}
+
+TEST(PromText, SumsAndDiffsByVerb) {
+    auto a = sum_by(parse_prom_text(scrape_a), "apiserver_request_total", {"verb"});
+    auto b = sum_by(parse_prom_text(scrape_b), "apiserver_request_total", {"verb"});
+    EXPECT_EQ(a.at("PATCH"), 10);
+    auto d = delta(a, b);
+    EXPECT_EQ(d.at("POST"), 5);
+    EXPECT_EQ(d.at("PATCH"), 10);
+    EXPECT_EQ(d.at("DELETE"), 7);
+    auto r = sum_by(parse_prom_text(scrape_b), "apiserver_request_total",
+                    {"verb", "resource", "subresource"});
+    EXPECT_EQ(r.at("PATCH pods status"), 16);
+}
+
+TEST(PromText, HistogramDeltaQuantile) {
+    auto ha = histograms(parse_prom_text(scrape_a));
+    auto hb = histograms(parse_prom_text(scrape_b));
+    const std::string key = "lat_seconds{verb=\"PATCH\"}";
+    ASSERT_TRUE(ha.count(key));
+    auto d = delta(ha.at(key), hb.at(key));
+    EXPECT_EQ(d.count, 10);
+    EXPECT_NEAR(d.sum, 5.0, 1e-9);
+    // All 10 new observations fell in (0.1, 1]: the median interpolates to the middle.
+    EXPECT_NEAR(quantile(d, 0.5), 0.55, 1e-9);
+    EXPECT_NEAR(quantile(d, 0.99), 0.991, 1e-9);
+    EXPECT_TRUE(std::isnan(quantile(histogram{}, 0.5)));
+}
+
+TEST(Results, NearestRankPercentiles) {
+    std::vector<double> v;
+    for (int i = 100; i >= 1; --i) v.push_back(i / 100.0);
+    auto s = summarize(v);
+    EXPECT_EQ(s.count, 100u);
+    EXPECT_DOUBLE_EQ(s.p50, 0.50);
+    EXPECT_DOUBLE_EQ(s.p90, 0.90);
+    EXPECT_DOUBLE_EQ(s.p99, 0.99);
+    EXPECT_DOUBLE_EQ(s.max, 1.0);
+    EXPECT_EQ(summarize({}).count, 0u);
+}
+
+run_result fake_run(const std::string& sim, double wall) {
+    run_result r;
+    r.scenario = "smoke";
+    r.simulator = sim;
+    phase_result p;
+    p.name = "nodes-ready";
+    p.target = 20;
+    p.done = 20;
+    p.wall_s = wall;
+    p.objects_per_s = 20 / wall;
+    p.latency = summarize({0.1, 0.2, 0.3});
+    p.api_by_verb["PATCH"] = 40;
+    p.samples = {{0, 0, 0, 10, 0}, {wall, 20, 20, 12, 0.5}};
+    r.phases.push_back(p);
+    return r;
+}
+
+TEST(Report, MarkdownHasRatios) {
+    std::vector<run_result> runs{fake_run("ghostlet", 1.0), fake_run("kwok", 4.0)};
+    auto md = markdown_report(runs);
+    EXPECT_NE(md.find("| nodes-ready | done / target | 100.0 | 100.0 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| nodes-ready | wall time (s) | 1.00 | 4.00 | 0.25 |"), std::string::npos)
+        << md;
+    EXPECT_NE(md.find("| nodes-ready | API PATCH | 40 | 40 | 1.00 |"), std::string::npos) << md;
+}
+
+TEST(Report, SvgHasBothSimulators) {
+    auto g = fake_run("ghostlet", 1.0), k = fake_run("kwok", 2.0);
+    auto svg = svg_report("smoke", {&g, &k});
+    EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+    EXPECT_NE(svg.find("#1f77b4"), std::string::npos);
+    EXPECT_NE(svg.find("#ff7f0e"), std::string::npos);
+    EXPECT_NE(svg.find("<polyline"), std::string::npos);
+    EXPECT_NE(svg.find("</svg>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ghost::bench
