@@ -7,10 +7,11 @@
 # and prints results.md.
 #
 # Sizes (environment): BENCH_NODES=5000 BENCH_PODS=10000 (kwok benchmark), STARTUP_NODES=100
-# STARTUP_PODS_PER_NODE=30, STEADY_NODES=2000 STEADY_PODS_PER_NODE=10 STEADY_WINDOW=60.
-# The issue asks for steady state at 10,000 nodes x 10 pods; on a 2-core machine creating
-# 100,000 pods twice alone takes longer than the whole 20-minute budget, so the default here is
-# 2,000 nodes x 10 pods (STEADY_NODES=10000 runs the full size).
+# STARTUP_PODS_PER_NODE=30, STEADY_NODES=1000 STEADY_PODS_PER_NODE=10 STEADY_WINDOW=60.
+# The issue asks for steady state at 10,000 nodes x 10 pods; on a 2-core machine the API server
+# accepts ~150-200 creates/s, so creating 100,000 pods twice alone would take ~20 minutes: the
+# default here is 1,000 nodes x 10 pods (STEADY_NODES=10000 runs the full size).
+# BENCH_BUILD_DIR=<dir> uses the binaries of an existing build tree instead of the release preset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,25 +19,28 @@ BENCH_NODES=${BENCH_NODES:-5000}
 BENCH_PODS=${BENCH_PODS:-10000}
 STARTUP_NODES=${STARTUP_NODES:-100}
 STARTUP_PODS_PER_NODE=${STARTUP_PODS_PER_NODE:-30}
-STEADY_NODES=${STEADY_NODES:-2000}
+STEADY_NODES=${STEADY_NODES:-1000}
 STEADY_PODS_PER_NODE=${STEADY_PODS_PER_NODE:-10}
 STEADY_WINDOW=${STEADY_WINDOW:-60}
 out=${OUT:-build/bench-results/$(date -u +%Y%m%d-%H%M%S)}
 
 echo "[bench] control plane and kwok (cached in ~/.cache/ghostlet)"
 tools/get-control-plane.sh >/dev/null
-echo "[bench] release build"
-cmake --preset release >/dev/null
-cmake --build --preset release --target ghostlet ghostctl ghost_scenario
+build=${BENCH_BUILD_DIR:-}
+if [ -z "$build" ]; then
+  echo "[bench] release build"
+  cmake --preset release >/dev/null
+  cmake --build --preset release --target ghostlet ghostctl ghost_scenario
+  build=build/release
+fi
 
 if [ "$STEADY_NODES" -lt 10000 ]; then
   echo "[bench] note: steady state scaled down to $STEADY_NODES nodes x $STEADY_PODS_PER_NODE pods" \
        "(issue: 10,000 x 10) to fit the 20-minute budget on this machine; STEADY_NODES=10000 for full size"
 fi
-[ "$#" -gt 0 ] || set -- --scenario all
-# ghost_scenario prints results.md at the end (progress goes to stderr).
-build/release/bench/scenario/ghost_scenario \
-  --out "$out" \
+# ghost_scenario prints results.md at the end (progress goes to stderr); later flags win.
+"$build/bench/scenario/ghost_scenario" \
+  --scenario all --out "$out" \
   --kwok-benchmark.nodes "$BENCH_NODES" --kwok-benchmark.pods "$BENCH_PODS" \
   --pod-startup.nodes "$STARTUP_NODES" --pod-startup.pods-per-node "$STARTUP_PODS_PER_NODE" \
   --steady-state.nodes "$STEADY_NODES" --steady-state.pods-per-node "$STEADY_PODS_PER_NODE" \

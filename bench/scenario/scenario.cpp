@@ -478,12 +478,18 @@ private:
             stop_child(sim_.pid);
             sim_.child = false;
         }
+        if (created_) {
+            // Keep the component logs (ghostlet, apiserver, ...) next to the results.
+            std::error_code ec;
+            fs::create_directories(logs_ / cluster_, ec);
+            fs::copy(dir_ / "logs", logs_ / cluster_,
+                     fs::copy_options::overwrite_existing | fs::copy_options::recursive, ec);
+        }
         if (created_ && !cfg_.keep_clusters) {
             say("deleting cluster " + cluster_);
             run_command(ghostctl({"delete", "cluster", "--name", cluster_}),
                         logs_ / "ghostctl.log", 180s);
         }
-        // Keep the component logs next to the results (the cluster dir is gone now).
     }
 
     const scenario_spec& spec_;

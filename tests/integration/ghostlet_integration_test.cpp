@@ -181,8 +181,8 @@ spec:
 class ghostlet_it : public cluster_fixture {};
 
 TEST_F(ghostlet_it, thousand_nodes_turn_ready_with_renewed_leases) {
-    // Short leases so a renewal is seen within the test: 8 s, renewed every 2 s.
-    create_cluster("nodes", {"--heartbeat-factor", "1", "--node-lease-duration-seconds", "8"});
+    // kwok's 40 s lease without the heartbeat factor: renewed every 10 s, so the test sees one.
+    create_cluster("nodes", {"--heartbeat-factor", "1", "--node-lease-duration-seconds", "40"});
     auto scaled = ghostctl({"scale", "node", "--replicas", "1000"});
     ASSERT_EQ(scaled.exit_code, 0) << scaled.output;
     std::size_t ready = 0;
@@ -216,7 +216,7 @@ TEST_F(ghostlet_it, thousand_nodes_turn_ready_with_renewed_leases) {
     ASSERT_EQ(holders.size(), 1u);
     EXPECT_NE(holders.begin()->find("ghostlet"), std::string::npos) << *holders.begin();
 
-    bool advanced = wait_for(20s, [&] {
+    bool advanced = wait_for(30s, [&] {
         auto again = kubectl_json({"get", "lease", "-n", "kube-node-lease", "node-000000"});
         return str(again, {"spec", "renewTime"}) > renew["node-000000"];
     });

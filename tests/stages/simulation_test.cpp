@@ -96,7 +96,25 @@ TEST_F(sim_fixture, a_new_node_is_initialized_with_kwok_like_status) {
     EXPECT_EQ(conds[0].at("status"), "True");
     EXPECT_EQ(status.at("allocatable").at("pods"), "1M");
     EXPECT_EQ(status.at("nodeInfo").at("kubeletVersion"), "kwok-v0.1.0-ghostlet");
+    // The node has an InternalIP and there is no --node-name: nothing to add, and an empty
+    // "addresses" would delete the node's own under strategic merge.
+    EXPECT_FALSE(status.as_object().contains("addresses"));
     EXPECT_TRUE(writes.empty());
+}
+
+TEST_F(sim_fixture, missing_addresses_come_from_node_ip_and_node_name) {
+    simulation_config cfg;
+    cfg.node_ip = "198.51.100.1";
+    cfg.node_name = "localhost";
+    cfg.node_port = 10250;
+    make(std::move(cfg));
+    sim->on_node_upsert(node_json("n0"));
+    auto status = body(take()).at("status");
+    auto& addresses = status.at("addresses").as_array();
+    ASSERT_EQ(addresses.size(), 1u) << "InternalIP exists already; only Hostname is added";
+    EXPECT_EQ(addresses[0].at("type"), "Hostname");
+    EXPECT_EQ(addresses[0].at("address"), "localhost");
+    EXPECT_EQ(status.at("daemonEndpoints").at("kubeletEndpoint").at("Port"), 10250);
 }
 
 TEST_F(sim_fixture, pods_run_with_an_ip_from_the_node_cidr_and_the_node_host_ip) {
@@ -185,6 +203,38 @@ TEST_F(sim_fixture, annotation_selector_leaves_other_nodes_and_their_pods_alone)
     EXPECT_TRUE(writes.empty());
     sim->on_node_upsert(node_json("fake", R"(,"annotations":{"kwok.x-k8s.io/node":"fake"})"));
     EXPECT_EQ(take().request.target, "/api/v1/nodes/fake/status");
+}
+
+TEST_F(sim_fixture, a_stage_failing_on_one_object_leaves_the_others_running) {
+    auto stages = default_stages(false);
+    auto extra = load_config_text(R"(apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: broken-for-some}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  weight: 100
+  selector:
+    matchLabels: {broken: "yes"}
+  next:
+    statusTemplate: |
+      phase: {{ index .spec.containers 5 }}
+)", "test.yaml");
+    stages.push_back(std::move(extra.stages.at(0)));
+    steady = {};
+    sim = std::make_unique<simulation>(
+        simulation_config{.steady_now = [this] { return steady; },
+                          .wall_now = [this] { return wall; },
+                          .seed = 1},
+        std::move(stages), wheel, [this](write_op op) { writes.push_back(std::move(op)); });
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    auto bad = pod_json("bad", "n0", "1");
+    bad.at("metadata").as_object()["labels"] = boost::json::object{{"broken", "yes"}};
+    sim->on_pod_upsert(bad);
+    EXPECT_TRUE(writes.empty());
+    EXPECT_EQ(sim->stats().play_errors, 1u);
+    sim->on_pod_upsert(pod_json("good", "n0", "2"));
+    EXPECT_EQ(body(take()).at("status").at("phase"), "Running");
 }
 
 TEST_F(sim_fixture, a_failing_template_skips_that_object_only) {
