@@ -90,13 +90,15 @@ net::awaitable<void> write_driver::run() {
 }
 
 net::awaitable<void> write_driver::send(write_ticket ticket) {
+    auto sent = clock::now();
+    auto method = ticket.request.method;
     auto r = co_await pool_.async_request(ticket.request, cfg_.request_timeout);
     auto outcome = classify(r);
     if (outcome.k != write_outcome::kind::success) {
         GHOST_LOG_DEBUG("write ", ticket.key, " attempt ", ticket.attempt, ": ",
                         r ? "HTTP " + std::to_string(r->status) : r.error().message());
     }
-    write_report report{ticket.id, ticket.key, ticket.priority, std::nullopt};
+    write_report report{ticket.id, ticket.key, ticket.priority, std::nullopt, method, sent};
     auto res = queue_.commit(std::move(ticket), outcome, clock::now());
     --active_;
     if (res == write_queue::commit_result::done)

@@ -38,6 +38,9 @@ struct write_report {
     // The final response or transport error; empty when the write was superseded by a newer
     // write for the same key (coalesced while waiting, or dropped after a transient failure).
     std::optional<result<http_response>> response;
+    boost::beast::http::verb method = boost::beast::http::verb::unknown;
+    // When the final attempt was handed to the pool (for queue-wait and round-trip metrics).
+    std::chrono::steady_clock::time_point sent{};
 };
 
 class write_driver {

@@ -36,13 +36,14 @@ std::optional<std::chrono::milliseconds> object_pipeline::on_upsert(
         pending_.erase(it);
     }
     if (choice->delay <= std::chrono::milliseconds::zero()) {
-        play_(choice->stage_index, key, std::move(object));
+        play_(choice->stage_index, key, std::move(object), now);
         return choice->delay;
     }
     auto index = choice->stage_index;
-    auto timer = wheel_.add(now + choice->delay, [this, index, key, object]() mutable {
+    auto due = now + choice->delay;
+    auto timer = wheel_.add(due, [this, index, key, object, due]() mutable {
         pending_.erase(key);
-        play_(index, key, std::move(object));
+        play_(index, key, std::move(object), due);
     });
     pending_.insert_or_assign(key, pending_entry{std::string(rv), timer});
     return choice->delay;

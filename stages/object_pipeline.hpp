@@ -34,9 +34,10 @@ class object_pipeline {
 public:
     /// Picks a stage for an object (nullopt: none matches). May consult randomness.
     using match_fn = std::function<std::optional<stage_choice>(const boost::json::value&)>;
-    /// Plays stage `stage_index` against `snapshot`; `key` names the object.
-    using play_fn =
-        std::function<void(std::size_t stage_index, const std::string& key, object_snapshot)>;
+    /// Plays stage `stage_index` against `snapshot`; `key` names the object and `due` is when
+    /// the stage was due (the event time plus its delay).
+    using play_fn = std::function<void(std::size_t stage_index, const std::string& key,
+                                       object_snapshot, engine::timer_wheel::time_point due)>;
 
     object_pipeline(engine::timer_wheel& wheel, match_fn match, play_fn play);
     object_pipeline(const object_pipeline&) = delete;

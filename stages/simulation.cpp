@@ -133,13 +133,15 @@ simulation::simulation(simulation_config config, std::vector<stage> stages,
     };
     node_pipeline_ = std::make_unique<object_pipeline>(
         wheel_, matcher(node_stages_),
-        [this](std::size_t i, const std::string& key, object_snapshot obj) {
-            play(kind_ref::node, i, key, std::move(obj));
+        [this](std::size_t i, const std::string& key, object_snapshot obj,
+               engine::timer_wheel::time_point due) {
+            play(kind_ref::node, i, key, std::move(obj), due);
         });
     pod_pipeline_ = std::make_unique<object_pipeline>(
         wheel_, matcher(pod_stages_),
-        [this](std::size_t i, const std::string& key, object_snapshot obj) {
-            play(kind_ref::pod, i, key, std::move(obj));
+        [this](std::size_t i, const std::string& key, object_snapshot obj,
+               engine::timer_wheel::time_point due) {
+            play(kind_ref::pod, i, key, std::move(obj), due);
         });
 }
 
@@ -404,6 +406,9 @@ void simulation::lease_start(const std::string& node, const std::string& uid) {
     kube::lease_identity id{node, uid, config_.identity, config_.lease_duration_seconds};
     ls.fsm = std::make_unique<kube::lease_fsm>(
         std::move(id), [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); });
+    // Most nodes are new: try CREATE first and read the lease only when it already exists
+    // (409), which halves the requests of a mass node creation.
+    ls.fsm->observe(std::nullopt);
     lease_step(node);
 }
 
@@ -514,7 +519,7 @@ void simulation::lease_stop(const std::string& node) {
 // Playing stages.
 
 void simulation::play(kind_ref kind, std::size_t stage_index, const std::string& key,
-                      object_snapshot object) {
+                      object_snapshot object, engine::timer_wheel::time_point due) {
     bool is_node = kind == kind_ref::node;
     if (is_node ? !node_ready_for_stages(key) : pods_.count(key) == 0) {
         return;  // deleted or no longer ours while the stage was waiting
@@ -536,18 +541,19 @@ void simulation::play(kind_ref kind, std::size_t stage_index, const std::string&
     ++stats_.stages_played;
     GHOST_LOG_DEBUG("stage ", st.name, " on ", kind_name(is_node), " ", key);
     send_actions(kind, std::make_shared<std::vector<action>>(std::move(*actions)), 0, key,
-                 std::move(object), &st);
+                 std::move(object), &st, due);
 }
 
 // Actions of one stage go out one after the other, in step order; the next is sent when the
 // previous succeeded (a failed step ends the play, as kwok drops the job). Events do not wait.
 void simulation::send_actions(kind_ref kind, std::shared_ptr<std::vector<action>> actions,
                               std::size_t index, std::string key, object_snapshot object,
-                              const stage* st) {
+                              const stage* st, engine::timer_wheel::time_point origin) {
     for (; index < actions->size(); ++index) {
         const action& a = (*actions)[index];
         auto op = action_to_write(kind, a, object->get_object(), *st);
         if (!op) continue;
+        op->origin = origin;
         ++stats_.writes;
         if (a.kind == action_kind::event) {
             op->on_done = [](const engine::result<engine::http_response>& r) {
@@ -560,8 +566,8 @@ void simulation::send_actions(kind_ref kind, std::shared_ptr<std::vector<action>
             continue;
         }
         bool feed_back = a.kind == action_kind::patch && st->immediate_next_stage;
-        op->on_done = [this, kind, actions, index, key, object, st,
-                       feed_back](const engine::result<engine::http_response>& r) {
+        op->on_done = [this, kind, actions, index, key, object, st, feed_back,
+                       origin](const engine::result<engine::http_response>& r) {
             if (r && r->status >= 200 && r->status < 300) {
                 if (feed_back) {
                     boost::system::error_code ec;
@@ -574,7 +580,7 @@ void simulation::send_actions(kind_ref kind, std::shared_ptr<std::vector<action>
                         }
                     }
                 }
-                send_actions(kind, actions, index + 1, key, object, st);
+                send_actions(kind, actions, index + 1, key, object, st, origin);
                 return;
             }
             if (r && r->status == 404) return;  // the object is gone: nothing left to do

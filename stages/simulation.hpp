@@ -44,6 +44,9 @@ struct write_op {
     write_class priority = write_class::status;
     engine::http_request request;
     std::function<void(const engine::result<engine::http_response>&)> on_done;
+    /// When the stage that produced this write was due (event time plus the stage's delay);
+    /// done minus origin is the latency the simulator added. Unset for lease writes.
+    std::optional<engine::timer_wheel::time_point> origin;
 };
 
 struct simulation_config {
@@ -146,10 +149,10 @@ private:
 
     // Playing stages.
     void play(kind_ref kind, std::size_t stage_index, const std::string& key,
-              object_snapshot object);
+              object_snapshot object, engine::timer_wheel::time_point due);
     void send_actions(kind_ref kind, std::shared_ptr<std::vector<action>> actions,
                       std::size_t index, std::string key, object_snapshot object,
-                      const stage* st);
+                      const stage* st, engine::timer_wheel::time_point origin);
     std::optional<write_op> action_to_write(kind_ref kind, const action& a,
                                             const boost::json::object& object, const stage& st);
 

@@ -4,7 +4,12 @@
 #include "bench/scenario/report.hpp"
 #include "bench/scenario/scenario.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
 
 #include <csignal>
 #include <ctime>
@@ -39,6 +44,7 @@ const char* usage = R"(usage: ghost_scenario [flags]
   --timeout-scale X      multiply every phase timeout (1; a phase gets 60 s + 25 ms/object)
   --keep-clusters        do not delete the clusters afterwards
   --require-complete     exit 2 unless every phase of every run reached its target
+  --report-only DIR      re-render results.md and the SVGs from the JSON files in DIR
 )";
 
 void on_signal(int) { interrupted = true; }
@@ -75,7 +81,7 @@ int main(int argc, char** argv) {
     std::string scenario = "smoke";
     std::vector<std::string> sims{"ghostlet", "kwok"};
     bool require_complete = false;
-    fs::path out;
+    fs::path out, report_only;
     const char* cache = std::getenv("GHOSTLET_CACHE");
     const char* home = std::getenv("HOME");
     cfg.kwok = (cache && *cache ? fs::path(cache) : fs::path(home ? home : "/root") / ".cache/ghostlet") /
@@ -125,6 +131,8 @@ int main(int argc, char** argv) {
                 cfg.keep_clusters = true;
             } else if (name == "--require-complete") {
                 require_complete = true;
+            } else if (name == "--report-only") {
+                report_only = value();
             } else if (name.rfind("--", 0) == 0) {
                 auto key = name.substr(2);
                 auto dot = key.find('.');
@@ -144,6 +152,33 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         std::cerr << "ghost_scenario: " << e.what() << "\n" << usage;
         return 64;
+    }
+    if (!report_only.empty()) {
+        std::vector<run_result> runs;
+        std::map<std::string, std::vector<const run_result*>> by_scenario;
+        std::vector<fs::path> files;
+        for (const auto& e : fs::directory_iterator(report_only)) {
+            if (e.path().extension() == ".json") files.push_back(e.path());
+        }
+        std::sort(files.begin(), files.end());
+        try {
+            for (const auto& f : files) {
+                std::ifstream in(f);
+                std::stringstream ss;
+                ss << in.rdbuf();
+                runs.push_back(run_from_json(boost::json::parse(ss.str())));
+            }
+        } catch (const std::exception& e) {
+            std::cerr << "ghost_scenario: --report-only: " << e.what() << "\n";
+            return 1;
+        }
+        // Files sort as <scenario>-ghostlet before <scenario>-kwok.
+        for (const auto& r : runs) by_scenario[r.scenario].push_back(&r);
+        std::ofstream(report_only / "results.md") << markdown_report(runs);
+        for (const auto& [name, rs] : by_scenario)
+            std::ofstream(report_only / (name + ".svg")) << svg_report(name, rs);
+        std::cout << markdown_report(runs);
+        return 0;
     }
     std::vector<std::string> names =
         scenario == "all" ? std::vector<std::string>{"kwok-benchmark", "pod-startup", "steady-state"}

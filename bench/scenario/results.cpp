@@ -79,4 +79,68 @@ json::value to_json(const run_result& r) {
                         {"phases", std::move(phases)}};
 }
 
+namespace {
+
+double num(const json::value& v) { return v.is_null() ? 0.0 : v.to_number<double>(); }
+
+std::string str(const json::object& o, const char* k) {
+    const auto* v = o.if_contains(k);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+std::map<std::string, double> map_of(const json::value& v) {
+    std::map<std::string, double> out;
+    for (const auto& [k, n] : v.as_object()) out[std::string(k)] = num(n);
+    return out;
+}
+
+}  // namespace
+
+run_result run_from_json(const json::value& v) {
+    const auto& o = v.as_object();
+    run_result r;
+    r.scenario = str(o, "scenario");
+    r.simulator = str(o, "simulator");
+    r.status = str(o, "status");
+    r.note = str(o, "note");
+    r.settings = o.at("settings").as_object();
+    r.cluster_create_s = num(o.at("cluster_create_seconds"));
+    r.sim_cpu_total_s = num(o.at("simulator_cpu_seconds_total"));
+    r.sim_hwm_mb = num(o.at("simulator_vmhwm_mb"));
+    r.sim_metrics_source = str(o, "simulator_metrics_source");
+    for (const auto& pv : o.at("phases").as_array()) {
+        const auto& po = pv.as_object();
+        phase_result p;
+        p.name = str(po, "name");
+        p.status = str(po, "status");
+        p.note = str(po, "note");
+        p.target = static_cast<std::size_t>(num(po.at("target")));
+        p.done = static_cast<std::size_t>(num(po.at("done")));
+        p.wall_s = num(po.at("wall_seconds"));
+        p.objects_per_s = num(po.at("objects_per_second"));
+        p.sim_cpu_s = num(po.at("simulator_cpu_seconds"));
+        p.sim_peak_rss_mb = num(po.at("simulator_peak_rss_mb"));
+        p.sim_hwm_mb = num(po.at("simulator_vmhwm_mb"));
+        const auto& l = po.at("latency_seconds").as_object();
+        p.latency_basis = str(l, "basis");
+        p.latency.count = static_cast<std::size_t>(num(l.at("count")));
+        p.latency.p50 = num(l.at("p50"));
+        p.latency.p90 = num(l.at("p90"));
+        p.latency.p99 = num(l.at("p99"));
+        p.latency.max = num(l.at("max"));
+        p.api_by_verb = map_of(po.at("apiserver_requests_by_verb"));
+        p.api_by_resource = map_of(po.at("apiserver_requests_by_resource"));
+        p.runner_requests = map_of(po.at("runner_requests"));
+        p.runner_errors = static_cast<std::size_t>(num(po.at("runner_errors")));
+        p.sim_metrics = po.at("simulator_metrics").as_object();
+        for (const auto& sv : po.at("samples").as_array()) {
+            const auto& a = sv.as_array();
+            p.samples.push_back({num(a.at(0)), num(a.at(1)), num(a.at(2)), num(a.at(3)),
+                                 num(a.at(4))});
+        }
+        r.phases.push_back(std::move(p));
+    }
+    return r;
+}
+
 }  // namespace ghost::bench

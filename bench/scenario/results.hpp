@@ -60,5 +60,7 @@ struct run_result {
 };
 
 boost::json::value to_json(const run_result& r);
+// The inverse, for re-rendering reports from saved runs; throws std::exception when malformed.
+run_result run_from_json(const boost::json::value& v);
 
 }  // namespace ghost::bench

@@ -108,6 +108,19 @@ TEST(Report, MarkdownHasRatios) {
     EXPECT_NE(md.find("| nodes-ready | API PATCH | 40 | 40 | 1.00 |"), std::string::npos) << md;
 }
 
+TEST(Results, JsonRoundTrip) {
+    auto r = fake_run("kwok", 2.0);
+    r.phases[0].runner_requests["POST nodes"] = 20;
+    auto back = run_from_json(to_json(r));
+    EXPECT_EQ(back.simulator, "kwok");
+    ASSERT_EQ(back.phases.size(), 1u);
+    EXPECT_EQ(back.phases[0].done, 20u);
+    EXPECT_DOUBLE_EQ(back.phases[0].latency.p90, 0.3);
+    EXPECT_EQ(back.phases[0].runner_requests.at("POST nodes"), 20);
+    EXPECT_EQ(back.phases[0].samples.size(), 2u);
+    EXPECT_EQ(markdown_report({r}), markdown_report({back}));
+}
+
 TEST(Report, SvgHasBothSimulators) {
     auto g = fake_run("ghostlet", 1.0), k = fake_run("kwok", 2.0);
     auto svg = svg_report("smoke", {&g, &k});

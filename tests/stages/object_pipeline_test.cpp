@@ -38,7 +38,8 @@ struct pipeline_fixture : ::testing::Test {
             if (phase == "Running") return stage_choice{1, delay};
             return std::nullopt;
         },
-        [this](std::size_t stage, const std::string& key, object_snapshot snap) {
+        [this](std::size_t stage, const std::string& key, object_snapshot snap,
+               timer_wheel::time_point) {
             plays.push_back({stage, key,
                              std::string(ghost::stages::resource_version_of(*snap))});
         }};

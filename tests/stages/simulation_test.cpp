@@ -258,14 +258,10 @@ TEST_F(sim_fixture, leases_are_acquired_before_the_node_is_staged_and_then_renew
     cfg.lease_duration_seconds = 40;
     make(std::move(cfg), true);
     sim->on_node_upsert(node_json("n0"));
-    auto get = take();
-    EXPECT_EQ(get.request.method, http::verb::get);
-    EXPECT_EQ(get.request.target, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n0");
-    EXPECT_EQ(get.priority, write_class::lease);
-    complete(get, 404);
-    advance(1ms);
     auto create = take();
     EXPECT_EQ(create.request.method, http::verb::post);
+    EXPECT_EQ(create.request.target, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases");
+    EXPECT_EQ(create.priority, write_class::lease);
     auto lease = body(create);
     EXPECT_EQ(lease.at("spec").at("holderIdentity"), "test-holder");
     EXPECT_EQ(lease.at("metadata").at("ownerReferences").at(0).at("uid"), "uid-n0");
@@ -282,6 +278,51 @@ TEST_F(sim_fixture, leases_are_acquired_before_the_node_is_staged_and_then_renew
     EXPECT_EQ(body(renew).at("metadata").at("resourceVersion"), "100");
 }
 
+TEST_F(sim_fixture, a_lease_held_by_another_live_holder_keeps_the_node_read_only) {
+    simulation_config cfg;
+    cfg.lease_duration_seconds = 40;
+    make(std::move(cfg), true);
+    sim->on_node_upsert(node_json("n0"));
+    auto create = take();
+    complete(create, 409, R"({"kind":"Status","code":409,"reason":"AlreadyExists"})");
+    advance(1ms);
+    auto get = take();
+    EXPECT_EQ(get.request.method, http::verb::get);
+    auto foreign = boost::json::parse(create.request.body);
+    foreign.at("spec").as_object()["holderIdentity"] = "someone-else";
+    foreign.at("spec").as_object()["renewTime"] = "2027-01-15T08:00:00.000000Z";  // = wall
+    foreign.at("metadata").as_object()["resourceVersion"] = "5";
+    complete(get, 200, boost::json::serialize(foreign));
+    advance(1ms);
+    EXPECT_TRUE(writes.empty()) << "neither the lease nor the node may be touched";
+    sim->on_pod_upsert(pod_json("p", "n0", "1"));
+    EXPECT_TRUE(writes.empty()) << "pods of a node held elsewhere wait";
+    // The other holder stops renewing: ghostlet looks again every interval and takes the lease
+    // over once it has expired (40 s after its renewTime).
+    write_op takeover;
+    for (int round = 0; round < 20; ++round) {
+        advance(5s);
+        if (writes.empty()) continue;
+        auto op = take();
+        if (op.request.method == http::verb::put) {
+            takeover = std::move(op);
+            break;
+        }
+        EXPECT_EQ(op.request.method, http::verb::get);
+        EXPECT_LT(wall, std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'041)))
+            << "a GET after expiry should have been answered by a take-over";
+        complete(op, 200, boost::json::serialize(foreign));
+    }
+    ASSERT_EQ(takeover.request.method, http::verb::put);
+    EXPECT_GE(wall, std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'040)));
+    EXPECT_EQ(body(takeover).at("spec").at("holderIdentity"), "test-holder");
+    EXPECT_EQ(body(takeover).at("spec").at("leaseTransitions"), 1);
+    complete(takeover, 200, takeover.request.body);
+    auto init = take();
+    EXPECT_EQ(init.request.target, "/api/v1/nodes/n0/status");
+    EXPECT_EQ(take().request.target, "/api/v1/namespaces/default/pods/p/status");
+}
+
 TEST_F(sim_fixture, heartbeat_with_lease_refreshes_node_status_within_ten_minutes) {
     simulation_config cfg;
     cfg.lease_duration_seconds = 40;
@@ -291,9 +332,6 @@ TEST_F(sim_fixture, heartbeat_with_lease_refreshes_node_status_within_ten_minute
     ready.at("status").as_object()["conditions"] =
         boost::json::parse(R"([{"type":"Ready","status":"True"}])");
     sim->on_node_upsert(ready);
-    auto get = take();
-    complete(get, 404);
-    advance(1ms);
     auto create = take();
     complete(create, 201, create.request.body);
     EXPECT_TRUE(writes.empty()) << "a Ready node waits for the heartbeat delay";

@@ -128,6 +128,23 @@ struct runtime_metrics {
         "ghostlet_watch_events_total", "Watch events handled", R"(kind="node")");
     engine::counter& pod_events =
         registry.add_counter("ghostlet_watch_events_total", "", R"(kind="pod")");
+    engine::histogram& queue_wait = registry.add_histogram(
+        "ghostlet_write_queue_wait_seconds", "Stage decided (write submitted) to request sent",
+        latency_bounds());
+    engine::histogram& added_latency = registry.add_histogram(
+        "ghostlet_simulator_added_latency_seconds", "Stage due (event received plus the "
+        "stage's own delay) to the API server's acknowledgement", latency_bounds());
+    engine::histogram& rtt_get = registry.add_histogram(
+        "ghostlet_request_duration_seconds", "Round trip of API requests (final attempt)",
+        latency_bounds(), R"(verb="GET")");
+    engine::histogram& rtt_post = registry.add_histogram(
+        "ghostlet_request_duration_seconds", "", latency_bounds(), R"(verb="POST")");
+    engine::histogram& rtt_put = registry.add_histogram(
+        "ghostlet_request_duration_seconds", "", latency_bounds(), R"(verb="PUT")");
+    engine::histogram& rtt_patch = registry.add_histogram(
+        "ghostlet_request_duration_seconds", "", latency_bounds(), R"(verb="PATCH")");
+    engine::histogram& rtt_delete = registry.add_histogram(
+        "ghostlet_request_duration_seconds", "", latency_bounds(), R"(verb="DELETE")");
     engine::counter& lists = registry.add_counter(
         "ghostlet_lists_total", "Full lists of nodes and pods (2 at start; more are relists after "
         "410 Gone or errors)");
@@ -282,8 +299,21 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
     client_opts.base_path = access.base_path;
     rt.client = std::make_unique<kube::api_client>(*rt.pool, client_opts);
     rt.wheel_loop = std::make_unique<wheel_driver>(ex, rt.wheel, rt.metrics.timer_lateness);
-    rt.writer = std::make_unique<sim_writer>(ex, *rt.pool, access.base_path, opts.max_in_flight,
-                                             [&rt] { rt.wheel_loop->poke(); });
+    auto& m = rt.metrics;
+    writer_metrics wm{&m.queue_wait, &m.added_latency,
+                      [&m](boost::beast::http::verb v) -> engine::histogram* {
+                          using boost::beast::http::verb;
+                          switch (v) {
+                          case verb::get: return &m.rtt_get;
+                          case verb::post: return &m.rtt_post;
+                          case verb::put: return &m.rtt_put;
+                          case verb::patch: return &m.rtt_patch;
+                          case verb::delete_: return &m.rtt_delete;
+                          default: return nullptr;
+                          }
+                      }};
+    rt.writer = std::make_unique<sim_writer>(*rt.pool, access.base_path, opts.max_in_flight,
+                                             std::move(wm), [&rt] { rt.wheel_loop->poke(); });
     rt.sim = std::make_unique<stages::simulation>(
         make_sim_config(opts), std::move(stage_list), rt.wheel,
         [&rt](stages::write_op op) { rt.writer->submit(std::move(op)); });

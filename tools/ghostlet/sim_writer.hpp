@@ -2,12 +2,13 @@
 // Connects the simulation's writes to the engine's batching writer: coalescing by key, lease
 // renewals first, bounded requests in flight, retries with backoff on transient failures; each
 // write's completion callback runs once with its final outcome (or never, when a newer write for
-// the same object replaced it before it was sent).
+// the same object replaced it before it was sent). Observes queue wait, round trip by verb and
+// the latency the simulator added.
 
+#include "engine/metrics.hpp"
 #include "engine/write_driver.hpp"
 #include "stages/simulation.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
@@ -16,10 +17,17 @@
 
 namespace ghost::ghostlet {
 
+struct writer_metrics {
+    engine::histogram* queue_wait = nullptr;     ///< submitted -> handed to the pool
+    engine::histogram* added_latency = nullptr;  ///< stage due -> API acknowledged
+    /// Round trip of the final attempt, by verb (GET, POST, PUT, PATCH, DELETE).
+    std::function<engine::histogram*(boost::beast::http::verb)> round_trip;
+};
+
 class sim_writer {
 public:
-    sim_writer(boost::asio::any_io_executor ex, engine::http_pool& pool, std::string base_path,
-               int max_in_flight, std::function<void()> after_completion);
+    sim_writer(engine::http_pool& pool, std::string base_path, int max_in_flight,
+               writer_metrics metrics, std::function<void()> after_completion);
 
     void submit(stages::write_op op);
     boost::asio::awaitable<void> async_run();
@@ -33,11 +41,17 @@ public:
     }
 
 private:
-    using callback = std::function<void(const engine::result<engine::http_response>&)>;
+    struct pending {
+        std::function<void(const engine::result<engine::http_response>&)> on_done;
+        std::chrono::steady_clock::time_point submitted;
+        std::optional<std::chrono::steady_clock::time_point> origin;
+    };
+    void completed(const engine::write_report& report);
 
     std::string base_path_;
+    writer_metrics metrics_;
     std::function<void()> after_completion_;
-    std::unordered_map<std::uint64_t, callback> callbacks_;
+    std::unordered_map<std::uint64_t, pending> pending_;
     engine::write_driver driver_;
 };
 
