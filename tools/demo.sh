@@ -64,12 +64,13 @@ YAML
 t=$(now)
 k apply -f "$manifest" >/dev/null
 rm -f "$manifest"
+# The Deployment's readyReplicas counts pods Running and Ready; far cheaper to poll than
+# listing every pod.
 while :; do
-  running=$(k get pods -l app=fake-pods --field-selector=status.phase=Running --no-headers \
-            -o name 2>/dev/null | wc -l)
-  printf '\r%s/%s pods Running' "$running" "$PODS"
-  [ "$running" -ge "$PODS" ] && break
-  sleep 2
+  running=$(k get deployment fake-pods -o jsonpath='{.status.readyReplicas}' 2>/dev/null || true)
+  printf '\r%s/%s pods Running' "${running:-0}" "$PODS"
+  [ "${running:-0}" -ge "$PODS" ] && break
+  sleep 1
 done
 echo; echo "$PODS pods Running in $(since "$t")s"
 
