@@ -14,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
 #include <sys/resource.h>
@@ -152,9 +153,11 @@ int main(int argc, char** argv) {
                 "\"pod_seconds\":%.3f,\"transitions_per_s\":%.0f,\"cpu_seconds\":%.3f}\n",
                 nodes, node_s, nodes / node_s, static_cast<unsigned long long>(pods), pod_s,
                 static_cast<double>(pods) / pod_s, cpu2 - cpu0);
-    work.reset();
-    server.stop();
-    server_ctx.stop();
+    // The stand-in belongs to its thread: stop it there.
+    boost::asio::post(server_ctx, [&] {
+        server.stop();
+        server_ctx.stop();
+    });
     server_thread.join();
     return 0;
 }
