@@ -5,7 +5,8 @@
 // waiting replaces the older one in place (coalescing: only the newest state matters). While a
 // key has a write in flight, a newer write waits and is handed out after the in-flight one is
 // committed, so writes for one key never overlap or reorder. prepare_batch() hands out entries
-// by priority class (lease, then status, then other) and FIFO within a class. A transient failure
+// by priority class, FIFO within a class: leases first, but when several classes wait, slots
+// rotate lease, status, lease, other, so leases get half and nothing starves. A transient failure
 // is requeued with exponential backoff (or the server's Retry-After) unless a newer write for
 // the key has arrived meanwhile, in which case the failed one is dropped.
 
@@ -119,6 +120,7 @@ private:
     };
 
     void make_ready(const std::string& key, entry& e);
+    bool take_one(std::size_t cls, std::vector<write_ticket>& out);
     void promote_due(time_point now);
 
     config cfg_;
@@ -126,6 +128,7 @@ private:
     std::deque<queued_ref> ready_[3];
     std::priority_queue<delayed_ref, std::vector<delayed_ref>, std::greater<>> delayed_;
     std::uint64_t seq_ = 0;
+    std::uint64_t turn_ = 0;   // position in the class rotation of prepare_batch
     std::size_t waiting_ = 0;
     std::size_t in_flight_ = 0;
     counters stats_;

@@ -102,7 +102,7 @@ run_result fake_run(const std::string& sim, double wall) {
 TEST(Report, MarkdownHasRatios) {
     std::vector<run_result> runs{fake_run("ghostlet", 1.0), fake_run("kwok", 4.0)};
     auto md = markdown_report(runs);
-    EXPECT_NE(md.find("| nodes-ready | done / target | 100.0 | 100.0 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| nodes-ready | done / target (%) | 100.0 | 100.0 |"), std::string::npos) << md;
     EXPECT_NE(md.find("| nodes-ready | wall time (s) | 1.00 | 4.00 | 0.25 |"), std::string::npos)
         << md;
     EXPECT_NE(md.find("| nodes-ready | API PATCH | 40 | 40 | 1.00 |"), std::string::npos) << md;

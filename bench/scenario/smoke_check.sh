@@ -10,7 +10,7 @@ export GHOST_WORKDIR="${GHOST_WORKDIR:-$out/workdir}"
 for f in smoke-ghostlet.json smoke-kwok.json results.md smoke.svg; do
     test -s "$out/$f" || { echo "missing or empty: $out/$f" >&2; exit 1; }
 done
-grep -q '| nodes-ready | done / target | 100.0 | 100.0 |' "$out/results.md" ||
+grep -q '| nodes-ready | done / target (%) | 100.0 | 100.0 |' "$out/results.md" ||
     { echo "nodes did not reach 100 % for both simulators" >&2; exit 1; }
 grep -q '<polyline' "$out/smoke.svg" || { echo "SVG has no progress lines" >&2; exit 1; }
 echo "smoke scenario ok: $out"

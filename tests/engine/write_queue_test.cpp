@@ -30,7 +30,17 @@ struct write_queue_fixture : ::testing::Test {
     write_queue q;
 };
 
-TEST_F(write_queue_fixture, priority_then_fifo) {
+TEST_F(write_queue_fixture, lease_backlog_does_not_starve_status_writes) {
+    for (int i = 0; i < 100; ++i) q.push("l" + std::to_string(i), write_priority::lease, body("x"));
+    q.push("pod", write_priority::status, body("y"));
+    auto batch = q.prepare_batch(2, t0);
+    EXPECT_EQ(keys_of(batch), (std::vector<std::string>{"l0", "pod"}));
+    // With nothing else waiting, leases take every slot.
+    auto next = q.prepare_batch(3, t0);
+    EXPECT_EQ(keys_of(next), (std::vector<std::string>{"l1", "l2", "l3"}));
+}
+
+TEST_F(write_queue_fixture, classes_rotate_lease_status_lease_other) {
     q.push("o1", write_priority::other, body("a"));
     q.push("s1", write_priority::status, body("b"));
     q.push("l1", write_priority::lease, body("c"));
@@ -38,12 +48,12 @@ TEST_F(write_queue_fixture, priority_then_fifo) {
     q.push("l2", write_priority::lease, body("e"));
     EXPECT_EQ(q.waiting(), 5u);
     auto b1 = q.prepare_batch(3, t0);
-    EXPECT_EQ(keys_of(b1), (std::vector<std::string>{"l1", "l2", "s1"}));
+    EXPECT_EQ(keys_of(b1), (std::vector<std::string>{"l1", "s1", "l2"}));
     EXPECT_EQ(q.in_flight(), 3u);
     EXPECT_EQ(q.waiting(), 2u);
     auto b2 = q.prepare_batch(10, t0);
-    EXPECT_EQ(keys_of(b2), (std::vector<std::string>{"s2", "o1"}));
-    EXPECT_EQ(b2[1].request.body, "a");
+    EXPECT_EQ(keys_of(b2), (std::vector<std::string>{"o1", "s2"}));
+    EXPECT_EQ(b2[0].request.body, "a");
     EXPECT_TRUE(q.prepare_batch(10, t0).empty());
     for (auto& t : b1)
         EXPECT_EQ(q.commit(std::move(t), write_outcome::success(), t0),
