@@ -232,7 +232,8 @@ void apply_kwok_configuration(options& o, const YAML::Node& doc, const std::stri
             o.warnings.push_back(where + ": options." + key + " is not used by ghostlet");
             continue;
         }
-        const YAML::Node& value = it->second;
+        // A copy: yaml-cpp iterators hand out temporaries (a reference would dangle).
+        YAML::Node value = it->second;
         try {
             if (spec->kind == flag_kind::string_list && value.IsSequence()) {
                 for (const auto& item : value) spec->set(o, scalar_text(item));
