@@ -566,7 +566,15 @@ void simulation::send_actions(kind_ref kind, std::shared_ptr<std::vector<action>
             continue;
         }
         bool feed_back = a.kind == action_kind::patch && st->immediate_next_stage;
-        op->on_done = [this, kind, actions, index, key, object, st, feed_back,
+        bool is_delete = a.kind == action_kind::delete_object && kind == kind_ref::pod;
+        if (is_delete) {
+            // Events that arrive while our DELETE waits (the API server may be saturated) match
+            // pod-delete again; one DELETE per pod is enough.
+            auto it = pods_.find(key);
+            if (it == pods_.end() || it->second.deleting) return;
+            it->second.deleting = true;
+        }
+        op->on_done = [this, kind, actions, index, key, object, st, feed_back, is_delete,
                        origin](const engine::result<engine::http_response>& r) {
             if (r && r->status >= 200 && r->status < 300) {
                 if (feed_back) {
@@ -584,6 +592,9 @@ void simulation::send_actions(kind_ref kind, std::shared_ptr<std::vector<action>
                 return;
             }
             if (r && r->status == 404) return;  // the object is gone: nothing left to do
+            if (is_delete) {
+                if (auto it = pods_.find(key); it != pods_.end()) it->second.deleting = false;
+            }
             ++stats_.write_errors;
             std::string what = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 300)
                                  : r.error().message();

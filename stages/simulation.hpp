@@ -122,6 +122,7 @@ private:
     struct pod_state {
         std::string node;
         std::vector<std::string> ips;  ///< allocated by us (released on delete)
+        bool deleting = false;         ///< our DELETE is queued or in flight
     };
     struct lease_state {
         std::unique_ptr<kube::lease_fsm> fsm;

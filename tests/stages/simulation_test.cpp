@@ -150,6 +150,10 @@ TEST_F(sim_fixture, deleted_pods_return_their_ip_and_deletion_is_forced) {
     EXPECT_EQ(del.request.method, http::verb::delete_);
     EXPECT_EQ(del.request.target, "/api/v1/namespaces/default/pods/p1");
     EXPECT_NE(del.request.body.find("\"gracePeriodSeconds\":0"), std::string::npos);
+    auto again = terminating;
+    again.at("metadata").as_object()["resourceVersion"] = "13";
+    sim->on_pod_upsert(again);
+    EXPECT_TRUE(writes.empty()) << "one DELETE per pod while the first is pending";
     sim->on_pod_delete(terminating);
     EXPECT_EQ(sim->tracked_pods(), 0u);
     sim->on_pod_upsert(pod_json("p3", "n0", "20"));
