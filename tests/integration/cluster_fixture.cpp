@@ -1,5 +1,7 @@
 #include "tests/integration/cluster_fixture.hpp"
 
+#include "tools/ghostctl/process.hpp"
+
 #include <boost/json/parse.hpp>
 
 #include <csignal>
@@ -115,15 +117,10 @@ void cluster_fixture::kill_component(const std::string& component) {
     in >> pid;
     ASSERT_GT(pid, 0) << "no pid in " << pid_file;
     ASSERT_EQ(::kill(pid, SIGKILL), 0) << "kill " << component << " (" << pid << ")";
-    // Dead when gone or a zombie (the sandbox's init may not reap orphans promptly).
-    ASSERT_TRUE(wait_for(std::chrono::seconds(10), [&] {
-        if (::kill(pid, 0) != 0) return true;
-        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-        std::string field;
-        for (int i = 0; i < 3 && stat >> field; ++i) {
-        }
-        return field == "Z";
-    }));
+    // ghostctl's own notion of "gone": also waits for a Go program's exiting threads, which
+    // hold its sockets after the main thread turned zombie.
+    ASSERT_TRUE(wait_for(std::chrono::seconds(10), [&] { return !ghostctl::pid_alive(pid); }))
+        << component << " (" << pid << ") did not exit";
 }
 
 }  // namespace ghost::testing
