@@ -3,6 +3,7 @@
 // deletes everything it created in TearDown, also when an assertion failed.
 
 #include "engine/http_pool.hpp"
+#include "tests/integration/cluster_fixture.hpp"
 #include "kube/kubeconfig.hpp"
 #include "tools/ghostctl/cluster.hpp"
 #include "tools/ghostctl/pki.hpp"
@@ -33,41 +34,13 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-struct run_result {
-    int exit_code = -1;
-    std::string output;  // stdout + stderr
-};
+using ghost::testing::run_result;
 
 // Runs ghostctl with args; the environment is the test process's (set up by the fixture).
 run_result run_ghostctl(const std::vector<std::string>& args) {
-    int p[2];
-    if (::pipe(p) != 0) return {};
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(p[1], 1);
-        ::dup2(p[1], 2);
-        ::close(p[0]);
-        ::close(p[1]);
-        std::vector<std::string> a{GHOSTCTL_BINARY};
-        a.insert(a.end(), args.begin(), args.end());
-        std::vector<char*> argv;
-        for (auto& s : a) argv.push_back(s.data());
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    ::close(p[1]);
-    run_result r;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(p[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
-        if (n > 0) r.output.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(p[0]);
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return r;
+    std::vector<std::string> argv{GHOSTCTL_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return ghost::testing::run_process(argv);
 }
 
 std::string join(const std::vector<std::string>& v) {
