@@ -4,6 +4,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,8 @@ void append_print(std::string& out, const boost::json::value& v);
 
 // JSON string literal with the usual escapes (also a valid YAML double-quoted scalar).
 void append_json_string(std::string& out, std::string_view s);
+// UTF-8 encoding of one code point (template string escapes and YAML \u escapes).
+void append_utf8(std::string& out, std::uint32_t cp);
 
 // Compact JSON encoding (objects keep their order, numbers as number_text).
 void append_json(std::string& out, const boost::json::value& v);

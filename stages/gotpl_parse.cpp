@@ -1,6 +1,7 @@
 // Lexer and parser of the Go text/template subset (see gotpl.hpp).
 
 #include "stages/gotpl_ast.hpp"
+#include "stages/gotpl_format.hpp"
 
 #include <charconv>
 #include <limits>
@@ -73,23 +74,6 @@ struct token {
     std::string value;      // decoded string / char literal
 };
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(char(cp));
-    } else if (cp < 0x800) {
-        out.push_back(char(0xC0 | (cp >> 6)));
-        out.push_back(char(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(char(0xE0 | (cp >> 12)));
-        out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(char(0x80 | (cp & 0x3F)));
-    } else {
-        out.push_back(char(0xF0 | (cp >> 18)));
-        out.push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(char(0x80 | (cp & 0x3F)));
-    }
-}
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -129,7 +113,7 @@ bool decode_escape(std::string_view s, std::size_t& i, char quote, std::string& 
         }
         if (c == 'x') out.push_back(char(v));
         else if (v > 0x10FFFF) return false;
-        else append_utf8(out, v);
+        else gotpl_format::append_utf8(out, v);
         return true;
     }
     default:

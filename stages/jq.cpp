@@ -1,5 +1,7 @@
 #include "stages/jq.hpp"
 
+#include "stages/gotpl_format.hpp"
+
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -64,24 +66,6 @@ bool ident_start(char c) {
 }
 bool ident_char(char c) { return ident_start(c) || (c >= '0' && c <= '9'); }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 std::vector<token> lex(std::string_view s) {
     std::vector<token> out;
     std::size_t i = 0;
@@ -136,7 +120,7 @@ std::vector<token> lex(std::string_view s) {
                         unsigned cp = 0;
                         auto r = std::from_chars(s.data() + j, s.data() + j + 4, cp, 16);
                         if (r.ptr != s.data() + j + 4) fail(s, j, "bad \\u escape");
-                        append_utf8(text, cp);
+                        gotpl_format::append_utf8(text, cp);
                         j += 4;
                         break;
                     }

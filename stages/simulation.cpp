@@ -394,10 +394,6 @@ void simulation::on_pod_delete(const json_value& pod) {
     pods_.erase(it);
 }
 
-void simulation::stage_pod(const std::string& key, object_snapshot pod) {
-    pod_pipeline_->on_upsert(key, std::move(pod), config_.steady_now());
-}
-
 // ---------------------------------------------------------------------------------------------
 // Leases (kwok §1.7): GET, then CREATE or UPDATE, renewed every duration/4 (+0-4 % jitter).
 

@@ -109,14 +109,12 @@ public:
 
     /// Field selectors for the watches (kwok §1.2).
     std::string node_field_selector() const;
-    std::string node_label_selector_text() const { return node_label_selector_text_; }
     std::string pod_field_selector() const;
 
     const simulation_stats& stats() const noexcept { return stats_; }
     const node_registry& nodes() const noexcept { return nodes_; }
     std::size_t pending_stages() const noexcept;
     std::size_t tracked_pods() const noexcept { return pods_.size(); }
-    void set_node_label_selector_text(std::string s) { node_label_selector_text_ = std::move(s); }
 
 private:
     struct pod_state {
@@ -139,7 +137,6 @@ private:
     void release_parked_pods(const std::string& node);
     void drop_parked_pods(const std::string& node);
     void forget_parked_pod(const std::string& node, const std::string& key);
-    void stage_pod(const std::string& key, object_snapshot pod);
 
     // Leases.
     void lease_start(const std::string& node, const std::string& uid);
@@ -185,7 +182,6 @@ private:
     std::unordered_map<std::string, pod_state> pods_;
     std::unordered_map<std::string, std::vector<object_snapshot>> parked_pods_;
     std::unordered_map<std::string, lease_state> leases_;
-    std::string node_label_selector_text_;
     std::size_t parked_count_ = 0;
     static constexpr std::size_t max_parked_pods = 200'000;
 

@@ -523,7 +523,7 @@ private:
                     auto r = std::from_chars(s.data() + i + 1, s.data() + i + 1 + n, cp, 16);
                     if (r.ec != std::errc() || r.ptr != s.data() + i + 1 + n) return fail();
                     if (cp >= 0xD800 && cp <= 0xDFFF) return fail();  // surrogates: yaml-cpp
-                    append_utf8(v, cp);
+                    gotpl_format::append_utf8(v, cp);
                     i += n;
                     break;
                 }
@@ -577,23 +577,6 @@ private:
         return true;
     }
 
-    static void append_utf8(std::string& out, std::uint32_t cp) {
-        if (cp < 0x80) {
-            out.push_back(char(cp));
-        } else if (cp < 0x800) {
-            out.push_back(char(0xC0 | (cp >> 6)));
-            out.push_back(char(0x80 | (cp & 0x3F)));
-        } else if (cp < 0x10000) {
-            out.push_back(char(0xE0 | (cp >> 12)));
-            out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(char(0x80 | (cp & 0x3F)));
-        } else {
-            out.push_back(char(0xF0 | (cp >> 18)));
-            out.push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-            out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(char(0x80 | (cp & 0x3F)));
-        }
-    }
 
     std::vector<line> lines_;
     std::size_t i_ = 0;
