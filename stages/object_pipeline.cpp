@@ -1,6 +1,8 @@
 #include "stages/object_pipeline.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace ghost::stages {
 
@@ -41,11 +43,17 @@ std::optional<std::chrono::milliseconds> object_pipeline::on_upsert(
     }
     auto index = choice->stage_index;
     auto due = now + choice->delay;
-    auto timer = wheel_.add(due, [this, index, key, object, due]() mutable {
+    // A delayed stage may wait minutes (node heartbeats: ~10): keep the snapshot as compact
+    // JSON text, about a quarter of the DOM's memory, and parse it again when it is due.
+    auto text = boost::json::serialize(*object);
+    std::string resource_version(rv);  // rv views into the snapshot released next
+    object.reset();
+    auto timer = wheel_.add(due, [this, index, key, text = std::move(text), due]() {
         pending_.erase(key);
-        play_(index, key, std::move(object), due);
+        auto snapshot = std::make_shared<const boost::json::value>(boost::json::parse(text));
+        play_(index, key, std::move(snapshot), due);
     });
-    pending_.insert_or_assign(key, pending_entry{std::string(rv), timer});
+    pending_.insert_or_assign(key, pending_entry{std::move(resource_version), timer});
     return choice->delay;
 }
 

@@ -5,8 +5,8 @@
 // restarts from now); a version already pending is not matched twice; DELETED cancels.
 //
 // Plain object, no I/O: the owner feeds events and the current time and advances the wheel.
-// Per-object state is one map entry (key, resourceVersion, timer id) while a stage is pending,
-// nothing otherwise.
+// Per-object state is one map entry (key, resourceVersion, timer id) plus the snapshot as JSON
+// text while a stage is pending, nothing otherwise.
 
 #include "engine/timer_wheel.hpp"
 

@@ -536,18 +536,24 @@ void simulation::play(kind_ref kind, std::size_t stage_index, const std::string&
     }
     ++stats_.stages_played;
     GHOST_LOG_DEBUG("stage ", st.name, " on ", kind_name(is_node), " ", key);
+    const auto& obj = object->get_object();
+    auto ref = std::make_shared<const object_ref>(object_ref{
+        std::string(metadata_string(obj, "name")), std::string(metadata_string(obj, "namespace")),
+        std::string(metadata_string(obj, "uid")),
+        std::string(metadata_string(obj, "resourceVersion"))});
     send_actions(kind, std::make_shared<std::vector<action>>(std::move(*actions)), 0, key,
-                 std::move(object), &st, due);
+                 std::move(ref), &st, due);
 }
 
 // Actions of one stage go out one after the other, in step order; the next is sent when the
 // previous succeeded (a failed step ends the play, as kwok drops the job). Events do not wait.
 void simulation::send_actions(kind_ref kind, std::shared_ptr<std::vector<action>> actions,
-                              std::size_t index, std::string key, object_snapshot object,
+                              std::size_t index, std::string key,
+                              std::shared_ptr<const object_ref> object,
                               const stage* st, engine::timer_wheel::time_point origin) {
     for (; index < actions->size(); ++index) {
         const action& a = (*actions)[index];
-        auto op = action_to_write(kind, a, object->get_object(), *st);
+        auto op = action_to_write(kind, a, *object, *st);
         if (!op) continue;
         op->origin = origin;
         ++stats_.writes;
@@ -603,11 +609,11 @@ void simulation::send_actions(kind_ref kind, std::shared_ptr<std::vector<action>
 }
 
 std::optional<write_op> simulation::action_to_write(kind_ref kind, const action& a,
-                                                    const boost::json::object& object,
+                                                    const object_ref& object,
                                                     const stage& st) {
     bool is_node = kind == kind_ref::node;
-    auto name = metadata_string(object, "name");
-    auto ns = metadata_string(object, "namespace");
+    std::string_view name = object.name;
+    std::string_view ns = object.ns;
     auto resource = is_node ? kube::resources::nodes() : kube::resources::pods();
     write_op op;
     switch (a.kind) {
@@ -636,8 +642,8 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
         boost::json::object involved{{"apiVersion", "v1"},
                                      {"kind", is_node ? "Node" : "Pod"},
                                      {"name", name},
-                                     {"uid", metadata_string(object, "uid")},
-                                     {"resourceVersion", metadata_string(object, "resourceVersion")}};
+                                     {"uid", object.uid},
+                                     {"resourceVersion", object.resource_version}};
         if (!ns.empty()) involved["namespace"] = ns;
         std::string event_ns = ns.empty() ? "default" : std::string(ns);
         boost::json::object event{

@@ -129,6 +129,12 @@ private:
         object_snapshot latest_node;  ///< staged once the lease is held
     };
     enum class kind_ref { node, pod };
+    /// What the writes of a played stage still need from the object once the templates are
+    /// rendered: a few strings instead of the whole snapshot, which would otherwise live as long
+    /// as its writes wait for a busy API server.
+    struct object_ref {
+        std::string name, ns, uid, resource_version;
+    };
 
     bool disregarded(const boost::json::object& obj) const;
     bool node_wanted(const boost::json::object& node) const;
@@ -149,10 +155,11 @@ private:
     void play(kind_ref kind, std::size_t stage_index, const std::string& key,
               object_snapshot object, engine::timer_wheel::time_point due);
     void send_actions(kind_ref kind, std::shared_ptr<std::vector<action>> actions,
-                      std::size_t index, std::string key, object_snapshot object,
+                      std::size_t index, std::string key,
+                      std::shared_ptr<const object_ref> object,
                       const stage* st, engine::timer_wheel::time_point origin);
     std::optional<write_op> action_to_write(kind_ref kind, const action& a,
-                                            const boost::json::object& object, const stage& st);
+                                            const object_ref& object, const stage& st);
 
     // Template functions.
     func_map make_common_funcs();
