@@ -190,30 +190,28 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
     pods.path = "/api/v1/pods";
     pods.options.field_selector = rt.sim->pod_field_selector();
 
-    auto on_node = [&rt](kube::event_kind kind, boost::json::object&& obj) {
-        auto t0 = std::chrono::steady_clock::now();
-        rt.metrics.node_events.inc();
-        if (kind == kube::event_kind::deleted) {
-            rt.sim->on_node_delete(boost::json::value(std::move(obj)));
-        } else {
-            rt.sim->on_node_upsert(boost::json::value(std::move(obj)));
-        }
-        rt.metrics.node_event.observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        rt.wheel_loop->poke();
+    // One handler shape for both kinds: count, hand the object over, time it, re-arm the wheel.
+    auto handler = [&rt](engine::counter& events, engine::histogram& handling, auto upsert,
+                         auto remove) {
+        return [&rt, &events, &handling, upsert, remove](kube::event_kind kind,
+                                                          boost::json::object&& obj) {
+            auto t0 = std::chrono::steady_clock::now();
+            events.inc();
+            if (kind == kube::event_kind::deleted) {
+                (rt.sim.get()->*remove)(boost::json::value(std::move(obj)));
+            } else {
+                (rt.sim.get()->*upsert)(boost::json::value(std::move(obj)));
+            }
+            handling.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            rt.wheel_loop->poke();
+        };
     };
-    auto on_pod = [&rt](kube::event_kind kind, boost::json::object&& obj) {
-        auto t0 = std::chrono::steady_clock::now();
-        rt.metrics.pod_events.inc();
-        if (kind == kube::event_kind::deleted) {
-            rt.sim->on_pod_delete(boost::json::value(std::move(obj)));
-        } else {
-            rt.sim->on_pod_upsert(boost::json::value(std::move(obj)));
-        }
-        rt.metrics.pod_event.observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        rt.wheel_loop->poke();
-    };
+    using sim_t = stages::simulation;
+    auto on_node = handler(rt.metrics.node_events, rt.metrics.node_event, &sim_t::on_node_upsert,
+                           &sim_t::on_node_delete);
+    auto on_pod = handler(rt.metrics.pod_events, rt.metrics.pod_event, &sim_t::on_pod_upsert,
+                          &sim_t::on_pod_delete);
     pods.on_listed = [&rt](const std::vector<boost::json::object>& items) {
         rt.metrics.lists.inc();
         for (const auto& pod : items) rt.sim->reserve_pod_ips(pod);
