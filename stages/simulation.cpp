@@ -4,6 +4,7 @@
 #include "kube/resource.hpp"
 #include "kube/status.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -240,13 +241,19 @@ void simulation::on_node_upsert(json_value node) {
     auto snapshot = std::make_shared<const json_value>(std::move(node));
     if (config_.lease_duration_seconds > 0) {
         auto& ls = leases_[name];
-        ls.latest_node = snapshot;
         if (!ls.fsm) {
+            ls.latest_node = std::move(snapshot);
             lease_start(name, uid);
             return;  // staged once the lease is ours
         }
         ls.fsm->set_node_uid(uid);
-        if (!ls.fsm->held()) return;
+        if (!ls.fsm->held()) {
+            ls.latest_node = std::move(snapshot);
+            return;
+        }
+        // Held: the pipeline has what it needs. Keeping every node's DOM here cost ~10 KB a
+        // node for as long as it exists.
+        ls.latest_node.reset();
     }
     stage_node(name, std::move(snapshot));
     if (!was_managed) release_parked_pods(name);
@@ -500,8 +507,38 @@ void simulation::lease_acquired(const std::string& node) {
     ++stats_.leases_acquired;
     auto it = leases_.find(node);
     if (it == leases_.end() || !nodes_.is_managed(node)) return;
-    if (it->second.latest_node) stage_node(node, it->second.latest_node);
+    if (auto latest = std::move(it->second.latest_node)) {
+        stage_node(node, std::move(latest));
+    } else {
+        read_node(node);  // taken back after a loss with no node event meanwhile
+    }
     release_parked_pods(node);
+}
+
+// The node as the API server has it now, fed in as an event: its stages were dropped while
+// the lease was someone else's.
+void simulation::read_node(const std::string& node) {
+    write_op op;
+    op.key = "node-read/" + node;
+    op.priority = write_class::lease;
+    op.request.method = http::verb::get;
+    op.request.target = kube::object_path(kube::resources::nodes(), "", node);
+    op.on_done = [this, node](const engine::result<engine::http_response>& r) {
+        if (!r || r->status != 200) {
+            GHOST_LOG_WARN("node ", node, ": reading it after taking its lease back failed: ",
+                           r ? "HTTP " + std::to_string(r->status) : r.error().message());
+            return;
+        }
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(r->body, ec);
+        if (ec || !doc.is_object()) {
+            GHOST_LOG_WARN("node ", node, ": unreadable reply to GET: ", ec.message());
+            return;
+        }
+        on_node_upsert(std::move(doc));
+    };
+    ++stats_.writes;
+    sink_(std::move(op));
 }
 
 void simulation::lease_stop(const std::string& node) {
@@ -523,9 +560,14 @@ void simulation::play(kind_ref kind, std::size_t stage_index, const std::string&
     const lifecycle& lc = is_node ? node_stages_ : pod_stages_;
     const stage& st = lc.stages()[stage_index];
     const func_map& funcs = is_node ? node_funcs_ : pod_funcs_;
-    render_fn render = [this, &funcs](std::string_view text, const json_value& dot,
-                                      std::string* error) {
-        return templates_.render_to_json(text, dot, funcs, error);
+    // The rendered patches live only until they are serialized below: an arena (first block
+    // on the stack) makes them and frees them at once.
+    unsigned char first_block[16 * 1024];
+    boost::json::monotonic_resource arena(first_block, sizeof first_block);
+    boost::json::storage_ptr sp(&arena);
+    render_fn render = [this, &funcs, &sp](std::string_view text, const json_value& dot,
+                                           std::string* error) {
+        return templates_.render_to_json(text, dot, funcs, error, sp);
     };
     std::string error;
     auto actions = play_stage(st, *object, render, {}, &error);
@@ -536,48 +578,54 @@ void simulation::play(kind_ref kind, std::size_t stage_index, const std::string&
     }
     ++stats_.stages_played;
     GHOST_LOG_DEBUG("stage ", st.name, " on ", kind_name(is_node), " ", key);
-    const auto& obj = object->get_object();
-    auto ref = std::make_shared<const object_ref>(object_ref{
-        std::string(metadata_string(obj, "name")), std::string(metadata_string(obj, "namespace")),
-        std::string(metadata_string(obj, "uid")),
-        std::string(metadata_string(obj, "resourceVersion"))});
-    send_actions(kind, std::make_shared<std::vector<action>>(std::move(*actions)), 0, key,
-                 std::move(ref), &st, due);
+    auto chain = std::make_shared<stage_play>();
+    chain->kind = kind;
+    chain->key = key;
+    chain->st = &st;
+    chain->feed_back = st.immediate_next_stage;
+    chain->origin = due;
+    chain->writes.reserve(actions->size());
+    for (const action& a : *actions) {
+        auto op = action_to_write(kind, a, object->get_object(), st);
+        if (!op) continue;
+        op->origin = due;
+        chain->writes.push_back(stage_write{std::move(*op), a.kind, a.step});
+    }
+    actions->clear();  // the rendered DOMs
+    object.reset();
+    send_writes(std::move(chain), 0);
 }
 
-// Actions of one stage go out one after the other, in step order; the next is sent when the
+// Writes of one stage go out one after the other, in step order; the next is sent when the
 // previous succeeded (a failed step ends the play, as kwok drops the job). Events do not wait.
-void simulation::send_actions(kind_ref kind, std::shared_ptr<std::vector<action>> actions,
-                              std::size_t index, std::string key,
-                              std::shared_ptr<const object_ref> object,
-                              const stage* st, engine::timer_wheel::time_point origin) {
-    for (; index < actions->size(); ++index) {
-        const action& a = (*actions)[index];
-        auto op = action_to_write(kind, a, *object, *st);
-        if (!op) continue;
-        op->origin = origin;
+void simulation::send_writes(std::shared_ptr<stage_play> play, std::size_t index) {
+    for (; index < play->writes.size(); ++index) {
+        stage_write& w = play->writes[index];
+        write_op op = std::move(w.op);
         ++stats_.writes;
-        if (a.kind == action_kind::event) {
-            op->on_done = [](const engine::result<engine::http_response>& r) {
+        if (w.kind == action_kind::event) {
+            op.on_done = [](const engine::result<engine::http_response>& r) {
                 if (!r || r->status >= 300) {
                     GHOST_LOG_DEBUG("event not recorded: ",
                                     r ? std::to_string(r->status) : r.error().message());
                 }
             };
-            sink_(std::move(*op));
+            sink_(std::move(op));
             continue;
         }
-        bool feed_back = a.kind == action_kind::patch && st->immediate_next_stage;
-        bool is_delete = a.kind == action_kind::delete_object && kind == kind_ref::pod;
+        const kind_ref kind = play->kind;
+        bool feed_back = w.kind == action_kind::patch && play->feed_back;
+        bool is_delete = w.kind == action_kind::delete_object && kind == kind_ref::pod;
         if (is_delete) {
             // Events that arrive while our DELETE waits (the API server may be saturated) match
             // pod-delete again; one DELETE per pod is enough.
-            auto it = pods_.find(key);
+            auto it = pods_.find(play->key);
             if (it == pods_.end() || it->second.deleting) return;
             it->second.deleting = true;
         }
-        op->on_done = [this, kind, actions, index, key, object, st, feed_back, is_delete,
-                       origin](const engine::result<engine::http_response>& r) {
+        op.on_done = [this, play, index, feed_back,
+                      is_delete](const engine::result<engine::http_response>& r) {
+            const kind_ref kind = play->kind;
             if (r && r->status >= 200 && r->status < 300) {
                 if (feed_back) {
                     boost::system::error_code ec;
@@ -590,30 +638,30 @@ void simulation::send_actions(kind_ref kind, std::shared_ptr<std::vector<action>
                         }
                     }
                 }
-                send_actions(kind, actions, index + 1, key, object, st, origin);
+                send_writes(play, index + 1);
                 return;
             }
             if (r && r->status == 404) return;  // the object is gone: nothing left to do
             if (is_delete) {
-                if (auto it = pods_.find(key); it != pods_.end()) it->second.deleting = false;
+                if (auto it = pods_.find(play->key); it != pods_.end()) it->second.deleting = false;
             }
             ++stats_.write_errors;
             std::string what = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 300)
                                  : r.error().message();
-            GHOST_LOG_WARN("stage ", st->name, " on ", kind_name(kind == kind_ref::node), " ",
-                           key, ": step ", (*actions)[index].step, " failed: ", what);
+            GHOST_LOG_WARN("stage ", play->st->name, " on ", kind_name(kind == kind_ref::node),
+                           " ", play->key, ": step ", play->writes[index].step, " failed: ", what);
         };
-        sink_(std::move(*op));
+        sink_(std::move(op));
         return;  // the rest follows from on_done
     }
 }
 
 std::optional<write_op> simulation::action_to_write(kind_ref kind, const action& a,
-                                                    const object_ref& object,
+                                                    const boost::json::object& object,
                                                     const stage& st) {
     bool is_node = kind == kind_ref::node;
-    std::string_view name = object.name;
-    std::string_view ns = object.ns;
+    std::string_view name = metadata_string(object, "name");
+    std::string_view ns = metadata_string(object, "namespace");
     auto resource = is_node ? kube::resources::nodes() : kube::resources::pods();
     write_op op;
     switch (a.kind) {
@@ -642,8 +690,8 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
         boost::json::object involved{{"apiVersion", "v1"},
                                      {"kind", is_node ? "Node" : "Pod"},
                                      {"name", name},
-                                     {"uid", object.uid},
-                                     {"resourceVersion", object.resource_version}};
+                                     {"uid", metadata_string(object, "uid")},
+                                     {"resourceVersion", metadata_string(object, "resourceVersion")}};
         if (!ns.empty()) involved["namespace"] = ns;
         std::string event_ns = ns.empty() ? "default" : std::string(ns);
         boost::json::object event{
@@ -659,7 +707,7 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
             {"firstTimestamp", now},
             {"lastTimestamp", now},
             {"count", 1}};
-        op.key = "event/" + std::to_string(stats_.writes);
+        op.key = "event/" + std::to_string(++events_sent_);
         op.priority = write_class::other;
         op.request.method = http::verb::post;
         op.request.target = kube::collection_path(kube::resources::events(), event_ns);

@@ -126,14 +126,24 @@ private:
         std::unique_ptr<kube::lease_fsm> fsm;
         engine::timer_wheel::timer_id timer{};
         bool in_flight = false;
-        object_snapshot latest_node;  ///< staged once the lease is held
+        object_snapshot latest_node;  ///< only while the lease is not held: staged once it is
     };
     enum class kind_ref { node, pod };
-    /// What the writes of a played stage still need from the object once the templates are
-    /// rendered: a few strings instead of the whole snapshot, which would otherwise live as long
-    /// as its writes wait for a busy API server.
-    struct object_ref {
-        std::string name, ns, uid, resource_version;
+    /// One write of a played stage, its body already serialized: the rendered DOM and the
+    /// snapshot are gone before the write waits for a busy API server.
+    struct stage_write {
+        write_op op;
+        action_kind kind = action_kind::patch;
+        std::size_t step = 0;
+    };
+    /// What a stage still has to send, in step order (shared by the completion callbacks).
+    struct stage_play {
+        kind_ref kind = kind_ref::pod;
+        std::string key;
+        const stage* st = nullptr;
+        bool feed_back = false;  ///< immediateNextStage: our patch's reply is the next event
+        engine::timer_wheel::time_point origin;
+        std::vector<stage_write> writes;
     };
 
     bool disregarded(const boost::json::object& obj) const;
@@ -149,17 +159,15 @@ private:
     void lease_step(const std::string& node);
     void lease_schedule(const std::string& node, std::chrono::system_clock::time_point due);
     void lease_acquired(const std::string& node);
+    void read_node(const std::string& node);
     void lease_stop(const std::string& node);
 
     // Playing stages.
     void play(kind_ref kind, std::size_t stage_index, const std::string& key,
               object_snapshot object, engine::timer_wheel::time_point due);
-    void send_actions(kind_ref kind, std::shared_ptr<std::vector<action>> actions,
-                      std::size_t index, std::string key,
-                      std::shared_ptr<const object_ref> object,
-                      const stage* st, engine::timer_wheel::time_point origin);
+    void send_writes(std::shared_ptr<stage_play> play, std::size_t index);
     std::optional<write_op> action_to_write(kind_ref kind, const action& a,
-                                            const object_ref& object, const stage& st);
+                                            const boost::json::object& object, const stage& st);
 
     // Template functions.
     func_map make_common_funcs();
@@ -190,6 +198,7 @@ private:
     std::unordered_map<std::string, std::vector<object_snapshot>> parked_pods_;
     std::unordered_map<std::string, lease_state> leases_;
     std::size_t parked_count_ = 0;
+    std::uint64_t events_sent_ = 0;  ///< makes each event's write key unique
     static constexpr std::size_t max_parked_pods = 200'000;
 
     std::unique_ptr<object_pipeline> node_pipeline_;

@@ -350,3 +350,46 @@ TEST_F(sim_fixture, heartbeat_with_lease_refreshes_node_status_within_ten_minute
     }
     EXPECT_EQ(status_patches, 1u);
 }
+
+TEST_F(sim_fixture, a_lease_taken_back_after_a_loss_reads_the_node_again_and_stages_it) {
+    simulation_config cfg;
+    cfg.lease_duration_seconds = 40;
+    make(std::move(cfg), true);
+    sim->on_node_upsert(node_json("n0"));
+    auto create = take();
+    complete(create, 201, create.request.body);
+    auto init = take();
+    EXPECT_EQ(init.request.target, "/api/v1/nodes/n0/status");
+    complete(init, 200);
+    // Someone else writes the lease: our renewal conflicts, the read shows their live lease.
+    advance(11s);
+    auto renew = take();
+    ASSERT_EQ(renew.request.method, http::verb::put);
+    complete(renew, 409, R"({"kind":"Status","code":409,"reason":"Conflict"})");
+    advance(1ms);
+    auto get = take();
+    ASSERT_EQ(get.request.method, http::verb::get);
+    auto foreign = boost::json::parse(create.request.body);
+    foreign.at("spec").as_object()["holderIdentity"] = "someone-else";
+    foreign.at("spec").as_object()["renewTime"] = "2027-01-15T08:00:11.000000Z";  // = wall
+    complete(get, 200, boost::json::serialize(foreign));
+    // They stop renewing; after expiry ghostlet takes the lease back. No node event came in
+    // meanwhile, so it reads the node to stage it again.
+    write_op takeover;
+    for (int round = 0; round < 20 && takeover.request.target.empty(); ++round) {
+        advance(5s);
+        while (!writes.empty()) {
+            auto op = take();
+            if (op.request.method == http::verb::put) takeover = std::move(op);
+            else complete(op, 200, boost::json::serialize(foreign));
+        }
+    }
+    ASSERT_EQ(takeover.request.method, http::verb::put);
+    complete(takeover, 200, takeover.request.body);
+    auto read = take();
+    EXPECT_EQ(read.request.method, http::verb::get);
+    EXPECT_EQ(read.request.target, "/api/v1/nodes/n0");
+    EXPECT_TRUE(writes.empty());
+    complete(read, 200, boost::json::serialize(node_json("n0")));
+    EXPECT_EQ(take().request.target, "/api/v1/nodes/n0/status");
+}
