@@ -47,10 +47,12 @@ public:
     boost::system::result<std::string> render(const boost::json::value& dot, const func_map& funcs,
                                               std::string* error = nullptr) const;
 
-    // Renders, then parses the output as YAML (sigs.k8s.io/yaml rules) like kwok does.
+    // Renders, then parses the output as YAML (sigs.k8s.io/yaml rules) like kwok does. The
+    // result's values are made in `sp` (default: the heap).
     boost::system::result<boost::json::value> render_to_json(const boost::json::value& dot,
                                                              const func_map& funcs,
-                                                             std::string* error = nullptr) const;
+                                                             std::string* error = nullptr,
+                                                             boost::json::storage_ptr sp = {}) const;
 
     std::string_view text() const;
 
@@ -81,7 +83,8 @@ public:
     boost::system::result<boost::json::value> render_to_json(std::string_view text,
                                                              const boost::json::value& dot,
                                                              const func_map& funcs,
-                                                             std::string* error = nullptr);
+                                                             std::string* error = nullptr,
+                                                             boost::json::storage_ptr sp = {});
 
     std::size_t size() const;
 

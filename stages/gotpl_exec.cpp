@@ -918,10 +918,11 @@ boost::system::result<std::string> compiled_template::render(const json::value& 
 
 boost::system::result<json::value> compiled_template::render_to_json(const json::value& dot,
                                                                      const func_map& funcs,
-                                                                     std::string* error) const {
+                                                                     std::string* error,
+                                                                     json::storage_ptr sp) const {
     auto text = render(dot, funcs, error);
     if (!text) return text.error();
-    return yaml_to_json(trim_space(*text), error);
+    return yaml_to_json(trim_space(*text), std::move(sp), error);
 }
 
 std::string_view trim_space(std::string_view s) {
@@ -959,10 +960,11 @@ boost::system::result<std::string> template_cache::render(std::string_view text,
 boost::system::result<json::value> template_cache::render_to_json(std::string_view text,
                                                                   const json::value& dot,
                                                                   const func_map& funcs,
-                                                                  std::string* error) {
+                                                                  std::string* error,
+                                                                  json::storage_ptr sp) {
     auto t = get(text, error);
     if (!t) return t.error();
-    return (*t)->render_to_json(dot, funcs, error);
+    return (*t)->render_to_json(dot, funcs, error, std::move(sp));
 }
 
 std::size_t template_cache::size() const {

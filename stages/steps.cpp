@@ -118,7 +118,7 @@ boost::system::result<json::value> render_patch(const stage& s, std::size_t inde
         }
         return std::move(*r);
     }
-    json::object wrapped;
+    json::object wrapped(r->storage());
     wrapped[p.root] = std::move(*r);
     return json::value(std::move(wrapped));
 }
@@ -171,14 +171,15 @@ boost::system::result<std::vector<action>> play_stage(const stage& s, const json
         if (step.patch) {
             auto data = render_patch(s, i, *step.patch, object, render, error);
             if (!data) return data.error();
-            action a;
-            a.kind = action_kind::patch;
-            a.step = i;
-            a.subresource = step.patch->subresource;
-            a.type = step.patch->type == patch_type::unset ? default_type : step.patch->type;
-            a.data = std::move(*data);
-            a.impersonation = step.patch->impersonation;
-            out.push_back(std::move(a));
+            // Constructed, not assigned: `data` keeps the render's storage (an arena) instead
+            // of being deep-copied to the heap.
+            out.push_back(action{
+                .kind = action_kind::patch,
+                .step = i,
+                .subresource = step.patch->subresource,
+                .type = step.patch->type == patch_type::unset ? default_type : step.patch->type,
+                .data = std::move(*data),
+                .impersonation = step.patch->impersonation});
         }
         if (step.apply) {
             std::string msg;
@@ -208,14 +209,12 @@ boost::system::result<std::vector<action>> play_stage(const stage& s, const json
                         meta.get_object()["namespace"] = *ns;
                 }
             }
-            action a;
-            a.kind = action_kind::apply;
-            a.step = i;
-            a.subresource = step.apply->subresource;
-            a.type = step.apply->type;
-            a.data = std::move(*r);
-            a.impersonation = step.apply->impersonation;
-            out.push_back(std::move(a));
+            out.push_back(action{.kind = action_kind::apply,
+                                 .step = i,
+                                 .subresource = step.apply->subresource,
+                                 .type = step.apply->type,
+                                 .data = std::move(*r),
+                                 .impersonation = step.apply->impersonation});
         }
     }
     return out;

@@ -223,6 +223,10 @@ private:
 }  // namespace
 
 json::value resolve_plain_scalar(std::string_view in) {
+    return resolve_plain_scalar(in, {});
+}
+
+json::value resolve_plain_scalar(std::string_view in, json::storage_ptr sp) {
     if (in.empty()) return nullptr;
     char c = in[0];
     switch (c) {
@@ -240,9 +244,9 @@ json::value resolve_plain_scalar(std::string_view in) {
         }();
         if (in.size() <= 5) {
             auto it = words.find(in);
-            if (it != words.end()) return it->second;
+            if (it != words.end()) return json::value(it->second, sp);
         }
-        return json::string(in);
+        return json::string(in, sp);
     }
     case '.': {
         if (in == ".nan" || in == ".NaN" || in == ".NAN")
@@ -251,7 +255,7 @@ json::value resolve_plain_scalar(std::string_view in) {
             return std::numeric_limits<double>::infinity();
         double d;
         if (yaml_style_float(in) && parse_float(in, d)) return d;
-        return json::string(in);
+        return json::string(in, sp);
     }
     case '+': case '-':
         if (in == "+.inf" || in == "+.Inf" || in == "+.INF")
@@ -260,7 +264,7 @@ json::value resolve_plain_scalar(std::string_view in) {
             return -std::numeric_limits<double>::infinity();
         [[fallthrough]];
     default: {
-        if (!(is_digit(c) || c == '+' || c == '-')) return json::string(in);
+        if (!(is_digit(c) || c == '+' || c == '-')) return json::string(in, sp);
         std::string plain;
         plain.reserve(in.size());
         for (char ch : in)
@@ -269,7 +273,7 @@ json::value resolve_plain_scalar(std::string_view in) {
         if (parse_go_int(plain, out)) return out;
         double d;
         if (yaml_style_float(plain) && parse_float(plain, d)) return d;
-        return json::string(in);
+        return json::string(in, sp);
     }
     }
 }
@@ -283,7 +287,7 @@ namespace {
 // that on every stage output.
 class block_parser {
 public:
-    explicit block_parser(std::string_view text) {
+    explicit block_parser(std::string_view text, json::storage_ptr sp = {}) : sp_(std::move(sp)) {
         // Tabs, CR and other control characters have subtle YAML rules: leave them to yaml-cpp.
         for (char c : text) {
             if ((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) {
@@ -400,7 +404,7 @@ private:
     }
 
     bool mapping(std::size_t indent, json::value& out) {
-        json::object obj;
+        json::object obj(sp_);
         while (i_ < lines_.size()) {
             line& l = lines_[i_];
             if (l.indent < indent) break;
@@ -409,24 +413,26 @@ private:
             if (colon == std::string_view::npos) return fail();
             std::string_view key_src = l.content.substr(0, colon);
             while (!key_src.empty() && key_src.back() == ' ') key_src.remove_suffix(1);
-            std::string key;
             if (key_src.empty()) return fail();
+            // Most keys are plain words that resolve to themselves: no copy for those.
+            json::value k(sp_);
+            std::string key_text;
+            std::string_view key;
             if (key_src[0] == '"' || key_src[0] == '\'') {
-                json::value k;
                 if (!scalar(key_src, k) || !k.is_string()) return fail();
                 key = k.get_string();
             } else {
                 if (!plain_ok(key_src) || key_src == "<<") return fail();
-                json::value k = resolve_plain_scalar(key_src);
-                if (k.is_string()) key = k.get_string();
+                k = resolve_plain_scalar(key_src, sp_);
+                if (k.is_string()) key = key_src;
                 else if (k.is_bool()) key = k.get_bool() ? "true" : "false";
                 else if (k.is_null()) key = "null";
                 else if (k.is_double() && !std::isfinite(k.get_double())) return fail();
-                else key = gotpl_format::number_text(k);
+                else key = key_text = gotpl_format::number_text(k);
             }
             std::string_view rest = l.content.substr(colon + 1);
             ++i_;
-            json::value v;
+            json::value v(sp_);
             if (blank_or_comment(rest)) {
                 if (!nested(indent, true, v)) return false;
             } else {
@@ -434,14 +440,14 @@ private:
                 if (!scalar(rest, v)) return false;
                 if (i_ < lines_.size() && lines_[i_].indent > indent) return fail();
             }
-            obj[key] = std::move(v);
+            obj.insert_or_assign(key, std::move(v));
         }
         out = std::move(obj);
         return true;
     }
 
     bool sequence(std::size_t indent, json::value& out) {
-        json::array arr;
+        json::array arr(sp_);
         while (i_ < lines_.size()) {
             line& l = lines_[i_];
             if (l.indent < indent) break;
@@ -451,7 +457,7 @@ private:
             std::size_t skip = 1;
             while (skip - 1 < rest.size() && rest[skip - 1] == ' ') ++skip;
             rest = l.content.substr(skip);
-            json::value v;
+            json::value v(sp_);
             if (rest.empty() || rest[0] == '#') {
                 ++i_;
                 if (!nested(indent, false, v)) return false;
@@ -490,7 +496,14 @@ private:
     // A single-line scalar value followed by nothing but an optional comment.
     bool scalar(std::string_view s, json::value& out) {
         if (s[0] == '"') {
-            std::string v;
+            json::string& v = out.emplace_string();
+            // Most quoted scalars have no escapes: take them whole.
+            if (auto stop = s.find_first_of("\"\\", 1);
+                stop != std::string_view::npos && s[stop] == '"') {
+                if (!blank_or_comment(s.substr(stop + 1))) return fail();
+                v.assign(s.substr(1, stop - 1));
+                return true;
+            }
             std::size_t i = 1;
             for (;; ++i) {
                 if (i >= s.size()) return fail();
@@ -523,7 +536,9 @@ private:
                     auto r = std::from_chars(s.data() + i + 1, s.data() + i + 1 + n, cp, 16);
                     if (r.ec != std::errc() || r.ptr != s.data() + i + 1 + n) return fail();
                     if (cp >= 0xD800 && cp <= 0xDFFF) return fail();  // surrogates: yaml-cpp
-                    gotpl_format::append_utf8(v, cp);
+                    std::string utf8;
+                    gotpl_format::append_utf8(utf8, cp);
+                    v.append(utf8);
                     i += n;
                     break;
                 }
@@ -531,11 +546,10 @@ private:
                 }
             }
             if (!blank_or_comment(s.substr(i + 1))) return fail();
-            out = json::string(v);
             return true;
         }
         if (s[0] == '\'') {
-            std::string v;
+            json::string& v = out.emplace_string();
             std::size_t i = 1;
             for (;; ++i) {
                 if (i >= s.size()) return fail();
@@ -550,14 +564,13 @@ private:
                 v.push_back(s[i]);
             }
             if (!blank_or_comment(s.substr(i + 1))) return fail();
-            out = json::string(v);
             return true;
         }
         if (s[0] == '[' || s[0] == '{') {
             char close = s[0] == '[' ? ']' : '}';
             if (s.size() >= 2 && s[1] == close && blank_or_comment(s.substr(2))) {
-                if (s[0] == '[') out = json::array();
-                else out = json::object();
+                if (s[0] == '[') out.emplace_array();
+                else out.emplace_object();
                 return true;
             }
             return fail();
@@ -573,11 +586,12 @@ private:
         std::string_view p = s.substr(0, end);
         while (!p.empty() && p.back() == ' ') p.remove_suffix(1);
         if (!plain_ok(p)) return fail();
-        out = resolve_plain_scalar(p);
+        out = resolve_plain_scalar(p, sp_);
         return true;
     }
 
 
+    json::storage_ptr sp_;  // every value is made here (callers pass an arena)
     std::vector<line> lines_;
     std::size_t i_ = 0;
     std::size_t parent_indent_ = 0;
@@ -603,9 +617,16 @@ boost::system::result<json::value> yaml_cpp_to_json(std::string_view yaml,
 
 boost::system::result<json::value> yaml_to_json(std::string_view yaml,
                                                 std::string* error_message) {
-    json::value out;
-    if (block_parser(yaml).parse(out)) return out;
-    return yaml_cpp_to_json(yaml, error_message);
+    return yaml_to_json(yaml, {}, error_message);
+}
+
+boost::system::result<json::value> yaml_to_json(std::string_view yaml, json::storage_ptr sp,
+                                                std::string* error_message) {
+    json::value out(sp);
+    if (block_parser(yaml, sp).parse(out)) return out;
+    auto slow = yaml_cpp_to_json(yaml, error_message);
+    if (!slow) return slow.error();
+    return json::value(std::move(*slow), std::move(sp));
 }
 
 namespace detail_testing {

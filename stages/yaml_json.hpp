@@ -15,6 +15,10 @@ namespace ghost::stages {
 // engine::errc::parse_error and `error_message` (when given) receives "yaml: line L: ...".
 boost::system::result<boost::json::value> yaml_to_json(std::string_view yaml,
                                                        std::string* error_message = nullptr);
+// The same, with every value made in `sp` (e.g. a monotonic arena for a short-lived result).
+boost::system::result<boost::json::value> yaml_to_json(std::string_view yaml,
+                                                       boost::json::storage_ptr sp,
+                                                       std::string* error_message = nullptr);
 
 // Block-style YAML in the shape go-yaml v2 marshals (sorted map keys, sequences not indented
 // under their key, strings quoted whenever they would not read back as the same string).
@@ -24,5 +28,6 @@ std::string json_to_yaml(const boost::json::value& value, int indent_levels = 0)
 
 // How go-yaml v2 resolves a plain (unquoted) scalar. Exposed for the template printer and tests.
 boost::json::value resolve_plain_scalar(std::string_view text);
+boost::json::value resolve_plain_scalar(std::string_view text, boost::json::storage_ptr sp);
 
 }  // namespace ghost::stages
