@@ -49,7 +49,7 @@ struct options {
 
     // ghostlet's own.
     std::string identity;                 ///< lease holder; default "<hostname>-ghostlet"
-    int max_connections = 16;             ///< keep-alive pool size towards the apiserver
+    int max_connections = 64;             ///< keep-alive pool size towards the apiserver
     int max_in_flight = 64;               ///< concurrent writes in the batching writer
     bool print_help = false;
     bool print_version = false;
