@@ -307,7 +307,10 @@ asio::awaitable<void> cluster_session::load_worker(std::shared_ptr<load_job> job
             co_await timer.async_wait(asio::use_awaitable);
         }
     }
-    if (--job->workers == 0) job->done.set_value(job->stats);
+    if (--job->workers == 0) {
+        job->stats.finished = steady::now();
+        job->done.set_value(job->stats);
+    }
 }
 
 std::future<load_stats> cluster_session::create_nodes(std::string prefix, std::size_t count,

@@ -38,6 +38,7 @@ struct load_stats {
     std::map<std::string, double> requests;   // "POST nodes" -> n (the runner's own writes)
     std::size_t errors = 0;
     std::string last_error;
+    std::chrono::steady_clock::time_point finished;  // the runner's last request answered
 };
 
 enum class object_kind { node, pod };

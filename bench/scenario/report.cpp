@@ -96,6 +96,13 @@ std::string markdown_report(const std::vector<run_result>& runs) {
                 return p.target ? 100.0 * double(p.done) / double(p.target) : double(p.done);
             }, window ? 0 : 1);
             prow(window ? "window (s)" : "wall time (s)", [](const phase_result& p) { return p.wall_s; }, 2);
+            if (!window) {
+                // The floor: the API server took the runner's own writes this long.
+                prow("runner's requests done (s)",
+                     [](const phase_result& p) { return p.runner_s > 0 ? p.runner_s : nan; }, 2);
+                prow("wall beyond the runner (s)", [](const phase_result& p) {
+                    return p.runner_s > 0 ? std::max(0.0, p.wall_s - p.runner_s) : nan; }, 2);
+            }
             prow(window ? "lease renewals/s" : "objects/s",
                  [](const phase_result& p) { return p.objects_per_s; });
             prow("simulator CPU (s)", [](const phase_result& p) { return p.sim_cpu_s; }, 2);

@@ -42,6 +42,9 @@ struct phase_result {
     std::map<std::string, double> api_by_resource;   // "PATCH nodes/status" etc.
     std::map<std::string, double> runner_requests;   // the runner's own writes
     std::size_t runner_errors = 0;
+    // When the runner's own creates/deletes were all answered (s since the phase started):
+    // no simulator can finish before the API server has taken them. 0 = not measured.
+    double runner_s = 0;
     boost::json::object sim_metrics;                 // from the simulator's /metrics
     std::vector<progress_sample> samples;
 };

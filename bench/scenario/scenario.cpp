@@ -441,6 +441,7 @@ private:
                 auto ls = load.get();
                 p.runner_requests = ls.requests;
                 p.runner_errors = ls.errors;
+                p.runner_s = std::chrono::duration<double>(ls.finished - t0).count();
                 if (ls.errors) p.note += (p.note.empty() ? "" : "; ") + std::string("runner errors: ") +
                                          std::to_string(ls.errors) + " (last: " + ls.last_error + ")";
             } else {

@@ -134,6 +134,10 @@ struct runtime_metrics {
     engine::histogram& added_latency = registry.add_histogram(
         "ghostlet_simulator_added_latency_seconds", "Stage due (event received plus the "
         "stage's own delay) to the API server's acknowledgement", latency_bounds());
+    engine::histogram& own_latency = registry.add_histogram(
+        "ghostlet_simulator_own_latency_seconds", "Stage due to the request leaving for the API "
+        "server (the simulator's share of the added latency, without the round trip)",
+        latency_bounds());
     engine::histogram& rtt_get = registry.add_histogram(
         "ghostlet_request_duration_seconds", "Round trip of API requests (final attempt)",
         latency_bounds(), R"(verb="GET")");
@@ -298,7 +302,7 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
     rt.client = std::make_unique<kube::api_client>(*rt.pool, client_opts);
     rt.wheel_loop = std::make_unique<wheel_driver>(ex, rt.wheel, rt.metrics.timer_lateness);
     auto& m = rt.metrics;
-    writer_metrics wm{&m.queue_wait, &m.added_latency,
+    writer_metrics wm{&m.queue_wait, &m.added_latency, &m.own_latency,
                       [&m](boost::beast::http::verb v) -> engine::histogram* {
                           using boost::beast::http::verb;
                           switch (v) {

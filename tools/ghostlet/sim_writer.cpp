@@ -46,8 +46,9 @@ void sim_writer::completed(const engine::write_report& report) {
     if (metrics_.round_trip) {
         if (auto* h = metrics_.round_trip(report.method)) h->observe(seconds(now - report.sent));
     }
-    if (metrics_.added_latency && p.origin) {
-        metrics_.added_latency->observe(seconds(now - *p.origin));
+    if (p.origin) {
+        if (metrics_.added_latency) metrics_.added_latency->observe(seconds(now - *p.origin));
+        if (metrics_.own_latency) metrics_.own_latency->observe(seconds(report.sent - *p.origin));
     }
     if (p.on_done) p.on_done(*report.response);
     if (after_completion_) after_completion_();

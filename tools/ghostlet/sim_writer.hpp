@@ -20,6 +20,9 @@ namespace ghost::ghostlet {
 struct writer_metrics {
     engine::histogram* queue_wait = nullptr;     ///< submitted -> handed to the pool
     engine::histogram* added_latency = nullptr;  ///< stage due -> API acknowledged
+    /// Stage due -> request on its way to the API server: the simulator's own share (event
+    /// handling, rendering and waiting for a free connection), without the round trip.
+    engine::histogram* own_latency = nullptr;
     /// Round trip of the final attempt, by verb (GET, POST, PUT, PATCH, DELETE).
     std::function<engine::histogram*(boost::beast::http::verb)> round_trip;
 };
