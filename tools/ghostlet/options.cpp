@@ -141,7 +141,7 @@ const std::vector<flag_spec>& flag_table() {
          [](options& o, const std::string& v) {
              o.max_connections = static_cast<int>(to_int(v, 1, 1024, "--max-connections"));
          },
-         "keep-alive connections to the API server (default 16)"},
+         "keep-alive connections to the API server (default 64)"},
         {"max-in-flight", 0, k::integer, "",
          [](options& o, const std::string& v) {
              o.max_in_flight = static_cast<int>(to_int(v, 1, 4096, "--max-in-flight"));
