@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace ghost::stages::gotpl_format {
@@ -153,6 +154,19 @@ void append_utf8(std::string& out, std::uint32_t cp) {
         out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
         out.push_back(char(0x80 | (cp & 0x3F)));
     }
+}
+
+bool integer_value(bool negative, std::uint64_t magnitude, json::value& out) {
+    constexpr auto int64_max = std::uint64_t(std::numeric_limits<std::int64_t>::max());
+    if (negative) {
+        if (magnitude > int64_max + 1) return false;
+        out = magnitude == 0 ? std::int64_t(0) : std::int64_t(0 - magnitude);
+    } else if (magnitude <= int64_max) {
+        out = std::int64_t(magnitude);
+    } else {
+        out = magnitude;
+    }
+    return true;
 }
 
 void append_json_string(std::string& out, std::string_view s) {

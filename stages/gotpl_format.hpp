@@ -22,6 +22,10 @@ void append_json_string(std::string& out, std::string_view s);
 // UTF-8 encoding of one code point (template string escapes and YAML \u escapes).
 void append_utf8(std::string& out, std::uint32_t cp);
 
+// A parsed integer literal as JSON, the way Go and go-yaml keep it: int64 when it fits, else
+// uint64 for positives; false when a negative magnitude does not fit int64.
+bool integer_value(bool negative, std::uint64_t magnitude, boost::json::value& out);
+
 // Compact JSON encoding (objects keep their order, numbers as number_text).
 void append_json(std::string& out, const boost::json::value& v);
 std::string to_json(const boost::json::value& v);

@@ -157,17 +157,8 @@ bool parse_number(std::string_view text, json::value& out) {
     }
     std::uint64_t mag = 0;
     auto r = std::from_chars(digits.data(), digits.data() + digits.size(), mag, base);
-    if (!digits.empty() && r.ec == std::errc() && r.ptr == digits.data() + digits.size()) {
-        if (neg) {
-            if (mag > std::uint64_t(std::numeric_limits<std::int64_t>::max()) + 1) return false;
-            out = mag == 0 ? std::int64_t(0) : std::int64_t(0 - mag);
-        } else if (mag <= std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
-            out = std::int64_t(mag);
-        } else {
-            out = mag;
-        }
-        return true;
-    }
+    if (!digits.empty() && r.ec == std::errc() && r.ptr == digits.data() + digits.size())
+        return gotpl_format::integer_value(neg, mag, out);
     if (base == 16 || base == 2 || (base == 8 && (v[1] == 'o' || v[1] == 'O'))) return false;
     double d = 0;
     auto rd = std::from_chars(v.data(), v.data() + v.size(), d);

@@ -57,15 +57,7 @@ bool parse_go_int(std::string_view s, json::value& out) {
     std::uint64_t mag = 0;
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), mag, base);
     if (ec != std::errc() || ptr != s.data() + s.size()) return false;
-    if (neg) {
-        if (mag > std::uint64_t(std::numeric_limits<std::int64_t>::max()) + 1) return false;
-        out = mag == 0 ? std::int64_t(0) : std::int64_t(0 - mag);
-    } else if (mag <= std::uint64_t(std::numeric_limits<std::int64_t>::max())) {
-        out = std::int64_t(mag);
-    } else {
-        out = mag;
-    }
-    return true;
+    return gotpl_format::integer_value(neg, mag, out);
 }
 
 // go-yaml's yamlStyleFloat: ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$

@@ -32,8 +32,8 @@ const char* usage = R"(usage: ghost_scenario [flags]
   --nodes N              nodes (kwok-benchmark 5000, pod-startup 100, steady-state 10000, smoke 20)
   --pods N               pods on one node (kwok-benchmark 10000, smoke 100)
   --pods-per-node N      pod-startup 30, steady-state 10
-  --window S             steady-state window in seconds (60)
-  --heartbeat-factor F   ghostctl --heartbeat-factor (5; steady-state 1)
+  --window S             steady-state window in seconds (120)
+  --heartbeat-factor F   ghostctl --heartbeat-factor (5, as kwokctl)
   --<scenario>.<size> V  a size for one scenario only, e.g. --steady-state.nodes 2000
   --out DIR              output directory (default build/bench-results/<UTC timestamp>)
   --ghostctl PATH        ghostctl binary (default: <build>/tools/ghostctl/ghostctl)

@@ -106,6 +106,10 @@ std::string markdown_report(const std::vector<run_result>& runs) {
             prow(window ? "lease renewals/s" : "objects/s",
                  [](const phase_result& p) { return p.objects_per_s; });
             prow("simulator CPU (s)", [](const phase_result& p) { return p.sim_cpu_s; }, 2);
+            if (window) {
+                prow("simulator CPU (% of one core)", [](const phase_result& p) {
+                    return p.wall_s > 0 ? 100.0 * p.sim_cpu_s / p.wall_s : nan; }, 2);
+            }
             prow("simulator peak RSS (MB)", [](const phase_result& p) { return p.sim_peak_rss_mb; });
             if (!window) {
                 prow("latency p50 (ms)", [](const phase_result& p) {

@@ -1,6 +1,6 @@
 #include "engine/async_timeout.hpp"
 
-#include "async_test.hpp"
+#include "ghost_testing/async_test.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@ namespace {
 
 namespace net = boost::asio;
 namespace eng = ghost::engine;
-using ghost::test::run_async;
+using ghost::testing::run_async;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 

@@ -1,6 +1,6 @@
 #include "engine/http_pool.hpp"
 
-#include "async_test.hpp"
+#include "ghost_testing/async_test.hpp"
 #include "ghost_testing/loopback_http_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,8 +15,8 @@ namespace {
 
 namespace net = boost::asio;
 namespace eng = ghost::engine;
-using ghost::test::run_async;
-using ghost::test::sleep_for;
+using ghost::testing::run_async;
+using ghost::testing::sleep_for;
 using ghost::testing::loopback_http_server;
 using ghost::testing::reply;
 using namespace std::chrono_literals;

@@ -2,7 +2,7 @@
 #include "engine/http_server.hpp"
 #include "engine/metrics.hpp"
 
-#include "async_test.hpp"
+#include "ghost_testing/async_test.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -42,7 +42,7 @@ TEST(metrics, renders_prometheus_text) {
 }
 
 TEST(http_server, serves_routes_and_404) {
-    ghost::test::run_async([](auto ex) -> boost::asio::awaitable<void> {
+    ghost::testing::run_async([](auto ex) -> boost::asio::awaitable<void> {
         http_server server(ex, "127.0.0.1", "0");
         server.route("/healthz", [] { return http_reply{200, "text/plain", "ok"}; });
         boost::asio::co_spawn(ex, server.async_run(), boost::asio::detached);

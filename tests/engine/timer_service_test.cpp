@@ -1,6 +1,6 @@
 #include "engine/timer_service.hpp"
 
-#include "async_test.hpp"
+#include "ghost_testing/async_test.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@ namespace {
 
 namespace net = boost::asio;
 namespace eng = ghost::engine;
-using ghost::test::run_async;
-using ghost::test::sleep_for;
+using ghost::testing::run_async;
+using ghost::testing::sleep_for;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 

@@ -1,7 +1,7 @@
 #include "kube/api_client.hpp"
 
 #include "ghost_testing/loopback_http_server.hpp"
-#include "run_async.hpp"
+#include "ghost_testing/async_test.hpp"
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@ namespace {
 namespace net = boost::asio;
 namespace http = boost::beast::http;
 using namespace ghost::kube;
-using ghost::kube_test::run_async;
+using ghost::testing::run_async;
 using ghost::testing::http_message;
 using ghost::testing::loopback_http_server;
 using ghost::testing::reply;

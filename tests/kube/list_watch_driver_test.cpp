@@ -2,7 +2,7 @@
 #include "kube/list_watch.hpp"
 
 #include "ghost_testing/loopback_http_server.hpp"
-#include "run_async.hpp"
+#include "ghost_testing/async_test.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -19,7 +19,7 @@ namespace {
 namespace net = boost::asio;
 using namespace ghost::kube;
 using namespace std::chrono_literals;
-using ghost::kube_test::run_async;
+using ghost::testing::run_async;
 using ghost::testing::http_message;
 using ghost::testing::loopback_http_server;
 using ghost::testing::reply;

@@ -48,7 +48,7 @@ std::vector<component> build_components(const component_inputs& in) {
     const auto& L = in.layout;
     const auto pki = L.pki();
     auto port = [&](const std::string& n) { return in.ports.at(n); };
-    auto bin = [&](const char* n) { return (in.bin_dir / n).string(); };
+    auto bin = [&](const std::string& n) { return (in.bin_dir / n).string(); };
     const int factor = o.heartbeat_factor;
     std::vector<component> out;
 
@@ -107,46 +107,32 @@ std::vector<component> build_components(const component_inputs& in) {
     }
     const std::string always_allow = "--authorization-always-allow-paths=/healthz,/readyz,/livez,"
                                      "/metrics";
+    // kube-controller-manager and kube-scheduler talk to the API server and serve the same way.
+    auto control_loop = [&](const std::string& name, std::vector<std::string> own) {
+        component c{name, bin(name), {}, {port(name)}, readiness::none};
+        c.args = {flag("kubeconfig", L.kubeconfig()),
+                  flag("authentication-kubeconfig", L.kubeconfig()),
+                  flag("authorization-kubeconfig", L.kubeconfig())};
+        c.args.insert(c.args.end(), own.begin(), own.end());
+        c.args.insert(c.args.end(), {"--leader-elect=false", "--bind-address=127.0.0.1",
+                                     flag("secure-port", port(name)),
+                                     flag("tls-cert-file", pki / "apiserver.crt"),
+                                     flag("tls-private-key-file", pki / "apiserver.key"),
+                                     always_allow});
+        if (o.disable_qps_limits) {
+            c.args.insert(c.args.end(), {"--kube-api-qps=5000", "--kube-api-burst=10000"});
+        }
+        out.push_back(std::move(c));
+    };
     if (enabled(o, "kube-controller-manager")) {
-        component c{"kube-controller-manager", bin("kube-controller-manager"), {},
-                    {port("kube-controller-manager")}, readiness::none};
-        c.args = {flag("kubeconfig", L.kubeconfig()),
-                  flag("authentication-kubeconfig", L.kubeconfig()),
-                  flag("authorization-kubeconfig", L.kubeconfig()),
-                  flag("root-ca-file", pki / "ca.crt"),
-                  flag("service-account-private-key-file", pki / "sa.key"),
-                  flag("node-monitor-period", std::to_string(5 * factor) + "s"),
-                  flag("node-monitor-grace-period", std::to_string(40 * factor) + "s"),
-                  "--leader-elect=false",
-                  "--controllers=*",
-                  "--use-service-account-credentials=false",
-                  "--bind-address=127.0.0.1",
-                  flag("secure-port", port("kube-controller-manager")),
-                  flag("tls-cert-file", pki / "apiserver.crt"),
-                  flag("tls-private-key-file", pki / "apiserver.key"),
-                  always_allow};
-        if (o.disable_qps_limits) {
-            c.args.insert(c.args.end(), {"--kube-api-qps=5000", "--kube-api-burst=10000"});
-        }
-        out.push_back(std::move(c));
+        control_loop("kube-controller-manager",
+                     {flag("root-ca-file", pki / "ca.crt"),
+                      flag("service-account-private-key-file", pki / "sa.key"),
+                      flag("node-monitor-period", std::to_string(5 * factor) + "s"),
+                      flag("node-monitor-grace-period", std::to_string(40 * factor) + "s"),
+                      "--controllers=*", "--use-service-account-credentials=false"});
     }
-    if (enabled(o, "kube-scheduler")) {
-        component c{"kube-scheduler", bin("kube-scheduler"), {}, {port("kube-scheduler")},
-                    readiness::none};
-        c.args = {flag("kubeconfig", L.kubeconfig()),
-                  flag("authentication-kubeconfig", L.kubeconfig()),
-                  flag("authorization-kubeconfig", L.kubeconfig()),
-                  "--leader-elect=false",
-                  "--bind-address=127.0.0.1",
-                  flag("secure-port", port("kube-scheduler")),
-                  flag("tls-cert-file", pki / "apiserver.crt"),
-                  flag("tls-private-key-file", pki / "apiserver.key"),
-                  always_allow};
-        if (o.disable_qps_limits) {
-            c.args.insert(c.args.end(), {"--kube-api-qps=5000", "--kube-api-burst=10000"});
-        }
-        out.push_back(std::move(c));
-    }
+    if (enabled(o, "kube-scheduler")) control_loop("kube-scheduler", {});
     if (enabled(o, "ghostlet") && in.ghostlet_binary) {
         component c{"ghostlet", in.ghostlet_binary->string(), {}, {port("ghostlet")},
                     readiness::none};

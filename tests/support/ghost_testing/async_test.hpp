@@ -1,5 +1,5 @@
 #pragma once
-// Runs one coroutine test on a fresh io_context with a wall-clock limit.
+// Runs one coroutine test on a fresh io_context with a wall-clock limit (engine and kube tests).
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -27,7 +27,7 @@
             co_return;       \
     } while (0)
 
-namespace ghost::test {
+namespace ghost::testing {
 
 namespace net = boost::asio;
 
@@ -56,4 +56,4 @@ inline net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
     co_await t.async_wait(net::use_awaitable);
 }
 
-}  // namespace ghost::test
+}  // namespace ghost::testing
