@@ -49,6 +49,18 @@ bool node_ready(const json::object& node) {
     return false;
 }
 
+bool tainted_not_ready(const json::object& node) {
+    const auto* taints = find(node, {"spec", "taints"});
+    if (!taints || !taints->is_array()) return false;
+    for (const auto& t : taints->get_array()) {
+        const auto* key = t.is_object() ? t.get_object().if_contains("key") : nullptr;
+        if (key && key->is_string() && (key->get_string() == "node.kubernetes.io/not-ready" ||
+                                        key->get_string() == "node.kubernetes.io/unreachable"))
+            return true;
+    }
+    return false;
+}
+
 bool pod_running(const json::object& pod) {
     const auto* phase = find(pod, {"status", "phase"});
     return phase && phase->is_string() && phase->get_string() == "Running";
@@ -203,8 +215,15 @@ void cluster_session::start_watches(bool leases) {
     std::string selector = scale_label;
     spawn_watch(kube::collection_path(kube::resources::nodes()), selector,
                 [this](int kind, json::object&& o) {
-                    if (kind == static_cast<int>(kube::event_kind::deleted)) return;
                     auto [it, fresh] = nodes_.try_emplace(name_of(o));
+                    bool tainted = kind != static_cast<int>(kube::event_kind::deleted) &&
+                                   tainted_not_ready(o);
+                    if (tainted != it->second.tainted_not_ready) {
+                        it->second.tainted_not_ready = tainted;
+                        if (tainted) ++counts_.nodes_tainted_not_ready;
+                        else --counts_.nodes_tainted_not_ready;
+                    }
+                    if (kind == static_cast<int>(kube::event_kind::deleted)) return;
                     if (fresh || !it->second.sent) ++counts_.nodes_seen;
                     if (!fresh) ++counts_.node_updates;
                     if (!it->second.sent) it->second.sent = steady::now();

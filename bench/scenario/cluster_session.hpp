@@ -32,6 +32,9 @@ struct object_counts {
     std::size_t nodes_seen = 0, nodes_ready = 0;
     std::size_t pods_seen = 0, pods_running = 0, pods_deleted = 0;
     std::size_t lease_updates = 0, node_updates = 0;
+    // Nodes still carrying kube-controller-manager's node.kubernetes.io/not-ready (or
+    // unreachable) taint: it removes them some time after the node turned Ready.
+    std::size_t nodes_tainted_not_ready = 0;
 };
 
 struct load_stats {
@@ -84,6 +87,7 @@ private:
     struct tracked {
         std::optional<steady::time_point> sent, done, delete_sent, deleted;
         int phase = -1, delete_phase = -1;
+        bool tainted_not_ready = false;  // nodes only
     };
     struct load_job;
 

@@ -52,7 +52,11 @@ std::string markdown_report(const std::vector<run_result>& runs) {
           "requests; higher is better for objects/s).\n\n"
        << "API requests are kube-apiserver's `apiserver_request_total` deltas over the phase; "
           "that metric has no client label, so they include the runner's own writes (listed as "
-          "`runner ...`) and kube-controller-manager.\n";
+          "`runner ...`) and kube-controller-manager.\n\n"
+       << "\"runner's requests done\" is when the API server had answered the runner's own "
+          "creates/deletes: no simulator can finish a phase before that. After a nodes phase "
+          "the runner waits (outside every phase) until kube-controller-manager has lifted its "
+          "not-ready taints, so a phase never pays for the previous one's controller backlog.\n";
     std::vector<std::string> scenarios;
     for (const auto& r : runs) {
         if (std::find(scenarios.begin(), scenarios.end(), r.scenario) == scenarios.end())
@@ -102,6 +106,10 @@ std::string markdown_report(const std::vector<run_result>& runs) {
                      [](const phase_result& p) { return p.runner_s > 0 ? p.runner_s : nan; }, 2);
                 prow("wall beyond the runner (s)", [](const phase_result& p) {
                     return p.runner_s > 0 ? std::max(0.0, p.wall_s - p.runner_s) : nan; }, 2);
+                if (name == "nodes-ready") {
+                    prow("then kube-controller-manager settled (s)",
+                         [](const phase_result& p) { return p.settle_s; }, 2);
+                }
             }
             prow(window ? "lease renewals/s" : "objects/s",
                  [](const phase_result& p) { return p.objects_per_s; });

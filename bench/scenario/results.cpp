@@ -58,6 +58,7 @@ json::object to_json(const phase_result& p) {
         {"runner_requests", to_json(p.runner_requests)},
         {"runner_errors", p.runner_errors},
         {"runner_seconds", p.runner_s},
+        {"settle_seconds", p.settle_s},
         {"simulator_metrics", p.sim_metrics},
         {"samples_columns", json::array{"t", "done", "seen", "rss_mb", "cpu_s"}},
         {"samples", std::move(samples)}};
@@ -134,6 +135,7 @@ run_result run_from_json(const json::value& v) {
         p.runner_requests = map_of(po.at("runner_requests"));
         p.runner_errors = static_cast<std::size_t>(num(po.at("runner_errors")));
         if (const auto* rs = po.if_contains("runner_seconds")) p.runner_s = num(*rs);  // newer runs
+        if (const auto* ss = po.if_contains("settle_seconds")) p.settle_s = num(*ss);
         p.sim_metrics = po.at("simulator_metrics").as_object();
         for (const auto& sv : po.at("samples").as_array()) {
             const auto& a = sv.as_array();

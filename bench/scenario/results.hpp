@@ -45,6 +45,10 @@ struct phase_result {
     // When the runner's own creates/deletes were all answered (s since the phase started):
     // no simulator can finish before the API server has taken them. 0 = not measured.
     double runner_s = 0;
+    // Nodes phases: how long after the phase kube-controller-manager took to lift its
+    // not-ready taints. The runner waits for that (up to 3 minutes) outside every phase, so
+    // neither simulator's next phase pays for the other's node backlog.
+    double settle_s = 0;
     boost::json::object sim_metrics;                 // from the simulator's /metrics
     std::vector<progress_sample> samples;
 };

@@ -463,6 +463,16 @@ private:
             if (!before_sim.empty() && !after_sim.empty())
                 p.sim_metrics = summarize_sim_metrics(before_sim, after_sim);
         }
+        if (ps.kind == phase_kind::nodes && p.status == "ok") {
+            auto s0 = steady::now();
+            while (session_->counts().nodes_tainted_not_ready > 0 && seconds_since(s0) < 180 &&
+                   !interrupted)
+                std::this_thread::sleep_for(250ms);
+            p.settle_s = seconds_since(s0);
+            if (session_->counts().nodes_tainted_not_ready > 0)
+                p.note += (p.note.empty() ? "" : "; ") +
+                          std::string("kube-controller-manager still had not-ready taints after 180 s");
+        }
         switch (ps.kind) {
         case phase_kind::nodes: p.latency = summarize(session_->latencies(object_kind::node, index, false)); break;
         case phase_kind::pods: p.latency = summarize(session_->latencies(object_kind::pod, index, false)); break;

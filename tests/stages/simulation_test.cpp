@@ -77,6 +77,15 @@ struct sim_fixture : ::testing::Test {
     }
 
     static boost::json::value body(const write_op& op) { return boost::json::parse(op.request.body); }
+
+    // Our lease as another live holder has it, renewed at `renew_time`.
+    static boost::json::value foreign_lease(const write_op& ours, std::string_view renew_time) {
+        auto lease = body(ours);
+        lease.at("spec").as_object()["holderIdentity"] = "someone-else";
+        lease.at("spec").as_object()["renewTime"] = renew_time;
+        lease.at("metadata").as_object()["resourceVersion"] = "5";
+        return lease;
+    }
 };
 
 }  // namespace
@@ -292,10 +301,7 @@ TEST_F(sim_fixture, a_lease_held_by_another_live_holder_keeps_the_node_read_only
     advance(1ms);
     auto get = take();
     EXPECT_EQ(get.request.method, http::verb::get);
-    auto foreign = boost::json::parse(create.request.body);
-    foreign.at("spec").as_object()["holderIdentity"] = "someone-else";
-    foreign.at("spec").as_object()["renewTime"] = "2027-01-15T08:00:00.000000Z";  // = wall
-    foreign.at("metadata").as_object()["resourceVersion"] = "5";
+    auto foreign = foreign_lease(create, "2027-01-15T08:00:00.000000Z");  // renewed = wall
     complete(get, 200, boost::json::serialize(foreign));
     advance(1ms);
     EXPECT_TRUE(writes.empty()) << "neither the lease nor the node may be touched";
@@ -369,9 +375,7 @@ TEST_F(sim_fixture, a_lease_taken_back_after_a_loss_reads_the_node_again_and_sta
     advance(1ms);
     auto get = take();
     ASSERT_EQ(get.request.method, http::verb::get);
-    auto foreign = boost::json::parse(create.request.body);
-    foreign.at("spec").as_object()["holderIdentity"] = "someone-else";
-    foreign.at("spec").as_object()["renewTime"] = "2027-01-15T08:00:11.000000Z";  // = wall
+    auto foreign = foreign_lease(create, "2027-01-15T08:00:11.000000Z");  // renewed = wall
     complete(get, 200, boost::json::serialize(foreign));
     // They stop renewing; after expiry ghostlet takes the lease back. No node event came in
     // meanwhile, so it reads the node to stage it again.
