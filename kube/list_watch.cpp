@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -238,7 +239,11 @@ asio::awaitable<void> async_run_list_watch(api_client& client, list_watch_params
             fsm.on_event(ev.type, ev.resource_version, object_key(ev.namespace_, ev.name));
             if (ev.type == watch_event_type::bookmark) return;
             boost::system::error_code ec;
-            json::value v = json::parse(ev.object, ec);
+            // One arena per object (~200 small allocations less for a node): it lives as long
+            // as whoever keeps the object, and goes with it.
+            json::value v = json::parse(
+                ev.object, ec,
+                json::make_shared_resource<json::monotonic_resource>(2 * ev.object.size() + 512));
             if (ec || !v.is_object()) {
                 GHOST_LOG_WARN("list/watch ", params.path, ": undecodable object: ",
                                ec ? ec.message() : "not an object");

@@ -1,5 +1,6 @@
 #include "stages/object_pipeline.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -50,7 +51,9 @@ std::optional<std::chrono::milliseconds> object_pipeline::on_upsert(
     object.reset();
     auto timer = wheel_.add(due, [this, index, key, text = std::move(text), due]() {
         pending_.erase(key);
-        auto snapshot = std::make_shared<const boost::json::value>(boost::json::parse(text));
+        auto snapshot = std::make_shared<const boost::json::value>(boost::json::parse(
+            text, boost::json::make_shared_resource<boost::json::monotonic_resource>(
+                      2 * text.size() + 512)));
         play_(index, key, std::move(snapshot), due);
     });
     pending_.insert_or_assign(key, pending_entry{std::move(resource_version), timer});

@@ -476,7 +476,9 @@ void simulation::lease_step(const std::string& node) {
             ec = r.error();
         } else if (r->status >= 200 && r->status < 300) {
             boost::system::error_code pec;
-            auto doc = boost::json::parse(r->body, pec);
+            unsigned char first_block[4096];  // a Lease: read and dropped right here
+            boost::json::monotonic_resource arena(first_block, sizeof first_block);
+            auto doc = boost::json::parse(r->body, pec, &arena);
             if (!pec && doc.is_object()) returned = kube::read_lease(doc.get_object());
             else ec = engine::errc::parse_error;
         } else {
