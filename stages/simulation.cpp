@@ -585,7 +585,6 @@ void simulation::play(kind_ref kind, std::size_t stage_index, const std::string&
     chain->key = key;
     chain->st = &st;
     chain->feed_back = st.immediate_next_stage;
-    chain->origin = due;
     chain->writes.reserve(actions->size());
     for (const action& a : *actions) {
         auto op = action_to_write(kind, a, object->get_object(), st);

@@ -142,7 +142,6 @@ private:
         std::string key;
         const stage* st = nullptr;
         bool feed_back = false;  ///< immediateNextStage: our patch's reply is the next event
-        engine::timer_wheel::time_point origin;
         std::vector<stage_write> writes;
     };
 
