@@ -88,6 +88,44 @@ TEST(http_pool, sends_method_body_and_headers) {
     });
 }
 
+TEST(http_pool, request_headers_override_defaults_and_lengths_follow_the_body) {
+    run_async([](net::any_io_executor ex) -> net::awaitable<void> {
+        std::vector<std::string> seen;
+        loopback_http_server server(ex, [&](const ghost::testing::http_message& m, std::size_t) {
+            std::string auth;
+            int auth_fields = 0;
+            for (const auto& f : m) {
+                if (boost::beast::iequals(f.name_string(), "authorization")) {
+                    ++auth_fields;
+                    auth = std::string(f.value());
+                }
+            }
+            auto length = m.find(boost::beast::http::field::content_length);
+            seen.push_back(std::string(m.method_string()) + " auth=" + auth + " x" +
+                           std::to_string(auth_fields) + " host=" +
+                           std::string(m[boost::beast::http::field::host]) + " length=" +
+                           (length == m.end() ? "none" : std::string(length->value())));
+            return reply{};
+        });
+        eng::pool_config cfg;
+        cfg.default_headers = {{"Authorization", "Bearer default"}};
+        eng::http_pool pool(ex, {"127.0.0.1", server.port(), false}, {}, cfg);
+        auto over = get("/a");
+        over.headers = {{"authorization", "Bearer mine"}};  // other case, same field
+        co_await pool.async_request(over);
+        co_await pool.async_request(get("/b"));
+        eng::http_request post;
+        post.method = boost::beast::http::verb::post;
+        post.target = "/c";
+        co_await pool.async_request(post);
+        CO_ASSERT_EQ(seen.size(), 3u);
+        const std::string host = "host=127.0.0.1:" + server.port();
+        EXPECT_EQ(seen[0], "GET auth=Bearer mine x1 " + host + " length=none");
+        EXPECT_EQ(seen[1], "GET auth=Bearer default x1 " + host + " length=none");
+        EXPECT_EQ(seen[2], "POST auth=Bearer default x1 " + host + " length=0");
+    });
+}
+
 TEST(http_pool, max_connections_bounds_concurrency) {
     run_async([](net::any_io_executor ex) -> net::awaitable<void> {
         loopback_http_server server(ex, [](const ghost::testing::http_message& m, std::size_t c) {
