@@ -260,23 +260,6 @@ struct http_pool::impl {
         co_return std::move(c);
     }
 
-    bhttp::request<bhttp::string_body> build(http_request& req) const {
-        bhttp::request<bhttp::string_body> m{req.method, req.target, 11};
-        m.set(bhttp::field::host, host_header);
-        if (!cfg.user_agent.empty())
-            m.set(bhttp::field::user_agent, cfg.user_agent);
-        for (auto& [k, v] : cfg.default_headers)
-            m.set(k, v);
-        for (auto& [k, v] : req.headers)
-            m.set(k, v);
-        if (!req.content_type.empty())
-            m.set(bhttp::field::content_type, req.content_type);
-        m.keep_alive(true);
-        m.body() = req.body;   // copied: the request may be retried
-        m.prepare_payload();
-        return m;
-    }
-
     // The request head as one string; the body goes out from the caller's buffer as it is.
     // (Beast's serializer cost ~9 % of a stage transition and copied the body once more.)
     std::string head_of(const http_request& req) const {
@@ -311,14 +294,21 @@ struct http_pool::impl {
         return h;
     }
 
+    // Requests and watches alike: the head, then the body straight from the request.
+    template <class Stream>
+    net::awaitable<error_code> write_request(Stream& s, const http_request& req) const {
+        const std::string head = head_of(req);
+        const std::array<net::const_buffer, 2> out{net::buffer(head), net::buffer(req.body)};
+        auto [ec, n] = co_await net::async_write(s, out, use_tuple);
+        co_return ec;
+    }
+
     template <class Stream>
     net::awaitable<exchange_result> exchange(Stream& s, connection& c, http_request& req,
                                              clock::time_point deadline) {
         exchange_result r;
         c.lowest().expires_at(deadline);
-        const std::string head = head_of(req);
-        const std::array<net::const_buffer, 2> out{net::buffer(head), net::buffer(req.body)};
-        auto [wec, wn] = co_await net::async_write(s, out, use_tuple);
+        auto wec = co_await write_request(s, req);
         if (wec) {
             r.ec = wec;
             co_return r;
@@ -392,8 +382,7 @@ struct http_pool::impl {
                                                data_handler& on_data, head_handler& on_head) {
         auto& low = c.lowest();
         low.expires_after(cfg.request_timeout);
-        auto msg = build(req);
-        auto [wec, wn] = co_await bhttp::async_write(s, msg, use_tuple);
+        auto wec = co_await write_request(s, req);
         if (wec)
             co_return map_error(wec);
         bhttp::response_parser<bhttp::buffer_body> p;
