@@ -8,8 +8,8 @@
 #include "engine/http_pool.hpp"
 #include "ghost_testing/loopback_http_server.hpp"
 #include "stages/default_stages.hpp"
-#include "stages/simulation.hpp"
-#include "tools/ghostlet/sim_writer.hpp"
+#include "sim/simulation.hpp"
+#include "apps/ghostlet/sim_writer.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -105,11 +105,11 @@ int main(int argc, char** argv) {
     std::unique_ptr<ghostlet::sim_writer> writer;
     writer = std::make_unique<ghostlet::sim_writer>(pool, "", in_flight, ghostlet::writer_metrics{},
                                                     [] {});
-    stages::simulation_config cfg;
+    sim::simulation_config cfg;
     cfg.lease_duration_seconds = 40;
     cfg.identity = "ceiling";
-    stages::simulation sim(cfg, stages::default_stages(true), wheel,
-                           [&](stages::write_op op) { writer->submit(std::move(op)); });
+    sim::simulation sim(cfg, stages::default_stages(true), wheel,
+                           [&](sim::write_op op) { writer->submit(std::move(op)); });
     boost::asio::co_spawn(ctx, writer->async_run(), boost::asio::detached);
 
     // Phase 1: every node appears; done when each lease is held and node-initialize acked.

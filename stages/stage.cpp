@@ -1,7 +1,8 @@
 #include "stages/stage.hpp"
 
-#include "stages/gotpl.hpp"
-#include "stages/yaml_json.hpp"
+#include "lang/gotpl.hpp"
+#include "lang/yaml_json.hpp"
+#include "stages/template_funcs.hpp"
 
 #include <fstream>
 #include <set>
@@ -11,16 +12,7 @@ namespace ghost::stages {
 
 namespace {
 
-// Default: parse with the template engine (kwok trims the text before parsing).
-std::string gotpl_check(std::string_view text) {
-    std::string error;
-    auto parsed = compiled_template::parse(trim_space(text), &error);
-    if (parsed) return {};
-    return error.empty() ? parsed.error().message() : error;
-}
-
-template_checker g_template_checker = &gotpl_check;
-
+using lang::jq_program;
 // Names a position inside one Stage document for error messages.
 struct context {
     std::string_view source;
@@ -258,10 +250,17 @@ std::optional<std::string> parse_impersonation(const context& cx, const YAML::No
     return user;
 }
 
-void check_template(const context& cx, const std::string& text, const std::string& path) {
-    if (!g_template_checker) return;
-    std::string err = g_template_checker(text);
-    if (!err.empty()) cx.fail(path, "template does not parse: " + err);
+// Parsed once here and kept in the stage; calls to functions kwok does not define fail now,
+// as Go's parser would, not when some object first plays the stage.
+stage_template compile_template(const context& cx, std::string text, const std::string& path) {
+    std::string error;
+    auto parsed = lang::compiled_template::parse(lang::trim_space(text), &error);
+    if (!parsed)
+        cx.fail(path, "template does not parse: " +
+                          (error.empty() ? parsed.error().message() : error));
+    error = (*parsed)->check_functions(&is_kwok_template_function);
+    if (!error.empty()) cx.fail(path, "template does not parse: " + error);
+    return {std::move(text), std::move(*parsed)};
 }
 
 stage_patch parse_patch(const context& cx, const YAML::Node& n, const std::string& path) {
@@ -270,8 +269,8 @@ stage_patch parse_patch(const context& cx, const YAML::Node& n, const std::strin
     stage_patch out;
     out.subresource = get_string(cx, n["subresource"], path + ".subresource");
     out.root = get_string(cx, n["root"], path + ".root");
-    out.template_text = get_string(cx, n["template"], path + ".template");
-    check_template(cx, out.template_text, path + ".template");
+    out.templ = compile_template(cx, get_string(cx, n["template"], path + ".template"),
+                                 path + ".template");
     std::string type = get_string(cx, n["type"], path + ".type");
     if (type.empty()) {
         out.type = patch_type::unset;
@@ -293,9 +292,9 @@ stage_apply parse_apply(const context& cx, const YAML::Node& n, const std::strin
     check_fields(cx, n, path, {"subresource", "template", "type", "impersonation"});
     stage_apply out;
     out.subresource = get_string(cx, n["subresource"], path + ".subresource");
-    out.template_text = get_string(cx, n["template"], path + ".template");
-    if (out.template_text.empty()) cx.fail(path + ".template", "expected a template");
-    check_template(cx, out.template_text, path + ".template");
+    std::string text = get_string(cx, n["template"], path + ".template");
+    if (text.empty()) cx.fail(path + ".template", "expected a template");
+    out.templ = compile_template(cx, std::move(text), path + ".template");
     std::string type = get_string(cx, n["type"], path + ".type");
     if (type.empty() || type == "apply") {
         out.type = patch_type::apply;
@@ -355,13 +354,12 @@ std::vector<stage_step> convert_next(const context& cx, const YAML::Node& n,
     }
     std::string status_template = get_string(cx, n["statusTemplate"], path + ".statusTemplate");
     if (!has_patches && !status_template.empty()) {
-        check_template(cx, status_template, path + ".statusTemplate");
         stage_step s;
         stage_patch p;
         p.subresource = get_string(cx, n["statusSubresource"], path + ".statusSubresource");
         if (p.subresource.empty()) p.subresource = "status";
         p.root = "status";
-        p.template_text = std::move(status_template);
+        p.templ = compile_template(cx, std::move(status_template), path + ".statusTemplate");
         p.impersonation = parse_impersonation(cx, n["statusPatchAs"], path + ".statusPatchAs");
         s.patch = std::move(p);
         steps.push_back(std::move(s));
@@ -390,7 +388,7 @@ boost::json::value yaml_node_to_json(const YAML::Node& node) {
     if (node.IsScalar()) {
         // yaml-cpp tags plain scalars "?" and quoted ones "!".
         if (node.Tag() == "!") return boost::json::value(node.Scalar());
-        return resolve_plain_scalar(node.Scalar());
+        return lang::resolve_plain_scalar(node.Scalar());
     }
     if (node.IsSequence()) {
         boost::json::array arr;
@@ -401,10 +399,6 @@ boost::json::value yaml_node_to_json(const YAML::Node& node) {
     for (auto it = node.begin(); it != node.end(); ++it)
         obj[it->first.as<std::string>()] = yaml_node_to_json(it->second);
     return obj;
-}
-
-void set_template_checker(template_checker checker) {
-    g_template_checker = checker ? checker : &gotpl_check;
 }
 
 stage parse_stage(const YAML::Node& doc, std::string_view source) {

@@ -3,13 +3,15 @@
 // Validation problems throw stage_error with a one-line message naming the file, the stage,
 // the field path and what was expected.
 
-#include "stages/jq.hpp"
+#include "lang/gotpl.hpp"
+#include "lang/jq.hpp"
 
 #include <boost/json/value.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -25,13 +27,13 @@ public:
 
 // ExpressionFrom: only jq is supported (`jq.expression` or the legacy `expressionFrom`).
 struct expression_from {
-    jq_program jq;
+    lang::jq_program jq;
 };
 
 struct match_expression {
     enum class operator_kind { in, not_in, exists, does_not_exist };
     std::string key;  // the jq text
-    jq_program program;
+    lang::jq_program program;
     operator_kind op = operator_kind::in;
     std::vector<std::string> values;
 };
@@ -63,10 +65,16 @@ struct stage_finalizers {
 
 enum class patch_type { unset, json, merge, strategic, apply };
 
+// A template as written and as compiled at load (kwok trims the text before parsing).
+struct stage_template {
+    std::string text;
+    std::shared_ptr<const lang::compiled_template> compiled;
+};
+
 struct stage_patch {
     std::string subresource;
     std::string root;
-    std::string template_text;
+    stage_template templ;
     patch_type type = patch_type::unset;
     std::optional<std::string> impersonation;  // username
 };
@@ -74,7 +82,7 @@ struct stage_patch {
 // StageApply (v0.8+): template renders a full object, applied (SSA by default).
 struct stage_apply {
     std::string subresource;
-    std::string template_text;
+    stage_template templ;
     patch_type type = patch_type::apply;
     std::optional<std::string> impersonation;
 };
@@ -99,11 +107,6 @@ struct stage {
     bool immediate_next_stage = false;
     std::string source;  // file it came from (for messages)
 };
-
-// Every template is parsed at load time (by default with compiled_template::parse); tests may
-// swap the checker, nullptr restores the default. Returns an error message, or empty when fine.
-using template_checker = std::string (*)(std::string_view text);
-void set_template_checker(template_checker checker);
 
 // A yaml-cpp node as JSON with go-yaml v2 scalar rules (plain scalars resolved, quoted ones are
 // strings); e.g. for the KwokConfiguration documents below.

@@ -93,7 +93,7 @@ boost::system::result<json::value> render_patch(const stage& s, std::size_t inde
                                                 const stage_patch& p, const json::value& object,
                                                 const render_fn& render, std::string* error) {
     std::string msg;
-    auto r = render(p.template_text, object, &msg);
+    auto r = render(*p.templ.compiled, object, &msg);
     if (!r) {
         if (error)
             *error = "stage \"" + s.name + "\": steps[" + std::to_string(index) +
@@ -183,7 +183,7 @@ boost::system::result<std::vector<action>> play_stage(const stage& s, const json
         }
         if (step.apply) {
             std::string msg;
-            auto r = render(step.apply->template_text, object, &msg);
+            auto r = render(*step.apply->templ.compiled, object, &msg);
             if (!r) {
                 if (error)
                     *error = "stage \"" + s.name + "\": steps[" + std::to_string(i) +

@@ -16,10 +16,10 @@
 
 namespace ghost::stages {
 
-// Renders `text` against `dot` and converts the YAML result to JSON. On failure returns an
-// error and fills *error with a message.
+// Renders a stage's compiled template against `dot` and converts the YAML result to JSON (the
+// caller binds its function map and an arena). On failure returns an error and fills *error.
 using render_fn = std::function<boost::system::result<boost::json::value>(
-    std::string_view text, const boost::json::value& dot, std::string* error)>;
+    const lang::compiled_template& t, const boost::json::value& dot, std::string* error)>;
 
 enum class action_kind { event, patch, delete_object, apply };
 

@@ -21,7 +21,7 @@ t=$(now); tools/get-control-plane.sh >/dev/null; echo "ready in $(since "$t")s"
 step "build"
 cmake --preset release >/dev/null
 cmake --build --preset release --target ghostlet ghostctl
-ctl=build/release/tools/ghostctl/ghostctl
+ctl=build/release/apps/ghostctl/ghostctl
 
 step "create cluster $NAME"
 "$ctl" delete cluster --name "$NAME" >/dev/null 2>&1 || true

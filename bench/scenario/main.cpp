@@ -36,7 +36,7 @@ const char* usage = R"(usage: ghost_scenario [flags]
   --heartbeat-factor F   ghostctl --heartbeat-factor (5, as kwokctl)
   --<scenario>.<size> V  a size for one scenario only, e.g. --steady-state.nodes 2000
   --out DIR              output directory (default build/bench-results/<UTC timestamp>)
-  --ghostctl PATH        ghostctl binary (default: <build>/tools/ghostctl/ghostctl)
+  --ghostctl PATH        ghostctl binary (default: <build>/apps/ghostctl/ghostctl)
   --kwok PATH            kwok binary (default: $GHOSTLET_CACHE/bin/current/kwok)
   --kwok-stages DIR      kwok's stage tree (default: <repo>/../shared/kwok-stages)
   --parallelism N        concurrent create/delete requests of the runner (16, as kwokctl scale)
@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     cfg.kwok = (cache && *cache ? fs::path(cache) : fs::path(home ? home : "/root") / ".cache/ghostlet") /
                "bin/current/kwok";
     cfg.kwok_stages = fs::path(GHOST_SCENARIO_SOURCE_DIR) / ".." / "shared" / "kwok-stages";
-    // <build>/bench/scenario/ghost_scenario -> <build>/tools/ghostctl/ghostctl
+    // <build>/bench/scenario/ghost_scenario -> <build>/apps/ghostctl/ghostctl
     cfg.ghostctl = self_dir().parent_path().parent_path() / "tools" / "ghostctl" / "ghostctl";
     try {
         for (int i = 1; i < argc; ++i) {

@@ -1,6 +1,6 @@
-#include "tools/ghostctl/cluster.hpp"
-#include "tools/ghostctl/components.hpp"
-#include "tools/ghostctl/pki.hpp"
+#include "apps/ghostctl/cluster.hpp"
+#include "apps/ghostctl/components.hpp"
+#include "apps/ghostctl/pki.hpp"
 
 #include <gtest/gtest.h>
 

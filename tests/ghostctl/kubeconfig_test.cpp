@@ -1,5 +1,5 @@
-#include "tools/ghostctl/kubeconfig_file.hpp"
-#include "tools/ghostctl/pki.hpp"
+#include "apps/ghostctl/kubeconfig_file.hpp"
+#include "apps/ghostctl/pki.hpp"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>

@@ -1,4 +1,4 @@
-#include "tools/ghostctl/options.hpp"
+#include "apps/ghostctl/options.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "tools/ghostctl/pki.hpp"
+#include "apps/ghostctl/pki.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/bio.h>

@@ -1,4 +1,4 @@
-#include "tools/ghostctl/ports.hpp"
+#include "apps/ghostctl/ports.hpp"
 
 #include <gtest/gtest.h>
 

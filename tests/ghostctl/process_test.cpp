@@ -1,4 +1,4 @@
-#include "tools/ghostctl/process.hpp"
+#include "apps/ghostctl/process.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "tools/ghostlet/options.hpp"
+#include "apps/ghostlet/options.hpp"
 
 #include <gtest/gtest.h>
 

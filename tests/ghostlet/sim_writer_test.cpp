@@ -2,7 +2,7 @@
 // simulator's own share (stage due -> request sent) and the API server's round trip.
 #include "ghost_testing/async_test.hpp"
 #include "ghost_testing/loopback_http_server.hpp"
-#include "tools/ghostlet/sim_writer.hpp"
+#include "apps/ghostlet/sim_writer.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 
@@ -15,8 +15,8 @@ namespace {
 
 std::vector<double> bounds() { return ghost::engine::histogram::exponential_bounds(1e-5, 1.5, 40); }
 
-ghost::stages::write_op status_patch(std::string key) {
-    ghost::stages::write_op op;
+ghost::sim::write_op status_patch(std::string key) {
+    ghost::sim::write_op op;
     op.key = key;
     op.request.method = http::verb::patch;
     op.request.target = "/api/v1/namespaces/default/pods/" + key + "/status";

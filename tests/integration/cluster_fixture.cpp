@@ -1,6 +1,6 @@
 #include "tests/integration/cluster_fixture.hpp"
 
-#include "tools/ghostctl/process.hpp"
+#include "apps/ghostctl/process.hpp"
 
 #include <boost/json/parse.hpp>
 

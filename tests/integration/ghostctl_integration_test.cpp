@@ -5,10 +5,10 @@
 #include "engine/http_pool.hpp"
 #include "tests/integration/cluster_fixture.hpp"
 #include "kube/kubeconfig.hpp"
-#include "tools/ghostctl/cluster.hpp"
-#include "tools/ghostctl/pki.hpp"
-#include "tools/ghostctl/ports.hpp"
-#include "tools/ghostctl/process.hpp"
+#include "apps/ghostctl/cluster.hpp"
+#include "apps/ghostctl/pki.hpp"
+#include "apps/ghostctl/ports.hpp"
+#include "apps/ghostctl/process.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

@@ -3,13 +3,14 @@
 // delay range and the played actions of every stage that could be picked, rendered with
 // placeholder functions, compared structurally with <case>.output.yaml.
 
-#include "stages/duration.hpp"
-#include "stages/gotpl.hpp"
-#include "stages/gotpl_format.hpp"
+#include "lang/duration.hpp"
+#include "lang/gotpl.hpp"
+#include "stages/template_funcs.hpp"
+#include "lang/gotpl_format.hpp"
 #include "stages/lifecycle.hpp"
 #include "stages/stage.hpp"
 #include "stages/steps.hpp"
-#include "stages/yaml_json.hpp"
+#include "lang/yaml_json.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -25,6 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using namespace ghost::lang;
 using namespace ghost::stages;
 
 const fs::path corpus = fs::path(GHOST_SHARED_DIR) / "kwok-stages";
@@ -149,10 +151,9 @@ json::value run_case(const golden_case& c) {
         if (s.api_group == api_group && s.kind == kind) of_kind.push_back(std::move(s));
     lifecycle lc(std::move(of_kind));
 
-    template_cache cache;
     func_map funcs = placeholder_funcs();
-    render_fn render = [&](std::string_view text, const json::value& dot, std::string* err) {
-        return cache.render_to_json(text, dot, funcs, err);
+    render_fn render = [&](const compiled_template& t, const json::value& dot, std::string* err) {
+        return t.render_to_json(dot, funcs, err);
     };
     play_options opts;
     opts.default_patch_type = patch_type::merge;  // the golden objects are unstructured

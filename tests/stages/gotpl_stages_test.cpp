@@ -1,9 +1,10 @@
 // Renders every template of kwok's shipped stages (read in place from ../shared/kwok-stages) with
 // the golden placeholder functions, and compares the rendered patches with the golden outputs.
 
-#include "stages/gotpl.hpp"
-#include "stages/gotpl_format.hpp"
-#include "stages/yaml_json.hpp"
+#include "lang/gotpl.hpp"
+#include "stages/template_funcs.hpp"
+#include "lang/gotpl_format.hpp"
+#include "lang/yaml_json.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -17,12 +18,13 @@
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
+using namespace ghost::lang;
 using namespace ghost::stages;
 
-namespace ghost::stages::detail_testing {
+namespace ghost::lang::detail_testing {
 boost::system::result<json::value> yaml_to_json_slow(std::string_view yaml, std::string* err);
 bool yaml_to_json_fast(std::string_view yaml, json::value& out);
-}  // namespace ghost::stages::detail_testing
+}  // namespace ghost::lang::detail_testing
 
 namespace {
 
@@ -117,6 +119,21 @@ std::vector<stage_template> templates_of(const json::value& stage) {
     return out;
 }
 
+// Stage files are read here as plain YAML (not as Stages), so their templates compile here.
+boost::system::result<json::value> render_yaml(std::string_view text, const json::value& obj,
+                                               const func_map& funcs, std::string* err) {
+    auto t = compiled_template::parse(trim_space(text), err);
+    if (!t) return t.error();
+    return (*t)->render_to_json(obj, funcs, err);
+}
+
+boost::system::result<std::string> render_text(std::string_view text, const json::value& obj,
+                                               const func_map& funcs, std::string* err) {
+    auto t = compiled_template::parse(trim_space(text), err);
+    if (!t) return t.error();
+    return (*t)->render(obj, funcs, err);
+}
+
 struct stage_file {
     fs::path path;
     json::value doc;
@@ -133,9 +150,9 @@ std::vector<stage_file> stage_files() {
     return out;
 }
 
-json::value render_patch(template_cache& cache, const stage_template& t, const json::value& obj,
+json::value render_patch(const stage_template& t, const json::value& obj,
                          std::string& err) {
-    auto r = cache.render_to_json(t.text, obj, placeholder_funcs(), &err);
+    auto r = render_yaml(t.text, obj, placeholder_funcs(), &err);
     if (!r) return json::string("<render failed>");
     if (t.root.empty()) return *r;
     return json::object{{t.root, *r}};
@@ -154,7 +171,6 @@ TEST(gotpl_stages, every_template_renders) {
     json::value pod = load_yaml(stages_dir / "pod/fast/testdata/pod-pending.input.yaml");
     json::value pod_running =
         load_yaml(stages_dir / "pod/fast/testdata/pod-running-with-job.input.yaml");
-    template_cache cache;
     int rendered = 0;
     for (auto const& sf : stage_files()) {
         const auto& kind = sf.doc.at("spec").at("resourceRef").at("kind").as_string();
@@ -164,18 +180,18 @@ TEST(gotpl_stages, every_template_renders) {
             bool needs_statuses = t.text.find("index $root.status") != std::string::npos;
             const json::value& obj = kind == "Node" ? node : needs_statuses ? pod_running : pod;
             std::string err;
-            auto r = cache.render_to_json(t.text, obj, placeholder_funcs(), &err);
+            auto r = render_yaml(t.text, obj, placeholder_funcs(), &err);
             EXPECT_TRUE(r) << sf.path << ": " << err;
             if (r) {
                 EXPECT_TRUE(r->is_object()) << sf.path << ": " << json::serialize(*r);
                 ++rendered;
             }
             // The rendered YAML takes the fast block parser and agrees with yaml-cpp.
-            auto text = cache.render(t.text, obj, placeholder_funcs(), &err);
+            auto text = render_text(t.text, obj, placeholder_funcs(), &err);
             ASSERT_TRUE(text) << err;
             json::value fast;
-            EXPECT_TRUE(detail_testing::yaml_to_json_fast(trim_space(*text), fast)) << *text;
-            auto slow = detail_testing::yaml_to_json_slow(trim_space(*text), &err);
+            EXPECT_TRUE(ghost::lang::detail_testing::yaml_to_json_fast(trim_space(*text), fast)) << *text;
+            auto slow = ghost::lang::detail_testing::yaml_to_json_slow(trim_space(*text), &err);
             ASSERT_TRUE(slow) << err;
             EXPECT_EQ(fast, *slow) << sf.path;
         }
@@ -186,7 +202,6 @@ TEST(gotpl_stages, every_template_renders) {
 // The real proof: each golden case's patch data equals what we render.
 TEST(gotpl_stages, golden_patch_data_matches) {
     auto files = stage_files();
-    template_cache cache;
     int compared = 0;
     for (auto const& e : fs::recursive_directory_iterator(stages_dir)) {
         const auto& p = e.path();
@@ -213,7 +228,7 @@ TEST(gotpl_stages, golden_patch_data_matches) {
                 if (action.at("kind").as_string() != "patch") continue;
                 ASSERT_LT(ti, templates.size()) << p;
                 std::string err;
-                json::value got = render_patch(cache, templates[ti++], input, err);
+                json::value got = render_patch(templates[ti++], input, err);
                 EXPECT_EQ(got, action.at("data"))
                     << p << " stage " << stage_name << " " << err << "\n got: "
                     << json::serialize(got)
@@ -265,9 +280,8 @@ TEST(gotpl_stages, node_initialize_keeps_existing_status) {
     st["nodeInfo"] = json::object{{"architecture", "arm64"}, {"kubeletVersion", "v1.30.0"}};
     node.as_object()["status"] = st;
     node.as_object()["metadata"].as_object()["creationTimestamp"] = "2024-01-01T00:00:00Z";
-    template_cache cache;
     std::string err;
-    auto r = cache.render_to_json(text, node, placeholder_funcs(), &err);
+    auto r = render_yaml(text, node, placeholder_funcs(), &err);
     ASSERT_TRUE(r) << err;
     const auto& o = r->as_object();
     EXPECT_EQ(o.at("allocatable"), st["allocatable"]);
@@ -293,9 +307,8 @@ TEST(gotpl_stages, heartbeat_with_lease_keeps_addresses) {
                                     json::object{{"type", "Hostname"}, {"address", "n1"}}};
     json::value node = json::object{{"metadata", json::object{{"name", "n1"}}},
                                     {"status", json::object{{"addresses", addrs}}}};
-    template_cache cache;
     std::string err;
-    auto r = cache.render_to_json(text, node, placeholder_funcs(), &err);
+    auto r = render_yaml(text, node, placeholder_funcs(), &err);
     ASSERT_TRUE(r) << err;
     EXPECT_EQ(r->at("addresses"), addrs);
     EXPECT_EQ(r->at("daemonEndpoints").at("kubeletEndpoint").at("Port"), json::value("<NodePort>"));
@@ -311,9 +324,8 @@ TEST(gotpl_stages, pod_ready_init_containers_and_gates) {
         json::object{{"name", "side"}, {"image", "s"}, {"restartPolicy", "Always"}},
         json::object{{"name", "init"}, {"image", "i"}}};
     spec["readinessGates"] = json::array{json::object{{"conditionType", "example.com/gate"}}};
-    template_cache cache;
     std::string err;
-    auto r = cache.render_to_json(text, pod, placeholder_funcs(), &err);
+    auto r = render_yaml(text, pod, placeholder_funcs(), &err);
     ASSERT_TRUE(r) << err;
     const auto& init = r->at("initContainerStatuses").as_array();
     ASSERT_EQ(init.size(), 2u);

@@ -1,4 +1,4 @@
-#include "stages/duration.hpp"
+#include "lang/duration.hpp"
 #include "stages/lifecycle.hpp"
 
 #include <boost/json/parse.hpp>
@@ -9,6 +9,7 @@
 
 namespace {
 
+using namespace ghost::lang;
 using namespace ghost::stages;
 using namespace std::chrono_literals;
 namespace json = boost::json;

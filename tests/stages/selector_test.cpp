@@ -6,6 +6,7 @@
 
 namespace {
 
+using namespace ghost::lang;
 using namespace ghost::stages;
 namespace json = boost::json;
 

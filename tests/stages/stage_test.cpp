@@ -6,6 +6,7 @@
 
 namespace {
 
+using namespace ghost::lang;
 using namespace ghost::stages;
 
 std::string header(const std::string& name = "pod-ready") {
@@ -79,7 +80,7 @@ TEST(stage, legacy_next_converts_to_steps_in_order) {
     ASSERT_TRUE(s.steps[2].patch);
     EXPECT_EQ(s.steps[2].patch->subresource, "status");
     EXPECT_EQ(s.steps[2].patch->root, "status");
-    EXPECT_EQ(s.steps[2].patch->template_text, "phase: Running");
+    EXPECT_EQ(s.steps[2].patch->templ.text, "phase: Running");
     EXPECT_EQ(*s.steps[2].patch->impersonation, "bob");
     EXPECT_EQ(s.steps[2].patch->type, patch_type::unset);
     EXPECT_TRUE(s.steps[3].delete_object);
@@ -174,18 +175,23 @@ TEST(stage, cel_is_rejected_clearly) {
         << err;
 }
 
-TEST(stage, template_checker_runs_at_load) {
-    set_template_checker([](std::string_view text) -> std::string {
-        return text.find("{{") != std::string_view::npos && text.find("}}") == std::string_view::npos
-                   ? "unclosed action"
-                   : "";
-    });
+TEST(stage, templates_compile_at_load) {
     auto err = error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  next:\n"
                                    "    statusTemplate: '{{ .x'\n");
-    set_template_checker(nullptr);
-    EXPECT_NE(err.find("spec.next.statusTemplate: template does not parse: unclosed action"),
-              std::string::npos)
+    EXPECT_NE(err.find("spec.next.statusTemplate: template does not parse"), std::string::npos)
         << err;
+    // a function kwok does not define is a load error, as Go's parser makes it
+    err = error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  steps:\n"
+                              "  - patch: {template: '{{ NoSuchFunc }}'}\n");
+    EXPECT_NE(err.find("spec.steps[0].patch.template: template does not parse: "), std::string::npos)
+        << err;
+    EXPECT_NE(err.find("function \"NoSuchFunc\" not defined"), std::string::npos) << err;
+    // the stage keeps the compiled template
+    auto doc = YAML::Load(header() + "spec:\n  resourceRef: {kind: Pod}\n  steps:\n"
+                                     "  - patch: {template: ' phase: {{ PodIP }} '}\n");
+    auto s = parse_stage(doc, "t.yaml");
+    ASSERT_TRUE(s.steps[0].patch->templ.compiled);
+    EXPECT_EQ(s.steps[0].patch->templ.compiled->text(), "phase: {{ PodIP }}");
     // the default checker is the real template parser
     err = error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  steps:\n"
                               "  - patch: {template: '{{ if .x }}a'}\n");

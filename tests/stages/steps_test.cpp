@@ -1,5 +1,5 @@
 #include "stages/steps.hpp"
-#include "stages/yaml_json.hpp"
+#include "lang/yaml_json.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -8,6 +8,7 @@
 
 namespace {
 
+using namespace ghost::lang;
 using namespace ghost::stages;
 namespace json = boost::json;
 
@@ -19,8 +20,9 @@ stage load(const std::string& spec, const std::string& kind = "Pod") {
 }
 
 // No templating: the "template" is YAML already; "FAIL" makes rendering fail.
-boost::system::result<json::value> fake_render(std::string_view text, const json::value&,
+boost::system::result<json::value> fake_render(const compiled_template& t, const json::value&,
                                                std::string* error) {
+    std::string_view text = t.text();
     if (text.find("FAIL") != std::string_view::npos) {
         if (error) *error = "boom";
         return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);

@@ -1,0 +1,157 @@
+#include "apps/ghostctl/components.hpp"
+
+#include <algorithm>
+
+namespace ghost::ghostctl {
+namespace {
+
+std::string flag(const std::string& k, const std::string& v) { return "--" + k + "=" + v; }
+std::string flag(const std::string& k, const std::filesystem::path& v) {
+    return flag(k, v.string());
+}
+std::string flag(const std::string& k, std::uint16_t v) { return flag(k, std::to_string(v)); }
+
+bool enabled(const create_options& o, const std::string& c) { return o.disabled.count(c) == 0; }
+
+}  // namespace
+
+std::vector<std::string> port_names(const create_options& o) {
+    std::vector<std::string> v{"etcd-peer", "etcd-client", "kube-apiserver"};
+    if (enabled(o, "kube-controller-manager")) v.push_back("kube-controller-manager");
+    if (enabled(o, "kube-scheduler")) v.push_back("kube-scheduler");
+    if (enabled(o, "ghostlet")) v.push_back("ghostlet");
+    return v;
+}
+
+std::vector<std::string> required_binaries(const create_options& o) {
+    std::vector<std::string> v{"etcd", "kube-apiserver"};
+    if (enabled(o, "kube-controller-manager")) v.push_back("kube-controller-manager");
+    if (enabled(o, "kube-scheduler")) v.push_back("kube-scheduler");
+    v.push_back("kubectl");
+    return v;
+}
+
+void apply_extra_arg(std::vector<std::string>& args, const extra_arg& x) {
+    std::string bare = "--" + x.key;
+    std::string repl = x.has_value ? bare + "=" + x.value : bare;
+    for (auto& a : args) {
+        if (a == bare || a.rfind(bare + "=", 0) == 0) {
+            a = repl;
+            return;
+        }
+    }
+    args.push_back(repl);
+}
+
+std::vector<component> build_components(const component_inputs& in) {
+    const auto& o = in.options;
+    const auto& L = in.layout;
+    const auto pki = L.pki();
+    auto port = [&](const std::string& n) { return in.ports.at(n); };
+    auto bin = [&](const std::string& n) { return (in.bin_dir / n).string(); };
+    const int factor = o.heartbeat_factor;
+    std::vector<component> out;
+
+    {
+        const std::string peer = "http://127.0.0.1:" + std::to_string(port("etcd-peer"));
+        const std::string client = "http://127.0.0.1:" + std::to_string(port("etcd-client"));
+        component c{"etcd", bin("etcd"), {}, {port("etcd-client"), port("etcd-peer")},
+                    readiness::tcp_listen};
+        c.args = {"--name=node0",
+                  flag("data-dir", L.etcd_data()),
+                  flag("listen-client-urls", client),
+                  flag("advertise-client-urls", client),
+                  flag("listen-peer-urls", peer),
+                  flag("initial-advertise-peer-urls", peer),
+                  flag("initial-cluster", "node0=" + peer),
+                  "--initial-cluster-state=new",
+                  "--auto-compaction-retention=1",
+                  "--quota-backend-bytes=8589934592",
+                  // A simulator's etcd is disposable; fsync only slows every write down.
+                  "--unsafe-no-fsync=true"};
+        out.push_back(std::move(c));
+    }
+    {
+        component c{"kube-apiserver", bin("kube-apiserver"), {}, {port("kube-apiserver")},
+                    readiness::apiserver_ready};
+        c.args = {flag("etcd-servers", "http://127.0.0.1:" + std::to_string(port("etcd-client"))),
+                  "--etcd-prefix=/registry",
+                  "--bind-address=127.0.0.1",
+                  flag("secure-port", port("kube-apiserver")),
+                  flag("tls-cert-file", pki / "apiserver.crt"),
+                  flag("tls-private-key-file", pki / "apiserver.key"),
+                  flag("client-ca-file", pki / "ca.crt"),
+                  flag("service-account-key-file", pki / "sa.pub"),
+                  flag("service-account-signing-key-file", pki / "sa.key"),
+                  "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                  "--authorization-mode=Node,RBAC",
+                  "--allow-privileged=true",
+                  "--endpoint-reconciler-type=none",
+                  "--service-cluster-ip-range=10.96.0.0/12",
+                  flag("cert-dir", pki),
+                  // requestheader config fills extension-apiserver-authentication, which
+                  // kcm/scheduler delegated auth otherwise complain about forever.
+                  flag("requestheader-client-ca-file", pki / "ca.crt"),
+                  "--requestheader-allowed-names=front-proxy-client",
+                  "--requestheader-username-headers=X-Remote-User",
+                  "--requestheader-group-headers=X-Remote-Group",
+                  "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+                  flag("proxy-client-cert-file", pki / "front-proxy-client.crt"),
+                  flag("proxy-client-key-file", pki / "front-proxy-client.key")};
+        if (o.disable_qps_limits) {
+            c.args.insert(c.args.end(), {"--max-requests-inflight=0",
+                                         "--max-mutating-requests-inflight=0",
+                                         "--enable-priority-and-fairness=false"});
+        }
+        out.push_back(std::move(c));
+    }
+    const std::string always_allow = "--authorization-always-allow-paths=/healthz,/readyz,/livez,"
+                                     "/metrics";
+    // kube-controller-manager and kube-scheduler talk to the API server and serve the same way.
+    auto control_loop = [&](const std::string& name, std::vector<std::string> own) {
+        component c{name, bin(name), {}, {port(name)}, readiness::none};
+        c.args = {flag("kubeconfig", L.kubeconfig()),
+                  flag("authentication-kubeconfig", L.kubeconfig()),
+                  flag("authorization-kubeconfig", L.kubeconfig())};
+        c.args.insert(c.args.end(), own.begin(), own.end());
+        c.args.insert(c.args.end(), {"--leader-elect=false", "--bind-address=127.0.0.1",
+                                     flag("secure-port", port(name)),
+                                     flag("tls-cert-file", pki / "apiserver.crt"),
+                                     flag("tls-private-key-file", pki / "apiserver.key"),
+                                     always_allow});
+        if (o.disable_qps_limits) {
+            c.args.insert(c.args.end(), {"--kube-api-qps=5000", "--kube-api-burst=10000"});
+        }
+        out.push_back(std::move(c));
+    };
+    if (enabled(o, "kube-controller-manager")) {
+        control_loop("kube-controller-manager",
+                     {flag("root-ca-file", pki / "ca.crt"),
+                      flag("service-account-private-key-file", pki / "sa.key"),
+                      flag("node-monitor-period", std::to_string(5 * factor) + "s"),
+                      flag("node-monitor-grace-period", std::to_string(40 * factor) + "s"),
+                      "--controllers=*", "--use-service-account-credentials=false"});
+    }
+    if (enabled(o, "kube-scheduler")) control_loop("kube-scheduler", {});
+    if (enabled(o, "ghostlet") && in.ghostlet_binary) {
+        component c{"ghostlet", in.ghostlet_binary->string(), {}, {port("ghostlet")},
+                    readiness::none};
+        c.args = {"--kubeconfig", L.kubeconfig().string(), "--manage-all-nodes=true",
+                  "--server-address=127.0.0.1:" + std::to_string(port("ghostlet")),
+                  "--node-lease-duration-seconds=" +
+                      std::to_string(o.node_lease_duration_seconds * factor)};
+        std::error_code ec;
+        if (std::filesystem::exists(L.ghostlet_config(), ec)) {
+            c.args.insert(c.args.end(), {"--config", L.ghostlet_config().string()});
+        }
+        out.push_back(std::move(c));
+    }
+    for (auto& c : out) {
+        for (const auto& x : o.extra_args) {
+            if (x.component == c.name) apply_extra_arg(c.args, x);
+        }
+    }
+    return out;
+}
+
+}  // namespace ghost::ghostctl

@@ -1,0 +1,359 @@
+#include "apps/ghostlet/app.hpp"
+
+#include "engine/http_server.hpp"
+#include "engine/log.hpp"
+#include "engine/metrics.hpp"
+#include "engine/timer_wheel.hpp"
+#include "kube/api_client.hpp"
+#include "kube/list_watch.hpp"
+#include "sim/simulation.hpp"
+#include "apps/ghostlet/sim_writer.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace ghost::ghostlet {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// Keeps one asio timer armed for the wheel's earliest due time. The simulation adds timers to
+// the wheel directly, so whoever fed it an event calls poke() to re-arm if the new due is
+// earlier than the one the timer waits for.
+class wheel_driver {
+public:
+    wheel_driver(asio::any_io_executor ex, engine::timer_wheel& wheel, engine::histogram& lateness)
+        : timer_(ex), wheel_(wheel), lateness_(lateness) {}
+
+    void poke() {
+        auto due = wheel_.next_due();
+        if (due && *due < armed_) timer_.cancel();
+    }
+
+    asio::awaitable<void> async_run() {
+        auto cs = co_await asio::this_coro::cancellation_state;
+        while (!cs.cancelled()) {
+            auto now = std::chrono::steady_clock::now();
+            if (armed_ <= now) {
+                lateness_.observe(std::chrono::duration<double>(now - armed_).count());
+            }
+            wheel_.advance(now);
+            auto due = wheel_.next_due();
+            armed_ = due ? *due : std::chrono::steady_clock::now() + 1h;
+            timer_.expires_at(armed_);
+            co_await timer_.async_wait(use_nothrow);
+        }
+    }
+
+private:
+    asio::steady_timer timer_;
+    engine::timer_wheel& wheel_;
+    engine::histogram& lateness_;
+    engine::timer_wheel::time_point armed_ = engine::timer_wheel::time_point::max();
+};
+
+sim::simulation_config make_sim_config(const options& o) {
+    sim::simulation_config c;
+    using mode = sim::simulation_config::manage_mode;
+    auto selector = [](const std::string& text) -> std::optional<kube::label_selector> {
+        if (text.empty()) return std::nullopt;
+        return kube::label_selector::parse(text, nullptr);  // validated in parse_options
+    };
+    if (o.manage_all_nodes) {
+        c.mode = mode::all_nodes;
+    } else if (!o.manage_single_node.empty()) {
+        c.mode = mode::single_node;
+        c.single_node = o.manage_single_node;
+    } else {
+        c.mode = mode::selectors;
+        c.node_label_selector = selector(o.manage_nodes_with_label_selector);
+        c.node_annotation_selector = selector(o.manage_nodes_with_annotation_selector);
+    }
+    c.disregard_label_selector = selector(o.disregard_status_with_label_selector);
+    c.disregard_annotation_selector = selector(o.disregard_status_with_annotation_selector);
+    c.cidr = o.cidr;
+    c.node_ip = o.node_ip;
+    c.node_name = o.node_name;
+    c.node_port = o.node_port;
+    c.lease_duration_seconds = static_cast<int>(o.node_lease_duration_seconds);
+    c.identity = o.identity;
+    c.version = "v" + std::string(version) + "-ghostlet";
+    return c;
+}
+
+// Waits until the API server answers a one-item node list (kwok waits the same way), retrying
+// with backoff for as long as it takes: ghostlet may start before its API server.
+asio::awaitable<void> async_wait_for_api(kube::api_client& client) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto delay = 500ms;
+    for (int attempt = 1;; ++attempt) {
+        kube::list_options probe;
+        probe.limit = 1;
+        auto r = co_await client.async_get(kube::with_query("/api/v1/nodes", probe));
+        if (r) co_return;
+        GHOST_LOG_WARN("waiting for the API server (attempt ", attempt, "): ",
+                       r.error().ec.message(),
+                       r.error().http_status ? " HTTP " + std::to_string(r.error().http_status)
+                                             : std::string());
+        timer.expires_after(delay);
+        auto [ec] = co_await timer.async_wait(use_nothrow);
+        if (ec) co_return;
+        delay = std::min(delay * 2, std::chrono::milliseconds(8000));
+    }
+}
+
+// Latency histograms share one set of bounds: 10 us .. ~84 s, x1.5 per bucket.
+std::vector<double> latency_bounds() { return engine::histogram::exponential_bounds(10e-6, 1.5, 40); }
+
+struct runtime_metrics {
+    engine::metrics_registry registry;
+    engine::histogram& node_event = registry.add_histogram(
+        "ghostlet_event_handling_seconds", "Watch event received to stage decided (and played "
+        "when it has no delay)", latency_bounds(), R"(kind="node")");
+    engine::histogram& pod_event = registry.add_histogram(
+        "ghostlet_event_handling_seconds", "", latency_bounds(), R"(kind="pod")");
+    engine::histogram& timer_lateness = registry.add_histogram(
+        "ghostlet_timer_lateness_seconds", "How late the timer wheel ran due stage delays and "
+        "lease renewals", latency_bounds());
+    engine::counter& node_events = registry.add_counter(
+        "ghostlet_watch_events_total", "Watch events handled", R"(kind="node")");
+    engine::counter& pod_events =
+        registry.add_counter("ghostlet_watch_events_total", "", R"(kind="pod")");
+    engine::histogram& queue_wait = registry.add_histogram(
+        "ghostlet_write_queue_wait_seconds", "Stage decided (write submitted) to request sent",
+        latency_bounds());
+    engine::histogram& added_latency = registry.add_histogram(
+        "ghostlet_simulator_added_latency_seconds", "Stage due (event received plus the "
+        "stage's own delay) to the API server's acknowledgement", latency_bounds());
+    engine::histogram& own_latency = registry.add_histogram(
+        "ghostlet_simulator_own_latency_seconds", "Stage due to the request leaving for the API "
+        "server (the simulator's share of the added latency, without the round trip)",
+        latency_bounds());
+    engine::histogram& rtt_get = registry.add_histogram(
+        "ghostlet_request_duration_seconds", "Round trip of API requests (final attempt)",
+        latency_bounds(), R"(verb="GET")");
+    engine::histogram& rtt_post = registry.add_histogram(
+        "ghostlet_request_duration_seconds", "", latency_bounds(), R"(verb="POST")");
+    engine::histogram& rtt_put = registry.add_histogram(
+        "ghostlet_request_duration_seconds", "", latency_bounds(), R"(verb="PUT")");
+    engine::histogram& rtt_patch = registry.add_histogram(
+        "ghostlet_request_duration_seconds", "", latency_bounds(), R"(verb="PATCH")");
+    engine::histogram& rtt_delete = registry.add_histogram(
+        "ghostlet_request_duration_seconds", "", latency_bounds(), R"(verb="DELETE")");
+    engine::counter& lists = registry.add_counter(
+        "ghostlet_lists_total", "Full lists of nodes and pods (2 at start; more are relists after "
+        "410 Gone or errors)");
+    engine::counter& watches = registry.add_counter(
+        "ghostlet_watch_starts_total", "Watch requests opened (2 at start; more are reconnects)");
+};
+
+struct runtime {
+    asio::io_context ioc{1};
+    runtime_metrics metrics;
+    std::unique_ptr<engine::http_server> server;
+    bool synced = false;
+    std::unique_ptr<engine::http_pool> pool;
+    std::unique_ptr<kube::api_client> client;
+    // 100 us ticks: with 1M pending timers lateness p99 is ~0.15 ms (1 ms ticks: ~1 ms, all
+    // of it rounding; bench/engine_bench timer_lateness). Wake-ups stay bounded by distinct
+    // due times, a few hundred a second at 10,000 nodes.
+    engine::timer_wheel wheel{std::chrono::steady_clock::now(), std::chrono::microseconds(100)};
+    std::unique_ptr<wheel_driver> wheel_loop;
+    std::unique_ptr<sim_writer> writer;
+    std::unique_ptr<sim::simulation> sim;
+};
+
+void log_progress(const runtime& rt) {
+    const auto& s = rt.sim->stats();
+    auto ps = rt.pool->stats();
+    GHOST_LOG_INFO("nodes managed=", rt.sim->nodes().managed_count(), "/", rt.sim->nodes().size(),
+                   " pods=", rt.sim->tracked_pods(), " stages played=", s.stages_played,
+                   " pending=", rt.sim->pending_stages(), " writes=", s.writes,
+                   " queued=", rt.writer->queued(), " leases=", s.leases_acquired,
+                   " errors(play/write)=", s.play_errors, "/", s.write_errors,
+                   " connections=", ps.open_connections);
+}
+
+asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
+    auto ex = co_await asio::this_coro::executor;
+    co_await async_wait_for_api(*rt.client);
+    GHOST_LOG_INFO("API server ready; watching nodes and pods");
+    rt.synced = true;
+
+    kube::list_watch_params nodes;
+    nodes.path = "/api/v1/nodes";
+    nodes.options.label_selector = std::move(node_label_selector);
+    nodes.options.field_selector = rt.sim->node_field_selector();
+    kube::list_watch_params pods;
+    pods.path = "/api/v1/pods";
+    pods.options.field_selector = rt.sim->pod_field_selector();
+
+    // One handler shape for both kinds: count, hand the object over, time it, re-arm the wheel.
+    auto handler = [&rt](engine::counter& events, engine::histogram& handling, auto upsert,
+                         auto remove) {
+        return [&rt, &events, &handling, upsert, remove](kube::event_kind kind,
+                                                          boost::json::object&& obj) {
+            auto t0 = std::chrono::steady_clock::now();
+            events.inc();
+            if (kind == kube::event_kind::deleted) {
+                (rt.sim.get()->*remove)(boost::json::value(std::move(obj)));
+            } else {
+                (rt.sim.get()->*upsert)(boost::json::value(std::move(obj)));
+            }
+            handling.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            rt.wheel_loop->poke();
+        };
+    };
+    using sim_t = sim::simulation;
+    auto on_node = handler(rt.metrics.node_events, rt.metrics.node_event, &sim_t::on_node_upsert,
+                           &sim_t::on_node_delete);
+    auto on_pod = handler(rt.metrics.pod_events, rt.metrics.pod_event, &sim_t::on_pod_upsert,
+                          &sim_t::on_pod_delete);
+    pods.on_listed = [&rt](const std::vector<boost::json::object>& items) {
+        rt.metrics.lists.inc();
+        for (const auto& pod : items) rt.sim->reserve_pod_ips(pod);
+    };
+    nodes.on_listed = [&rt](const std::vector<boost::json::object>&) { rt.metrics.lists.inc(); };
+    nodes.on_watch_started = [&rt] { rt.metrics.watches.inc(); };
+    pods.on_watch_started = [&rt] { rt.metrics.watches.inc(); };
+
+    // Node and pod streams and the progress log run side by side until the process stops.
+    auto node_loop = kube::async_run_list_watch(*rt.client, std::move(nodes), on_node);
+    auto pod_loop = kube::async_run_list_watch(*rt.client, std::move(pods), on_pod);
+    asio::steady_timer progress(ex);
+    auto progress_loop = [&]() -> asio::awaitable<void> {
+        auto cs = co_await asio::this_coro::cancellation_state;
+        while (!cs.cancelled()) {
+            progress.expires_after(5s);
+            auto [ec] = co_await progress.async_wait(use_nothrow);
+            if (ec) break;
+            log_progress(rt);
+        }
+    };
+    using namespace boost::asio::experimental::awaitable_operators;
+    co_await (std::move(node_loop) && std::move(pod_loop) && progress_loop());
+}
+
+}  // namespace
+
+// kwok's rule: --server-address, else 0.0.0.0:<node-port> when --node-port is set, else none.
+void start_server(runtime& rt, const options& opts) {
+    std::string address = opts.server_address;
+    if (address.empty() && opts.node_port != 0) address = "0.0.0.0:" + std::to_string(opts.node_port);
+    if (address.empty()) return;
+    auto colon = address.rfind(':');
+    if (colon == std::string::npos) {
+        throw std::runtime_error("--server-address: expected host:port, got \"" + address + "\"");
+    }
+    auto host = address.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    try {
+        rt.server = std::make_unique<engine::http_server>(rt.ioc.get_executor(), host,
+                                                          address.substr(colon + 1));
+    } catch (const std::exception& e) {
+        throw std::runtime_error("--server-address " + address + ": cannot listen: " + e.what());
+    }
+    auto ok = [] { return engine::http_reply{200, "text/plain; charset=utf-8", "ok"}; };
+    rt.server->route("/healthz", ok);
+    rt.server->route("/livez", ok);
+    rt.server->route("/readyz", [&rt] {
+        return rt.synced ? engine::http_reply{200, "text/plain; charset=utf-8", "ok"}
+                         : engine::http_reply{503, "text/plain; charset=utf-8", "waiting for the API server"};
+    });
+    rt.server->route("/metrics", [&rt] {
+        return engine::http_reply{200, "text/plain; version=0.0.4; charset=utf-8",
+                                  rt.metrics.registry.render()};
+    });
+    auto& reg = rt.metrics.registry;
+    reg.add_gauge("ghostlet_writer_queue_depth", "Writes waiting or in flight",
+                  [&rt] { return static_cast<double>(rt.writer->queued()); });
+    reg.add_gauge("ghostlet_managed_nodes", "Nodes this ghostlet manages",
+                  [&rt] { return static_cast<double>(rt.sim->nodes().managed_count()); });
+    reg.add_gauge("ghostlet_tracked_pods", "Pods on managed nodes",
+                  [&rt] { return static_cast<double>(rt.sim->tracked_pods()); });
+    reg.add_gauge("ghostlet_pending_stages", "Stages waiting for their delay",
+                  [&rt] { return static_cast<double>(rt.sim->pending_stages()); });
+    reg.add_gauge("ghostlet_stages_played_total", "Stages played",
+                  [&rt] { return static_cast<double>(rt.sim->stats().stages_played); });
+    reg.add_gauge("ghostlet_stage_errors_total", "Stages that failed to render (object skipped)",
+                  [&rt] { return static_cast<double>(rt.sim->stats().play_errors); });
+    reg.add_gauge("ghostlet_write_errors_total", "Writes the API server refused for good",
+                  [&rt] { return static_cast<double>(rt.sim->stats().write_errors); });
+    GHOST_LOG_INFO("serving /healthz /readyz /metrics on ", address, " (port ", rt.server->port(), ")");
+    asio::co_spawn(rt.ioc, rt.server->async_run(), asio::detached);
+}
+
+int run(const options& opts, std::vector<stages::stage> stage_list,
+        const kube::cluster_access& access) {
+    runtime rt;
+    auto ex = rt.ioc.get_executor();
+    engine::pool_config pool_cfg;
+    pool_cfg.max_connections = static_cast<std::size_t>(opts.max_connections);
+    rt.pool = kube::make_http_pool(ex, access, pool_cfg);
+    kube::client_options client_opts;
+    client_opts.base_path = access.base_path;
+    rt.client = std::make_unique<kube::api_client>(*rt.pool, client_opts);
+    rt.wheel_loop = std::make_unique<wheel_driver>(ex, rt.wheel, rt.metrics.timer_lateness);
+    auto& m = rt.metrics;
+    writer_metrics wm{&m.queue_wait, &m.added_latency, &m.own_latency,
+                      [&m](boost::beast::http::verb v) -> engine::histogram* {
+                          using boost::beast::http::verb;
+                          switch (v) {
+                          case verb::get: return &m.rtt_get;
+                          case verb::post: return &m.rtt_post;
+                          case verb::put: return &m.rtt_put;
+                          case verb::patch: return &m.rtt_patch;
+                          case verb::delete_: return &m.rtt_delete;
+                          default: return nullptr;
+                          }
+                      }};
+    rt.writer = std::make_unique<sim_writer>(*rt.pool, access.base_path, opts.max_in_flight,
+                                             std::move(wm), [&rt] { rt.wheel_loop->poke(); });
+    rt.sim = std::make_unique<sim::simulation>(
+        make_sim_config(opts), std::move(stage_list), rt.wheel,
+        [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
+
+    start_server(rt, opts);
+    GHOST_LOG_INFO("ghostlet ", version, " starting: server ", access.server, ", identity ",
+                   opts.identity, ", node leases ",
+                   opts.node_lease_duration_seconds > 0
+                       ? std::to_string(opts.node_lease_duration_seconds) + "s"
+                       : std::string("off"));
+
+    asio::signal_set signals(rt.ioc, SIGINT, SIGTERM);
+    signals.async_wait([&rt](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        GHOST_LOG_INFO("signal ", sig, ": stopping");
+        rt.ioc.stop();
+    });
+
+    auto log_exit = [](const char* what) {
+        return [what](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                GHOST_LOG_ERROR(what, " stopped: ", ex.what());
+            }
+        };
+    };
+    asio::co_spawn(ex, rt.wheel_loop->async_run(), log_exit("timer wheel"));
+    asio::co_spawn(ex, rt.writer->async_run(), log_exit("writer"));
+    asio::co_spawn(ex, async_main(rt, opts.manage_nodes_with_label_selector),
+                   log_exit("simulation"));
+    rt.ioc.run();
+    log_progress(rt);
+    return 0;
+}
+
+}  // namespace ghost::ghostlet

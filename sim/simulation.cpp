@@ -1,0 +1,789 @@
+#include "sim/simulation.hpp"
+
+#include "engine/log.hpp"
+#include "kube/resource.hpp"
+#include "kube/status.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <ctime>
+
+namespace ghost::sim {
+
+using namespace ghost::stages;
+using lang::func_map;
+
+namespace {
+
+namespace http = boost::beast::http;
+using json_value = boost::json::value;
+using func_result = boost::system::result<json_value>;
+using args_t = std::span<const json_value>;
+
+std::string format_rfc3339_nano(std::chrono::system_clock::time_point t) {
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+    std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
+    long frac = static_cast<long>(ns % 1'000'000'000);
+    if (frac < 0) {
+        frac += 1'000'000'000;
+        --secs;
+    }
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::string out(buf, n);
+    if (frac != 0) {
+        char digits[16];
+        std::snprintf(digits, sizeof digits, ".%09ld", frac);
+        std::string f(digits);
+        while (f.back() == '0') f.pop_back();  // Go's RFC3339Nano trims trailing zeros
+        out += f;
+    }
+    out += 'Z';
+    return out;
+}
+
+std::string_view string_arg(args_t args, std::size_t i) {
+    return i < args.size() && args[i].is_string() ? std::string_view(args[i].get_string())
+                                                  : std::string_view();
+}
+
+bool bool_arg(args_t args, std::size_t i) {
+    return i < args.size() && args[i].is_bool() && args[i].get_bool();
+}
+
+json_value string_array(const std::vector<std::string>& items) {
+    boost::json::array a;
+    for (const auto& s : items) a.emplace_back(s);
+    return a;
+}
+
+const boost::json::object* child(const boost::json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v ? v->if_object() : nullptr;
+}
+
+std::string_view child_string(const boost::json::object* o, std::string_view key) {
+    auto* v = o ? o->if_contains(key) : nullptr;
+    return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+bool is_v6(std::string_view ip) { return ip.find(':') != std::string_view::npos; }
+
+const char* kind_name(bool node) { return node ? "node" : "pod"; }
+
+}  // namespace
+
+std::string object_key(const boost::json::object& object) {
+    auto ns = metadata_string(object, "namespace");
+    auto name = metadata_string(object, "name");
+    if (ns.empty()) return std::string(name);
+    std::string key;
+    key.reserve(ns.size() + name.size() + 1);
+    key.append(ns).append("/").append(name);
+    return key;
+}
+
+simulation::simulation(simulation_config config, std::vector<stage> stages,
+                       engine::timer_wheel& wheel, write_sink sink)
+    : config_(std::move(config)), wheel_(wheel), sink_(std::move(sink)) {
+    if (!config_.steady_now) config_.steady_now = [] { return std::chrono::steady_clock::now(); };
+    if (!config_.wall_now) config_.wall_now = [] { return std::chrono::system_clock::now(); };
+    rng_.seed(config_.seed ? config_.seed : std::random_device{}());
+
+    std::vector<stage> node_stages, pod_stages;
+    for (auto& s : stages) {
+        if (s.api_group == "v1" && s.kind == "Node") {
+            node_stages.push_back(std::move(s));
+        } else if (s.api_group == "v1" && s.kind == "Pod") {
+            pod_stages.push_back(std::move(s));
+        } else {
+            throw stage_error(s.source + ": stage \"" + s.name + "\": spec.resourceRef: kind " +
+                              s.api_group + "/" + s.kind +
+                              " is not supported yet (ghostlet plays v1 Node and v1 Pod stages)");
+        }
+    }
+    node_stages_ = lifecycle(std::move(node_stages));
+    pod_stages_ = lifecycle(std::move(pod_stages));
+    node_funcs_ = make_node_funcs();
+    pod_funcs_ = make_pod_funcs();
+
+    auto matcher = [this](const lifecycle& lc) {
+        return [this, &lc](const json_value& obj) -> std::optional<stage_choice> {
+            const stage* st = lc.match(obj, rng_);
+            if (!st) return std::nullopt;
+            auto index = static_cast<std::size_t>(st - lc.stages().data());
+            return stage_choice{index, lc.delay(*st, obj, config_.wall_now(), rng_)};
+        };
+    };
+    node_pipeline_ = std::make_unique<object_pipeline>(
+        wheel_, matcher(node_stages_),
+        [this](std::size_t i, const std::string& key, object_snapshot obj,
+               engine::timer_wheel::time_point due) {
+            play(kind_ref::node, i, key, std::move(obj), due);
+        });
+    pod_pipeline_ = std::make_unique<object_pipeline>(
+        wheel_, matcher(pod_stages_),
+        [this](std::size_t i, const std::string& key, object_snapshot obj,
+               engine::timer_wheel::time_point due) {
+            play(kind_ref::pod, i, key, std::move(obj), due);
+        });
+}
+
+simulation::~simulation() {
+    for (auto& [name, ls] : leases_) wheel_.cancel(ls.timer);
+}
+
+std::size_t simulation::pending_stages() const noexcept {
+    return node_pipeline_->pending() + pod_pipeline_->pending();
+}
+
+std::string simulation::node_field_selector() const {
+    if (config_.mode == simulation_config::manage_mode::single_node) {
+        return "metadata.name=" + config_.single_node;
+    }
+    return {};
+}
+
+std::string simulation::pod_field_selector() const {
+    if (config_.mode == simulation_config::manage_mode::single_node) {
+        return "spec.nodeName=" + config_.single_node;
+    }
+    return "spec.nodeName!=";
+}
+
+std::string simulation::now_text() const { return format_rfc3339_nano(config_.wall_now()); }
+
+// ---------------------------------------------------------------------------------------------
+// Which objects are ours.
+
+bool simulation::disregarded(const boost::json::object& obj) const {
+    if (config_.disregard_label_selector) {
+        auto* labels = metadata_map(obj, "labels");
+        if (labels && !labels->empty() && config_.disregard_label_selector->matches(labels)) {
+            return true;
+        }
+    }
+    if (config_.disregard_annotation_selector) {
+        auto* annotations = metadata_map(obj, "annotations");
+        if (annotations && !annotations->empty() &&
+            config_.disregard_annotation_selector->matches(annotations)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool simulation::node_wanted(const boost::json::object& node) const {
+    using mode = simulation_config::manage_mode;
+    switch (config_.mode) {
+    case mode::all_nodes: return true;
+    case mode::single_node: return metadata_string(node, "name") == config_.single_node;
+    case mode::selectors: break;
+    }
+    // Selector mode: objects without any labels/annotations never match (kwok filters them).
+    if (config_.node_label_selector) {
+        auto* labels = metadata_map(node, "labels");
+        if (!labels || !config_.node_label_selector->matches(labels)) return false;
+    }
+    if (config_.node_annotation_selector) {
+        auto* annotations = metadata_map(node, "annotations");
+        if (!annotations || !config_.node_annotation_selector->matches(annotations)) return false;
+    }
+    return true;
+}
+
+bool simulation::node_ready_for_stages(const std::string& name) const {
+    if (!nodes_.is_managed(name)) return false;
+    if (config_.lease_duration_seconds <= 0) return true;
+    auto it = leases_.find(name);
+    return it != leases_.end() && it->second.fsm && it->second.fsm->held();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nodes.
+
+void simulation::on_node_upsert(json_value node) {
+    ++stats_.node_events;
+    auto* obj = node.if_object();
+    if (!obj) return;
+    if (disregarded(*obj)) return;
+    std::string name(metadata_string(*obj, "name"));
+    if (name.empty()) return;
+    bool managed = node_wanted(*obj);
+    bool was_managed = nodes_.is_managed(name);
+    const node_entry& entry = nodes_.upsert(*obj, managed);
+    if (!managed) {
+        if (was_managed) {
+            node_pipeline_->on_delete(name);
+            lease_stop(name);
+        }
+        drop_parked_pods(name);
+        return;
+    }
+    std::string uid = entry.uid;
+    auto snapshot = std::make_shared<const json_value>(std::move(node));
+    if (config_.lease_duration_seconds > 0) {
+        auto& ls = leases_[name];
+        if (!ls.fsm) {
+            ls.latest_node = std::move(snapshot);
+            lease_start(name, uid);
+            return;  // staged once the lease is ours
+        }
+        ls.fsm->set_node_uid(uid);
+        if (!ls.fsm->held()) {
+            ls.latest_node = std::move(snapshot);
+            return;
+        }
+        // Held: the pipeline has what it needs. Keeping every node's DOM here cost ~10 KB a
+        // node for as long as it exists.
+        ls.latest_node.reset();
+    }
+    stage_node(name, std::move(snapshot));
+    if (!was_managed) release_parked_pods(name);
+}
+
+void simulation::on_node_delete(const json_value& node) {
+    ++stats_.node_events;
+    auto* obj = node.if_object();
+    if (!obj) return;
+    std::string name(metadata_string(*obj, "name"));
+    node_pipeline_->on_delete(name);
+    lease_stop(name);
+    nodes_.erase(name);
+    drop_parked_pods(name);
+}
+
+void simulation::stage_node(const std::string& name, object_snapshot node) {
+    node_pipeline_->on_upsert(name, std::move(node), config_.steady_now());
+}
+
+void simulation::release_parked_pods(const std::string& node) {
+    auto it = parked_pods_.find(node);
+    if (it == parked_pods_.end()) return;
+    auto pods = std::move(it->second);
+    parked_pods_.erase(it);
+    parked_count_ -= pods.size();
+    for (auto& pod : pods) on_pod_upsert(*pod);
+}
+
+void simulation::drop_parked_pods(const std::string& node) {
+    auto it = parked_pods_.find(node);
+    if (it == parked_pods_.end()) return;
+    parked_count_ -= it->second.size();
+    parked_pods_.erase(it);
+}
+
+void simulation::forget_parked_pod(const std::string& node, const std::string& key) {
+    auto it = parked_pods_.find(node);
+    if (it == parked_pods_.end()) return;
+    auto& pods = it->second;
+    auto before = pods.size();
+    std::erase_if(pods, [&](const object_snapshot& p) { return object_key(p->get_object()) == key; });
+    parked_count_ -= before - pods.size();
+    if (pods.empty()) parked_pods_.erase(it);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pods.
+
+void simulation::mark_pod_ips(const boost::json::object& pod, pod_state& state) {
+    auto* spec = child(pod, "spec");
+    if (spec) {
+        auto* hn = spec->if_contains("hostNetwork");
+        if (hn && hn->is_bool() && hn->get_bool()) return;  // node IPs are not pool addresses
+    }
+    auto* status = child(pod, "status");
+    if (!status) return;
+    std::vector<std::string> ips;
+    if (auto* list = status->if_contains("podIPs"); list && list->is_array()) {
+        for (const auto& item : list->get_array()) {
+            auto ip = item.is_object() ? child_string(&item.get_object(), "ip") : "";
+            if (!ip.empty()) ips.emplace_back(ip);
+        }
+    }
+    if (ips.empty()) {
+        auto ip = child_string(status, "podIP");
+        if (!ip.empty()) ips.emplace_back(ip);
+    }
+    if (ips.empty()) return;
+    const node_entry* node = nodes_.find(state.node);
+    std::vector<std::string> cidrs = node ? node->pod_cidrs : std::vector<std::string>{};
+    cidrs.push_back(config_.cidr);
+    for (const auto& ip : ips) {
+        for (const auto& cidr : cidrs) {
+            if (is_v6(ip) != is_v6(cidr)) continue;
+            try {
+                ip_pools_.mark_used(cidr, ip);
+            } catch (const std::exception&) {
+                // A node with a malformed podCIDR: nothing to reserve in it.
+            }
+        }
+    }
+    if (state.ips.empty()) state.ips = std::move(ips);
+}
+
+void simulation::reserve_pod_ips(const boost::json::object& pod) {
+    auto node = child_string(child(pod, "spec"), "nodeName");
+    if (node.empty()) return;
+    pod_state probe;
+    probe.node = std::string(node);
+    mark_pod_ips(pod, probe);
+}
+
+void simulation::on_pod_upsert(json_value pod) {
+    ++stats_.pod_events;
+    auto* obj = pod.if_object();
+    if (!obj || disregarded(*obj)) return;
+    std::string node(child_string(child(*obj, "spec"), "nodeName"));
+    if (node.empty()) return;
+    const node_entry* entry = nodes_.find(node);
+    bool park = !entry || (entry->managed && !node_ready_for_stages(node));
+    if (park) {
+        // The node is not known yet (its event may come later) or its lease is not ours yet.
+        if (parked_count_ >= max_parked_pods) {
+            ++stats_.pods_dropped;
+            GHOST_LOG_WARN("pod ", object_key(*obj), " on unknown node ", node,
+                           " dropped: ", max_parked_pods, " pods already wait for their nodes");
+            return;
+        }
+        ++parked_count_;
+        ++stats_.pods_parked;
+        parked_pods_[node].push_back(std::make_shared<const json_value>(std::move(pod)));
+        return;
+    }
+    if (!entry->managed) return;
+    std::string key = object_key(*obj);
+    auto& state = pods_[key];
+    state.node = node;
+    mark_pod_ips(*obj, state);
+    pod_pipeline_->on_upsert(key, std::make_shared<const json_value>(std::move(pod)),
+                             config_.steady_now());
+}
+
+void simulation::on_pod_delete(const json_value& pod) {
+    ++stats_.pod_events;
+    auto* obj = pod.if_object();
+    if (!obj) return;
+    std::string key = object_key(*obj);
+    pod_pipeline_->on_delete(key);
+    forget_parked_pod(std::string(child_string(child(*obj, "spec"), "nodeName")), key);
+    auto it = pods_.find(key);
+    if (it == pods_.end()) return;
+    const node_entry* node = nodes_.find(it->second.node);
+    std::vector<std::string> cidrs = node ? node->pod_cidrs : std::vector<std::string>{};
+    cidrs.push_back(config_.cidr);
+    for (const auto& ip : it->second.ips) {
+        for (const auto& cidr : cidrs) {
+            if (is_v6(ip) != is_v6(cidr)) continue;
+            try {
+                ip_pools_.release(cidr, ip);
+            } catch (const std::exception&) {
+            }
+        }
+    }
+    pods_.erase(it);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leases (kwok §1.7): GET, then CREATE or UPDATE, renewed every duration/4 (+0-4 % jitter).
+
+void simulation::lease_start(const std::string& node, const std::string& uid) {
+    auto& ls = leases_[node];
+    kube::lease_identity id{node, uid, config_.identity, config_.lease_duration_seconds};
+    ls.fsm = std::make_unique<kube::lease_fsm>(
+        std::move(id), [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); });
+    // Most nodes are new: try CREATE first and read the lease only when it already exists
+    // (409), which halves the requests of a mass node creation.
+    ls.fsm->observe(std::nullopt);
+    lease_step(node);
+}
+
+void simulation::lease_schedule(const std::string& node,
+                                std::chrono::system_clock::time_point due) {
+    auto it = leases_.find(node);
+    if (it == leases_.end()) return;
+    auto delay = std::max(due - config_.wall_now(), std::chrono::system_clock::duration::zero());
+    wheel_.cancel(it->second.timer);
+    it->second.timer = wheel_.add(
+        config_.steady_now() +
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay),
+        [this, node] { lease_step(node); });
+}
+
+void simulation::lease_step(const std::string& node) {
+    auto it = leases_.find(node);
+    if (it == leases_.end() || it->second.in_flight) return;
+    auto& ls = it->second;
+    auto act = ls.fsm->step(config_.wall_now());
+    using kind = kube::lease_fsm::action_kind;
+    if (act.kind == kind::wait) {
+        lease_schedule(node, ls.fsm->next_due());
+        return;
+    }
+    write_op op;
+    op.priority = write_class::lease;
+    op.key = "lease/" + node;
+    auto lease_path = kube::object_path(kube::resources::leases(), kube::node_lease_namespace, node);
+    bool is_get = act.kind == kind::get;
+    switch (act.kind) {
+    case kind::get:
+        op.request.method = http::verb::get;
+        op.request.target = lease_path;
+        break;
+    case kind::create:
+        op.request.method = http::verb::post;
+        op.request.target =
+            kube::collection_path(kube::resources::leases(), kube::node_lease_namespace);
+        break;
+    case kind::update:
+        op.request.method = http::verb::put;
+        op.request.target = lease_path;
+        ++stats_.lease_renewals;
+        break;
+    case kind::wait: break;
+    }
+    if (!is_get) {
+        op.request.content_type = "application/json";
+        op.request.body = boost::json::serialize(act.body);
+    }
+    ls.in_flight = true;
+    op.on_done = [this, node, is_get](const engine::result<engine::http_response>& r) {
+        auto it = leases_.find(node);
+        if (it == leases_.end()) return;  // node went away meanwhile
+        auto& ls = it->second;
+        ls.in_flight = false;
+        auto now = config_.wall_now();
+        boost::system::error_code ec;
+        std::optional<kube::lease_info> returned;
+        if (!r) {
+            ec = r.error();
+        } else if (r->status >= 200 && r->status < 300) {
+            boost::system::error_code pec;
+            unsigned char first_block[4096];  // a Lease: read and dropped right here
+            boost::json::monotonic_resource arena(first_block, sizeof first_block);
+            auto doc = boost::json::parse(r->body, pec, &arena);
+            if (!pec && doc.is_object()) returned = kube::read_lease(doc.get_object());
+            else ec = engine::errc::parse_error;
+        } else {
+            ec = kube::errc_from_http(r->status);
+        }
+        if (is_get) {
+            if (returned) ls.fsm->observe(std::move(returned));
+            else ls.fsm->on_get_failed(ec, now);
+        } else if (returned) {
+            bool was_held = ls.fsm->held();
+            if (ls.fsm->on_write_done(*returned, now) || (!was_held && ls.fsm->held())) {
+                lease_acquired(node);
+            }
+        } else {
+            if (ec != kube::errc::conflict && ec != kube::errc::already_exists) {
+                GHOST_LOG_WARN("lease ", node, ": ", ec.message());
+            }
+            ls.fsm->on_write_failed(ec, now);
+        }
+        // lease_acquired may have erased nothing, but re-look the entry up to be safe.
+        if (leases_.count(node)) lease_schedule(node, leases_[node].fsm->next_due());
+    };
+    ++stats_.writes;
+    sink_(std::move(op));
+}
+
+void simulation::lease_acquired(const std::string& node) {
+    ++stats_.leases_acquired;
+    auto it = leases_.find(node);
+    if (it == leases_.end() || !nodes_.is_managed(node)) return;
+    if (auto latest = std::move(it->second.latest_node)) {
+        stage_node(node, std::move(latest));
+    } else {
+        read_node(node);  // taken back after a loss with no node event meanwhile
+    }
+    release_parked_pods(node);
+}
+
+// The node as the API server has it now, fed in as an event: its stages were dropped while
+// the lease was someone else's.
+void simulation::read_node(const std::string& node) {
+    write_op op;
+    op.key = "node-read/" + node;
+    op.priority = write_class::lease;
+    op.request.method = http::verb::get;
+    op.request.target = kube::object_path(kube::resources::nodes(), "", node);
+    op.on_done = [this, node](const engine::result<engine::http_response>& r) {
+        if (!r || r->status != 200) {
+            GHOST_LOG_WARN("node ", node, ": reading it after taking its lease back failed: ",
+                           r ? "HTTP " + std::to_string(r->status) : r.error().message());
+            return;
+        }
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(r->body, ec);
+        if (ec || !doc.is_object()) {
+            GHOST_LOG_WARN("node ", node, ": unreadable reply to GET: ", ec.message());
+            return;
+        }
+        on_node_upsert(std::move(doc));
+    };
+    ++stats_.writes;
+    sink_(std::move(op));
+}
+
+void simulation::lease_stop(const std::string& node) {
+    auto it = leases_.find(node);
+    if (it == leases_.end()) return;
+    wheel_.cancel(it->second.timer);
+    leases_.erase(it);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Playing stages.
+
+void simulation::play(kind_ref kind, std::size_t stage_index, const std::string& key,
+                      object_snapshot object, engine::timer_wheel::time_point due) {
+    bool is_node = kind == kind_ref::node;
+    if (is_node ? !node_ready_for_stages(key) : pods_.count(key) == 0) {
+        return;  // deleted or no longer ours while the stage was waiting
+    }
+    const lifecycle& lc = is_node ? node_stages_ : pod_stages_;
+    const stage& st = lc.stages()[stage_index];
+    const func_map& funcs = is_node ? node_funcs_ : pod_funcs_;
+    // The rendered patches live only until they are serialized below: an arena (first block
+    // on the stack) makes them and frees them at once.
+    unsigned char first_block[16 * 1024];
+    boost::json::monotonic_resource arena(first_block, sizeof first_block);
+    boost::json::storage_ptr sp(&arena);
+    render_fn render = [&funcs, &sp](const lang::compiled_template& t, const json_value& dot,
+                                     std::string* error) {
+        return t.render_to_json(dot, funcs, error, sp);
+    };
+    std::string error;
+    auto actions = play_stage(st, *object, render, {}, &error);
+    if (!actions) {
+        ++stats_.play_errors;
+        GHOST_LOG_WARN("stage ", st.name, " on ", kind_name(is_node), " ", key, ": ", error);
+        return;
+    }
+    ++stats_.stages_played;
+    GHOST_LOG_DEBUG("stage ", st.name, " on ", kind_name(is_node), " ", key);
+    auto chain = std::make_shared<stage_play>();
+    chain->kind = kind;
+    chain->key = key;
+    chain->st = &st;
+    chain->feed_back = st.immediate_next_stage;
+    chain->writes.reserve(actions->size());
+    for (const action& a : *actions) {
+        auto op = action_to_write(kind, a, object->get_object(), st);
+        if (!op) continue;
+        op->origin = due;
+        chain->writes.push_back(stage_write{std::move(*op), a.kind, a.step});
+    }
+    actions->clear();  // the rendered DOMs
+    object.reset();
+    send_writes(std::move(chain), 0);
+}
+
+// Writes of one stage go out one after the other, in step order; the next is sent when the
+// previous succeeded (a failed step ends the play, as kwok drops the job). Events do not wait.
+void simulation::send_writes(std::shared_ptr<stage_play> play, std::size_t index) {
+    for (; index < play->writes.size(); ++index) {
+        stage_write& w = play->writes[index];
+        write_op op = std::move(w.op);
+        ++stats_.writes;
+        if (w.kind == action_kind::event) {
+            op.on_done = [](const engine::result<engine::http_response>& r) {
+                if (!r || r->status >= 300) {
+                    GHOST_LOG_DEBUG("event not recorded: ",
+                                    r ? std::to_string(r->status) : r.error().message());
+                }
+            };
+            sink_(std::move(op));
+            continue;
+        }
+        const kind_ref kind = play->kind;
+        bool feed_back = w.kind == action_kind::patch && play->feed_back;
+        bool is_delete = w.kind == action_kind::delete_object && kind == kind_ref::pod;
+        if (is_delete) {
+            // Events that arrive while our DELETE waits (the API server may be saturated) match
+            // pod-delete again; one DELETE per pod is enough.
+            auto it = pods_.find(play->key);
+            if (it == pods_.end() || it->second.deleting) return;
+            it->second.deleting = true;
+        }
+        op.on_done = [this, play, index, feed_back,
+                      is_delete](const engine::result<engine::http_response>& r) {
+            const kind_ref kind = play->kind;
+            if (r && r->status >= 200 && r->status < 300) {
+                if (feed_back) {
+                    boost::system::error_code ec;
+                    auto updated = boost::json::parse(r->body, ec);
+                    if (!ec && updated.is_object()) {
+                        if (kind == kind_ref::node) {
+                            on_node_upsert(std::move(updated));
+                        } else {
+                            on_pod_upsert(std::move(updated));
+                        }
+                    }
+                }
+                send_writes(play, index + 1);
+                return;
+            }
+            if (r && r->status == 404) return;  // the object is gone: nothing left to do
+            if (is_delete) {
+                if (auto it = pods_.find(play->key); it != pods_.end()) it->second.deleting = false;
+            }
+            ++stats_.write_errors;
+            std::string what = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 300)
+                                 : r.error().message();
+            GHOST_LOG_WARN("stage ", play->st->name, " on ", kind_name(kind == kind_ref::node),
+                           " ", play->key, ": step ", play->writes[index].step, " failed: ", what);
+        };
+        sink_(std::move(op));
+        return;  // the rest follows from on_done
+    }
+}
+
+std::optional<write_op> simulation::action_to_write(kind_ref kind, const action& a,
+                                                    const boost::json::object& object,
+                                                    const stage& st) {
+    bool is_node = kind == kind_ref::node;
+    std::string_view name = metadata_string(object, "name");
+    std::string_view ns = metadata_string(object, "namespace");
+    auto resource = is_node ? kube::resources::nodes() : kube::resources::pods();
+    write_op op;
+    switch (a.kind) {
+    case action_kind::patch: {
+        auto path = kube::object_path(resource, ns, name, a.subresource);
+        op.key = path;
+        op.priority = a.subresource == "status" ? write_class::status : write_class::other;
+        op.request.method = http::verb::patch;
+        op.request.target = std::move(path);
+        op.request.content_type = std::string(content_type(a.type));
+        op.request.body = boost::json::serialize(a.data);
+        break;
+    }
+    case action_kind::delete_object: {
+        auto path = kube::object_path(resource, ns, name);
+        op.key = path + "#delete";
+        op.priority = write_class::other;
+        op.request.method = http::verb::delete_;
+        op.request.target = std::move(path);
+        op.request.content_type = "application/json";
+        op.request.body = R"({"apiVersion":"v1","kind":"DeleteOptions","gracePeriodSeconds":0})";
+        break;
+    }
+    case action_kind::event: {
+        auto now = now_text();
+        boost::json::object involved{{"apiVersion", "v1"},
+                                     {"kind", is_node ? "Node" : "Pod"},
+                                     {"name", name},
+                                     {"uid", metadata_string(object, "uid")},
+                                     {"resourceVersion", metadata_string(object, "resourceVersion")}};
+        if (!ns.empty()) involved["namespace"] = ns;
+        std::string event_ns = ns.empty() ? "default" : std::string(ns);
+        boost::json::object event{
+            {"apiVersion", "v1"},
+            {"kind", "Event"},
+            {"metadata", {{"generateName", std::string(name) + "."}, {"namespace", event_ns}}},
+            {"involvedObject", std::move(involved)},
+            {"type", a.event.type.empty() ? "Normal" : a.event.type},
+            {"reason", a.event.reason},
+            {"message", a.event.message},
+            {"source", {{"component", config_.event_component}}},
+            {"reportingComponent", config_.event_component},
+            {"firstTimestamp", now},
+            {"lastTimestamp", now},
+            {"count", 1}};
+        op.key = "event/" + std::to_string(++events_sent_);
+        op.priority = write_class::other;
+        op.request.method = http::verb::post;
+        op.request.target = kube::collection_path(kube::resources::events(), event_ns);
+        op.request.content_type = "application/json";
+        op.request.body = boost::json::serialize(event);
+        break;
+    }
+    case action_kind::apply:
+        ++stats_.play_errors;
+        GHOST_LOG_WARN("stage ", st.name, ": apply steps are not supported yet; step ", a.step,
+                       " skipped for ", std::string(name));
+        return std::nullopt;
+    }
+    if (a.impersonation) op.request.headers.emplace_back("Impersonate-User", *a.impersonation);
+    return op;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Template functions (kwok §1.6, §1.8, §4).
+
+func_map simulation::make_common_funcs() {
+    return kwok_default_funcs(config_.version, [this] { return now_text(); });
+}
+
+func_map simulation::make_node_funcs() {
+    auto funcs = make_common_funcs();
+    funcs["NodeIP"] = [this](args_t) -> func_result { return json_value(config_.node_ip); };
+    funcs["NodeName"] = [this](args_t) -> func_result { return json_value(config_.node_name); };
+    funcs["NodePort"] = [this](args_t) -> func_result {
+        return json_value(static_cast<std::int64_t>(config_.node_port));
+    };
+    return funcs;
+}
+
+std::vector<std::string> simulation::node_ips_with(std::string_view node) const {
+    const node_entry* e = nodes_.find(node);
+    if (e && !e->host_ips.empty()) return e->host_ips;
+    if (!config_.node_ip.empty()) return {config_.node_ip};
+    return {};
+}
+
+std::vector<std::string> simulation::pod_ips_with(std::string_view node, bool host_network,
+                                                  std::string_view key) {
+    if (host_network) return node_ips_with(node);
+    auto& state = pods_[std::string(key)];
+    if (!state.ips.empty()) return state.ips;  // one allocation per pod, however often rendered
+    state.node = std::string(node);
+    const node_entry* e = nodes_.find(node);
+    std::vector<std::string> cidrs =
+        e && !e->pod_cidrs.empty() ? e->pod_cidrs : std::vector<std::string>{config_.cidr};
+    for (const auto& cidr : cidrs) {
+        try {
+            state.ips.push_back(ip_pools_.allocate(cidr));
+        } catch (const std::exception& ex) {
+            GHOST_LOG_WARN("node ", node, ": podCIDR ", cidr, " unusable: ", ex.what());
+        }
+    }
+    return state.ips;
+}
+
+func_map simulation::make_pod_funcs() {
+    auto funcs = make_common_funcs();
+    funcs["NodeIP"] = [this](args_t) -> func_result { return json_value(config_.node_ip); };
+    funcs["NodeIPWith"] = [this](args_t args) -> func_result {
+        auto ips = node_ips_with(string_arg(args, 0));
+        return ips.empty() ? json_value(config_.node_ip) : json_value(ips.front());
+    };
+    funcs["NodeIPsWith"] = [this](args_t args) -> func_result {
+        return string_array(node_ips_with(string_arg(args, 0)));
+    };
+    // PodIPWith / PodIPsWith nodeName hostNetwork uid name namespace.
+    auto pod_key = [](args_t args) {
+        std::string key(string_arg(args, 4));
+        if (!key.empty()) key += '/';
+        key += string_arg(args, 3);
+        return key;
+    };
+    funcs["PodIPsWith"] = [this, pod_key](args_t args) -> func_result {
+        return string_array(pod_ips_with(string_arg(args, 0), bool_arg(args, 1), pod_key(args)));
+    };
+    funcs["PodIPWith"] = [this, pod_key](args_t args) -> func_result {
+        auto ips = pod_ips_with(string_arg(args, 0), bool_arg(args, 1), pod_key(args));
+        return ips.empty() ? json_value(nullptr) : json_value(ips.front());
+    };
+    funcs["PodIP"] = [this](args_t) -> func_result {
+        return json_value(ip_pools_.allocate(config_.cidr));
+    };
+    return funcs;
+}
+
+}  // namespace ghost::sim

@@ -1,0 +1,211 @@
+#pragma once
+// The simulated kubelets of every managed node, as a plain state machine: Node and Pod events
+// go in, HTTP writes come out through a sink, time advances through the timer wheel. No socket,
+// no clock of its own: the driver (apps/ghostlet) owns I/O and feeds results back through each
+// write's completion callback.
+//
+// What it does, as kwok (spec §1): decides which nodes are managed; keeps their Leases; plays
+// Node and Pod stages (match, delay, render, patch/delete/event/finalizers, in step order);
+// allocates pod IPs from per-CIDR pools and returns them when pods go away.
+
+#include "engine/error.hpp"
+#include "engine/http_types.hpp"
+#include "engine/timer_wheel.hpp"
+#include "kube/label_selector.hpp"
+#include "kube/lease.hpp"
+#include "lang/gotpl.hpp"
+#include "sim/ip_pool.hpp"
+#include "stages/lifecycle.hpp"
+#include "sim/node_registry.hpp"
+#include "sim/object_pipeline.hpp"
+#include "stages/steps.hpp"
+#include "stages/template_funcs.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace ghost::sim {
+
+/// Writes are sent in this order of preference: a late lease renewal makes the node NotReady.
+enum class write_class { lease = 0, status = 1, other = 2 };
+
+/// One HTTP call the simulation wants made. Writes with the same key coalesce while unsent
+/// (the newer replaces the older); `on_done` gets the final outcome after retries.
+struct write_op {
+    std::string key;
+    write_class priority = write_class::status;
+    engine::http_request request;
+    std::function<void(const engine::result<engine::http_response>&)> on_done;
+    /// When the stage that produced this write was due (event time plus the stage's delay);
+    /// done minus origin is the latency the simulator added. Unset for lease writes.
+    std::optional<engine::timer_wheel::time_point> origin;
+};
+
+struct simulation_config {
+    enum class manage_mode { all_nodes, single_node, selectors };
+    manage_mode mode = manage_mode::all_nodes;
+    std::string single_node;
+    std::optional<kube::label_selector> node_label_selector;
+    std::optional<kube::label_selector> node_annotation_selector;
+    std::optional<kube::label_selector> disregard_label_selector;
+    std::optional<kube::label_selector> disregard_annotation_selector;
+
+    std::string cidr = "10.0.0.0/24";
+    std::string node_ip;
+    std::string node_name;
+    int node_port = 0;
+
+    int lease_duration_seconds = 0;  ///< 0: no node leases
+    std::string identity;            ///< lease holder
+    std::string version = "v0.1.0-ghostlet";
+    std::string event_component = "ghostlet";
+
+    std::function<engine::timer_wheel::time_point()> steady_now;
+    std::function<std::chrono::system_clock::time_point()> wall_now;
+    std::uint64_t seed = 0;  ///< 0: random
+};
+
+struct simulation_stats {
+    std::uint64_t node_events = 0;
+    std::uint64_t pod_events = 0;
+    std::uint64_t stages_played = 0;
+    std::uint64_t play_errors = 0;    ///< render/template failures (object skipped)
+    std::uint64_t write_errors = 0;   ///< permanent API errors after retries
+    std::uint64_t writes = 0;
+    std::uint64_t leases_acquired = 0;
+    std::uint64_t lease_renewals = 0;
+    std::uint64_t pods_parked = 0;   ///< pods that arrived before their node (or its lease)
+    std::uint64_t pods_dropped = 0;  ///< parked pods over the limit (logged)
+};
+
+class simulation {
+public:
+    using write_sink = std::function<void(write_op)>;
+
+    /// Throws stage_error when a stage cannot be used (e.g. a kind other than Node/Pod).
+    simulation(simulation_config config, std::vector<stages::stage> stages,
+               engine::timer_wheel& wheel, write_sink sink);
+    ~simulation();
+    simulation(const simulation&) = delete;
+    simulation& operator=(const simulation&) = delete;
+
+    /// ADDED / MODIFIED / relisted Node.
+    void on_node_upsert(boost::json::value node);
+    void on_node_delete(const boost::json::value& node);
+
+    /// Every pod of a fresh LIST, before their events: marks their IPs as used so that no
+    /// allocation can hand out an address a not-yet-processed pod already has.
+    void reserve_pod_ips(const boost::json::object& pod);
+    void on_pod_upsert(boost::json::value pod);
+    void on_pod_delete(const boost::json::value& pod);
+
+    /// Field selectors for the watches (kwok §1.2).
+    std::string node_field_selector() const;
+    std::string pod_field_selector() const;
+
+    const simulation_stats& stats() const noexcept { return stats_; }
+    const node_registry& nodes() const noexcept { return nodes_; }
+    std::size_t pending_stages() const noexcept;
+    std::size_t tracked_pods() const noexcept { return pods_.size(); }
+
+private:
+    struct pod_state {
+        std::string node;
+        std::vector<std::string> ips;  ///< allocated by us (released on delete)
+        bool deleting = false;         ///< our DELETE is queued or in flight
+    };
+    struct lease_state {
+        std::unique_ptr<kube::lease_fsm> fsm;
+        engine::timer_wheel::timer_id timer{};
+        bool in_flight = false;
+        object_snapshot latest_node;  ///< only while the lease is not held: staged once it is
+    };
+    enum class kind_ref { node, pod };
+    /// One write of a played stage, its body already serialized: the rendered DOM and the
+    /// snapshot are gone before the write waits for a busy API server.
+    struct stage_write {
+        write_op op;
+        stages::action_kind kind = stages::action_kind::patch;
+        std::size_t step = 0;
+    };
+    /// What a stage still has to send, in step order (shared by the completion callbacks).
+    struct stage_play {
+        kind_ref kind = kind_ref::pod;
+        std::string key;
+        const stages::stage* st = nullptr;
+        bool feed_back = false;  ///< immediateNextStage: our patch's reply is the next event
+        std::vector<stage_write> writes;
+    };
+
+    bool disregarded(const boost::json::object& obj) const;
+    bool node_wanted(const boost::json::object& node) const;
+    bool node_ready_for_stages(const std::string& name) const;
+    void stage_node(const std::string& name, object_snapshot node);
+    void release_parked_pods(const std::string& node);
+    void drop_parked_pods(const std::string& node);
+    void forget_parked_pod(const std::string& node, const std::string& key);
+
+    // Leases.
+    void lease_start(const std::string& node, const std::string& uid);
+    void lease_step(const std::string& node);
+    void lease_schedule(const std::string& node, std::chrono::system_clock::time_point due);
+    void lease_acquired(const std::string& node);
+    void read_node(const std::string& node);
+    void lease_stop(const std::string& node);
+
+    // Playing stages.
+    void play(kind_ref kind, std::size_t stage_index, const std::string& key,
+              object_snapshot object, engine::timer_wheel::time_point due);
+    void send_writes(std::shared_ptr<stage_play> play, std::size_t index);
+    std::optional<write_op> action_to_write(kind_ref kind, const stages::action& a,
+                                            const boost::json::object& object,
+                                            const stages::stage& st);
+
+    // Template functions.
+    lang::func_map make_common_funcs();
+    lang::func_map make_node_funcs();
+    lang::func_map make_pod_funcs();
+    std::vector<std::string> node_ips_with(std::string_view node) const;
+    std::vector<std::string> pod_ips_with(std::string_view node, bool host_network,
+                                          std::string_view key);
+    void mark_pod_ips(const boost::json::object& pod, pod_state& state);
+
+    std::string now_text() const;
+
+    simulation_config config_;
+    engine::timer_wheel& wheel_;
+    write_sink sink_;
+    std::mt19937_64 rng_;
+    simulation_stats stats_;
+
+    stages::lifecycle node_stages_;
+    stages::lifecycle pod_stages_;
+    lang::func_map node_funcs_;
+    lang::func_map pod_funcs_;
+
+    node_registry nodes_;
+    pool_set ip_pools_;
+    std::unordered_map<std::string, pod_state> pods_;
+    std::unordered_map<std::string, std::vector<object_snapshot>> parked_pods_;
+    std::unordered_map<std::string, lease_state> leases_;
+    std::size_t parked_count_ = 0;
+    std::uint64_t events_sent_ = 0;  ///< makes each event's write key unique
+    static constexpr std::size_t max_parked_pods = 200'000;
+
+    std::unique_ptr<object_pipeline> node_pipeline_;
+    std::unique_ptr<object_pipeline> pod_pipeline_;
+};
+
+/// "ns/name" for namespaced objects, "name" otherwise.
+std::string object_key(const boost::json::object& object);
+
+}  // namespace ghost::sim

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The layering check must fail on an upward include and on Asio in lang/, and pass on a clean tree.
+set -euo pipefail
+check=$1
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp"/{engine,kube,lang,sim}
+printf '#include "engine/a.hpp"\n' > "$tmp/kube/b.hpp"
+printf '#pragma once\n' > "$tmp/engine/a.hpp"
+"$check" "$tmp" >/dev/null || { echo "FAIL: a downward include was rejected"; exit 1; }
+printf '#include "sim/simulation.hpp"\n' > "$tmp/engine/a.hpp"
+if out=$("$check" "$tmp"); then echo "FAIL: an upward include passed"; exit 1; fi
+grep -q 'engine/a.hpp:1: engine/ must not include "sim/simulation.hpp"' <<<"$out" ||
+  { echo "FAIL: unexpected message: $out"; exit 1; }
+printf '#pragma once\n' > "$tmp/engine/a.hpp"
+printf '#include <boost/asio/io_context.hpp>\n' > "$tmp/lang/c.hpp"
+if "$check" "$tmp" >/dev/null; then echo "FAIL: Asio in lang/ passed"; exit 1; fi
+echo "layering check rejects upward includes and Asio in lang/"

@@ -1,0 +1,400 @@
+// The simulation state machine on a manual clock with a recording sink: no sockets, no threads.
+#include "stages/default_stages.hpp"
+#include "sim/simulation.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+
+#include <deque>
+
+using namespace std::chrono_literals;
+using namespace ghost::sim;
+using namespace ghost::stages;
+namespace http = boost::beast::http;
+using ghost::engine::http_response;
+using ghost::engine::timer_wheel;
+
+namespace {
+
+boost::json::value node_json(std::string_view name, std::string_view extra_meta = "",
+                             std::string_view cidr = "10.0.7.0/24",
+                             std::string_view ip = "192.0.2.7") {
+    return boost::json::parse(R"({"apiVersion":"v1","kind":"Node","metadata":{"name":")" +
+                              std::string(name) + R"(","uid":"uid-)" + std::string(name) +
+                              R"(","resourceVersion":"1")" + std::string(extra_meta) +
+                              R"(},"spec":{"podCIDR":")" + std::string(cidr) +
+                              R"("},"status":{"addresses":[{"type":"InternalIP","address":")" +
+                              std::string(ip) + R"("}]}})");
+}
+
+boost::json::value pod_json(std::string_view name, std::string_view node, std::string_view rv,
+                            std::string_view extra_spec = "", std::string_view status = "") {
+    return boost::json::parse(
+        R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")" + std::string(name) +
+        R"(","namespace":"default","uid":"u-)" + std::string(name) + R"(","resourceVersion":")" +
+        std::string(rv) + R"("},"spec":{"nodeName":")" + std::string(node) +
+        R"(","containers":[{"name":"c","image":"busybox"}])" + std::string(extra_spec) +
+        R"(},"status":)" + (status.empty() ? std::string(R"({"phase":"Pending"})") : std::string(status)) +
+        "}");
+}
+
+struct sim_fixture : ::testing::Test {
+    timer_wheel::time_point steady{};
+    std::chrono::system_clock::time_point wall =
+        std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+    timer_wheel wheel{steady};
+    std::deque<write_op> writes;
+    std::unique_ptr<simulation> sim;
+
+    void make(simulation_config cfg, bool leases = false) {
+        cfg.steady_now = [this] { return steady; };
+        cfg.wall_now = [this] { return wall; };
+        cfg.seed = 42;
+        cfg.identity = "test-holder";
+        sim = std::make_unique<simulation>(std::move(cfg), default_stages(leases), wheel,
+                                           [this](write_op op) { writes.push_back(std::move(op)); });
+    }
+
+    void advance(std::chrono::milliseconds d) {
+        steady += d;
+        wall += d;
+        wheel.advance(steady);
+    }
+
+    write_op take() {
+        EXPECT_FALSE(writes.empty());
+        if (writes.empty()) return {};
+        auto op = std::move(writes.front());
+        writes.pop_front();
+        return op;
+    }
+
+    void complete(write_op& op, unsigned status, std::string body = "{}") {
+        http_response r;
+        r.status = status;
+        r.body = std::move(body);
+        op.on_done(r);
+    }
+
+    static boost::json::value body(const write_op& op) { return boost::json::parse(op.request.body); }
+
+    // Our lease as another live holder has it, renewed at `renew_time`.
+    static boost::json::value foreign_lease(const write_op& ours, std::string_view renew_time) {
+        auto lease = body(ours);
+        lease.at("spec").as_object()["holderIdentity"] = "someone-else";
+        lease.at("spec").as_object()["renewTime"] = renew_time;
+        lease.at("metadata").as_object()["resourceVersion"] = "5";
+        return lease;
+    }
+};
+
+}  // namespace
+
+TEST_F(sim_fixture, a_new_node_is_initialized_with_kwok_like_status) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    auto op = take();
+    EXPECT_EQ(op.request.method, http::verb::patch);
+    EXPECT_EQ(op.request.target, "/api/v1/nodes/n0/status");
+    EXPECT_EQ(op.request.content_type, "application/strategic-merge-patch+json");
+    auto status = body(op).at("status");
+    EXPECT_EQ(status.at("phase"), "Running");
+    auto& conds = status.at("conditions").as_array();
+    ASSERT_EQ(conds.size(), 5u);
+    EXPECT_EQ(conds[0].at("type"), "Ready");
+    EXPECT_EQ(conds[0].at("status"), "True");
+    EXPECT_EQ(status.at("allocatable").at("pods"), "1M");
+    EXPECT_EQ(status.at("nodeInfo").at("kubeletVersion"), "kwok-v0.1.0-ghostlet");
+    // The node has an InternalIP and there is no --node-name: nothing to add, and an empty
+    // "addresses" would delete the node's own under strategic merge.
+    EXPECT_FALSE(status.as_object().contains("addresses"));
+    EXPECT_TRUE(writes.empty());
+}
+
+TEST_F(sim_fixture, missing_addresses_come_from_node_ip_and_node_name) {
+    simulation_config cfg;
+    cfg.node_ip = "198.51.100.1";
+    cfg.node_name = "localhost";
+    cfg.node_port = 10250;
+    make(std::move(cfg));
+    sim->on_node_upsert(node_json("n0"));
+    auto status = body(take()).at("status");
+    auto& addresses = status.at("addresses").as_array();
+    ASSERT_EQ(addresses.size(), 1u) << "InternalIP exists already; only Hostname is added";
+    EXPECT_EQ(addresses[0].at("type"), "Hostname");
+    EXPECT_EQ(addresses[0].at("address"), "localhost");
+    EXPECT_EQ(status.at("daemonEndpoints").at("kubeletEndpoint").at("Port"), 10250);
+}
+
+TEST_F(sim_fixture, pods_run_with_an_ip_from_the_node_cidr_and_the_node_host_ip) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    sim->on_pod_upsert(pod_json("p1", "n0", "10"));
+    sim->on_pod_upsert(pod_json("p2", "n0", "11"));
+    auto a = take();
+    auto b = take();
+    EXPECT_EQ(a.request.target, "/api/v1/namespaces/default/pods/p1/status");
+    auto sa = body(a).at("status");
+    auto sb = body(b).at("status");
+    EXPECT_EQ(sa.at("phase"), "Running");
+    EXPECT_EQ(sa.at("podIP"), "10.0.7.1");
+    EXPECT_EQ(sb.at("podIP"), "10.0.7.2");
+    EXPECT_EQ(sa.at("hostIP"), "192.0.2.7");
+    EXPECT_EQ(sa.at("containerStatuses").at(0).at("ready"), true);
+}
+
+TEST_F(sim_fixture, deleted_pods_return_their_ip_and_deletion_is_forced) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    sim->on_pod_upsert(pod_json("p1", "n0", "10"));
+    auto ready = take();
+    EXPECT_EQ(body(ready).at("status").at("podIP"), "10.0.7.1");
+    auto terminating = pod_json("p1", "n0", "12", "",
+                                R"({"phase":"Running","podIP":"10.0.7.1"})");
+    terminating.at("metadata").as_object()["deletionTimestamp"] = "2027-01-01T00:00:00Z";
+    sim->on_pod_upsert(terminating);
+    auto del = take();
+    EXPECT_EQ(del.request.method, http::verb::delete_);
+    EXPECT_EQ(del.request.target, "/api/v1/namespaces/default/pods/p1");
+    EXPECT_NE(del.request.body.find("\"gracePeriodSeconds\":0"), std::string::npos);
+    auto again = terminating;
+    again.at("metadata").as_object()["resourceVersion"] = "13";
+    sim->on_pod_upsert(again);
+    EXPECT_TRUE(writes.empty()) << "one DELETE per pod while the first is pending";
+    sim->on_pod_delete(terminating);
+    EXPECT_EQ(sim->tracked_pods(), 0u);
+    sim->on_pod_upsert(pod_json("p3", "n0", "20"));
+    EXPECT_EQ(body(take()).at("status").at("podIP"), "10.0.7.1") << "released IP is reused first";
+}
+
+TEST_F(sim_fixture, host_network_pods_get_the_node_ip) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    sim->on_pod_upsert(pod_json("h", "n0", "10", R"(,"hostNetwork":true)"));
+    auto s = body(take()).at("status");
+    EXPECT_EQ(s.at("podIP"), "192.0.2.7");
+    EXPECT_EQ(s.at("hostIP"), "192.0.2.7");
+}
+
+TEST_F(sim_fixture, job_pods_complete_once_running) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    auto running = pod_json("j", "n0", "30", "", R"({"phase":"Running"})");
+    running.at("metadata").as_object()["ownerReferences"] =
+        boost::json::parse(R"([{"apiVersion":"batch/v1","kind":"Job","name":"job","uid":"x"}])");
+    sim->on_pod_upsert(running);
+    auto s = body(take()).at("status");
+    EXPECT_EQ(s.at("phase"), "Succeeded");
+    EXPECT_EQ(s.at("containerStatuses").at(0).at("state").at("terminated").at("reason"),
+              "Completed");
+}
+
+TEST_F(sim_fixture, pods_that_arrive_before_their_node_wait_for_it) {
+    make({});
+    sim->on_pod_upsert(pod_json("early", "n9", "5"));
+    EXPECT_TRUE(writes.empty());
+    EXPECT_EQ(sim->stats().pods_parked, 1u);
+    sim->on_node_upsert(node_json("n9", "", "10.0.9.0/24"));
+    take();  // node-initialize
+    auto pod = take();
+    EXPECT_EQ(body(pod).at("status").at("podIP"), "10.0.9.1");
+}
+
+TEST_F(sim_fixture, annotation_selector_leaves_other_nodes_and_their_pods_alone) {
+    simulation_config cfg;
+    cfg.mode = simulation_config::manage_mode::selectors;
+    cfg.node_annotation_selector = ghost::kube::label_selector::parse("kwok.x-k8s.io/node=fake", nullptr);
+    make(std::move(cfg));
+    sim->on_node_upsert(node_json("real"));
+    sim->on_node_upsert(node_json("other", R"(,"annotations":{"x":"y"})"));
+    EXPECT_TRUE(writes.empty());
+    sim->on_pod_upsert(pod_json("p", "real", "3"));
+    EXPECT_TRUE(writes.empty());
+    sim->on_node_upsert(node_json("fake", R"(,"annotations":{"kwok.x-k8s.io/node":"fake"})"));
+    EXPECT_EQ(take().request.target, "/api/v1/nodes/fake/status");
+}
+
+TEST_F(sim_fixture, a_stage_failing_on_one_object_leaves_the_others_running) {
+    auto stages = default_stages(false);
+    auto extra = load_config_text(R"(apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: broken-for-some}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  weight: 100
+  selector:
+    matchLabels: {broken: "yes"}
+  next:
+    statusTemplate: |
+      phase: {{ index .spec.containers 5 }}
+)", "test.yaml");
+    stages.push_back(std::move(extra.stages.at(0)));
+    steady = {};
+    sim = std::make_unique<simulation>(
+        simulation_config{.steady_now = [this] { return steady; },
+                          .wall_now = [this] { return wall; },
+                          .seed = 1},
+        std::move(stages), wheel, [this](write_op op) { writes.push_back(std::move(op)); });
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    auto bad = pod_json("bad", "n0", "1");
+    bad.at("metadata").as_object()["labels"] = boost::json::object{{"broken", "yes"}};
+    sim->on_pod_upsert(bad);
+    EXPECT_TRUE(writes.empty());
+    EXPECT_EQ(sim->stats().play_errors, 1u);
+    sim->on_pod_upsert(pod_json("good", "n0", "2"));
+    EXPECT_EQ(body(take()).at("status").at("phase"), "Running");
+}
+
+TEST_F(sim_fixture, a_failing_template_skips_that_object_only) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    // PodIPsWith cannot allocate from a malformed CIDR: the pod still renders (no IP), and
+    // another node's pods are unaffected.
+    sim->on_node_upsert(node_json("bad", "", "not-a-cidr"));
+    take();
+    sim->on_pod_upsert(pod_json("p-bad", "bad", "1"));
+    sim->on_pod_upsert(pod_json("p-ok", "n0", "2"));
+    auto first = take();
+    auto second = take();
+    EXPECT_FALSE(body(first).at("status").as_object().contains("podIP"));
+    EXPECT_EQ(body(second).at("status").at("podIP"), "10.0.7.1");
+}
+
+TEST_F(sim_fixture, leases_are_acquired_before_the_node_is_staged_and_then_renewed) {
+    simulation_config cfg;
+    cfg.lease_duration_seconds = 40;
+    make(std::move(cfg), true);
+    sim->on_node_upsert(node_json("n0"));
+    auto create = take();
+    EXPECT_EQ(create.request.method, http::verb::post);
+    EXPECT_EQ(create.request.target, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases");
+    EXPECT_EQ(create.priority, write_class::lease);
+    auto lease = body(create);
+    EXPECT_EQ(lease.at("spec").at("holderIdentity"), "test-holder");
+    EXPECT_EQ(lease.at("metadata").at("ownerReferences").at(0).at("uid"), "uid-n0");
+    EXPECT_TRUE(writes.empty()) << "the node is not staged before the lease is ours";
+    lease.at("metadata").as_object()["resourceVersion"] = "100";
+    complete(create, 201, boost::json::serialize(lease));
+    auto init = take();
+    EXPECT_EQ(init.request.target, "/api/v1/nodes/n0/status");
+    advance(9s);
+    EXPECT_TRUE(writes.empty());
+    advance(2s);  // 40 s / 4 = 10 s, plus at most 4 % jitter
+    auto renew = take();
+    EXPECT_EQ(renew.request.method, http::verb::put);
+    EXPECT_EQ(body(renew).at("metadata").at("resourceVersion"), "100");
+}
+
+TEST_F(sim_fixture, a_lease_held_by_another_live_holder_keeps_the_node_read_only) {
+    simulation_config cfg;
+    cfg.lease_duration_seconds = 40;
+    make(std::move(cfg), true);
+    sim->on_node_upsert(node_json("n0"));
+    auto create = take();
+    complete(create, 409, R"({"kind":"Status","code":409,"reason":"AlreadyExists"})");
+    advance(1ms);
+    auto get = take();
+    EXPECT_EQ(get.request.method, http::verb::get);
+    auto foreign = foreign_lease(create, "2027-01-15T08:00:00.000000Z");  // renewed = wall
+    complete(get, 200, boost::json::serialize(foreign));
+    advance(1ms);
+    EXPECT_TRUE(writes.empty()) << "neither the lease nor the node may be touched";
+    sim->on_pod_upsert(pod_json("p", "n0", "1"));
+    EXPECT_TRUE(writes.empty()) << "pods of a node held elsewhere wait";
+    // The other holder stops renewing: ghostlet looks again every interval and takes the lease
+    // over once it has expired (40 s after its renewTime).
+    write_op takeover;
+    for (int round = 0; round < 20; ++round) {
+        advance(5s);
+        if (writes.empty()) continue;
+        auto op = take();
+        if (op.request.method == http::verb::put) {
+            takeover = std::move(op);
+            break;
+        }
+        EXPECT_EQ(op.request.method, http::verb::get);
+        EXPECT_LT(wall, std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'041)))
+            << "a GET after expiry should have been answered by a take-over";
+        complete(op, 200, boost::json::serialize(foreign));
+    }
+    ASSERT_EQ(takeover.request.method, http::verb::put);
+    EXPECT_GE(wall, std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'040)));
+    EXPECT_EQ(body(takeover).at("spec").at("holderIdentity"), "test-holder");
+    EXPECT_EQ(body(takeover).at("spec").at("leaseTransitions"), 1);
+    complete(takeover, 200, takeover.request.body);
+    auto init = take();
+    EXPECT_EQ(init.request.target, "/api/v1/nodes/n0/status");
+    EXPECT_EQ(take().request.target, "/api/v1/namespaces/default/pods/p/status");
+}
+
+TEST_F(sim_fixture, heartbeat_with_lease_refreshes_node_status_within_ten_minutes) {
+    simulation_config cfg;
+    cfg.lease_duration_seconds = 40;
+    make(std::move(cfg), true);
+    auto ready = node_json("n0");
+    ready.at("status").as_object()["phase"] = "Running";
+    ready.at("status").as_object()["conditions"] =
+        boost::json::parse(R"([{"type":"Ready","status":"True"}])");
+    sim->on_node_upsert(ready);
+    auto create = take();
+    complete(create, 201, create.request.body);
+    EXPECT_TRUE(writes.empty()) << "a Ready node waits for the heartbeat delay";
+    std::size_t status_patches = 0;
+    for (int i = 0; i < 62; ++i) {
+        advance(10s);
+        while (!writes.empty()) {
+            auto op = take();
+            if (op.request.target == "/api/v1/nodes/n0/status") ++status_patches;
+            complete(op, 200, op.priority == write_class::lease ? create.request.body : "{}");
+        }
+    }
+    EXPECT_EQ(status_patches, 1u);
+}
+
+TEST_F(sim_fixture, a_lease_taken_back_after_a_loss_reads_the_node_again_and_stages_it) {
+    simulation_config cfg;
+    cfg.lease_duration_seconds = 40;
+    make(std::move(cfg), true);
+    sim->on_node_upsert(node_json("n0"));
+    auto create = take();
+    complete(create, 201, create.request.body);
+    auto init = take();
+    EXPECT_EQ(init.request.target, "/api/v1/nodes/n0/status");
+    complete(init, 200);
+    // Someone else writes the lease: our renewal conflicts, the read shows their live lease.
+    advance(11s);
+    auto renew = take();
+    ASSERT_EQ(renew.request.method, http::verb::put);
+    complete(renew, 409, R"({"kind":"Status","code":409,"reason":"Conflict"})");
+    advance(1ms);
+    auto get = take();
+    ASSERT_EQ(get.request.method, http::verb::get);
+    auto foreign = foreign_lease(create, "2027-01-15T08:00:11.000000Z");  // renewed = wall
+    complete(get, 200, boost::json::serialize(foreign));
+    // They stop renewing; after expiry ghostlet takes the lease back. No node event came in
+    // meanwhile, so it reads the node to stage it again.
+    write_op takeover;
+    for (int round = 0; round < 20 && takeover.request.target.empty(); ++round) {
+        advance(5s);
+        while (!writes.empty()) {
+            auto op = take();
+            if (op.request.method == http::verb::put) takeover = std::move(op);
+            else complete(op, 200, boost::json::serialize(foreign));
+        }
+    }
+    ASSERT_EQ(takeover.request.method, http::verb::put);
+    complete(takeover, 200, takeover.request.body);
+    auto read = take();
+    EXPECT_EQ(read.request.method, http::verb::get);
+    EXPECT_EQ(read.request.target, "/api/v1/nodes/n0");
+    EXPECT_TRUE(writes.empty());
+    complete(read, 200, boost::json::serialize(node_json("n0")));
+    EXPECT_EQ(take().request.target, "/api/v1/nodes/n0/status");
+}
