@@ -7,6 +7,7 @@
 #include "kube/api_client.hpp"
 #include "kube/list_watch.hpp"
 #include "sim/simulation.hpp"
+#include "apps/ghostlet/resource_stages.hpp"
 #include "apps/ghostlet/sim_writer.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -170,6 +171,7 @@ struct runtime {
     std::unique_ptr<wheel_driver> wheel_loop;
     std::unique_ptr<sim_writer> writer;
     std::unique_ptr<sim::simulation> sim;
+    std::unique_ptr<resource_stages> resources;  ///< stages on kinds other than Node and Pod
 };
 
 void log_progress(const runtime& rt) {
@@ -241,7 +243,8 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
         }
     };
     using namespace boost::asio::experimental::awaitable_operators;
-    co_await (std::move(node_loop) && std::move(pod_loop) && progress_loop());
+    co_await (std::move(node_loop) && std::move(pod_loop) && rt.resources->async_run() &&
+              progress_loop());
 }
 
 }  // namespace
@@ -319,8 +322,21 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
                       }};
     rt.writer = std::make_unique<sim_writer>(*rt.pool, access.base_path, opts.max_in_flight,
                                              std::move(wm), [&rt] { rt.wheel_loop->poke(); });
+    std::vector<stages::stage> node_pod, others;
+    for (auto& s : stage_list) {
+        bool core = s.api_group == "v1" && (s.kind == "Node" || s.kind == "Pod");
+        (core ? node_pod : others).push_back(std::move(s));
+    }
+    auto sim_config = make_sim_config(opts);
+    sim::resource_simulation_config resource_config;
+    resource_config.version = sim_config.version;
+    resource_config.event_component = sim_config.event_component;
+    rt.resources = std::make_unique<resource_stages>(
+        *rt.client, std::move(others), std::move(resource_config), rt.wheel,
+        [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); },
+        [&rt] { rt.wheel_loop->poke(); });
     rt.sim = std::make_unique<sim::simulation>(
-        make_sim_config(opts), std::move(stage_list), rt.wheel,
+        std::move(sim_config), std::move(node_pod), rt.wheel,
         [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
 
     start_server(rt, opts);

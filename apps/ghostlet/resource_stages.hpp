@@ -1,0 +1,54 @@
+#pragma once
+// Stages on kinds other than v1 Node and Pod: resolves each resourceRef through API discovery
+// (core, apps, storage, CRDs...; a kind not served yet is retried, so a CRD installed later is
+// picked up), then runs one list/watch per kind into a sim::resource_simulation.
+
+#include "engine/timer_wheel.hpp"
+#include "kube/api_client.hpp"
+#include "kube/discovery.hpp"
+#include "sim/resource_simulation.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ghost::ghostlet {
+
+class resource_stages {
+public:
+    resource_stages(kube::api_client& client, std::vector<stages::stage> stages,
+                    sim::resource_simulation_config config, engine::timer_wheel& wheel,
+                    sim::simulation::write_sink sink, std::function<void()> on_event);
+    ~resource_stages();
+
+    bool empty() const noexcept { return by_kind_.empty(); }
+
+    /// Discovery, then the list/watch of every kind, until cancelled (any cancellation type);
+    /// waits for its children before it returns. Never throws on server errors.
+    boost::asio::awaitable<void> async_run();
+
+    std::uint64_t stages_played() const;
+    std::size_t pending_stages() const;
+
+private:
+    boost::asio::awaitable<void> async_refresh(const std::string& group_version);
+    boost::asio::awaitable<void> async_prefetch();
+    boost::asio::awaitable<void> async_run_kind(std::string group_version, std::string kind,
+                                                std::vector<stages::stage> stages);
+    const kube::api_resource* resolve(std::string_view group_version, std::string_view kind);
+
+    kube::api_client& client_;
+    std::map<std::pair<std::string, std::string>, std::vector<stages::stage>> by_kind_;
+    sim::resource_simulation_config config_;
+    engine::timer_wheel& wheel_;
+    sim::simulation::write_sink sink_;
+    std::function<void()> on_event_;
+    std::map<std::string, std::vector<kube::api_resource>, std::less<>> discovered_;
+    std::vector<std::unique_ptr<sim::resource_simulation>> sims_;
+};
+
+}  // namespace ghost::ghostlet

@@ -1,0 +1,291 @@
+#include "sim/resource_simulation.hpp"
+
+#include "engine/log.hpp"
+#include "kube/resource.hpp"
+#include "sim/node_registry.hpp"
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <ctime>
+
+namespace ghost::sim {
+
+using namespace ghost::stages;
+namespace http = boost::beast::http;
+using json_value = boost::json::value;
+
+namespace {
+
+std::string_view string_field(const boost::json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
+std::string format_rfc3339(std::chrono::system_clock::time_point t) {
+    std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(buf, n);
+}
+
+}  // namespace
+
+struct resource_simulation::play_state {
+    struct step_write {
+        write_op op;
+        std::optional<write_op> patch_if_exists;  ///< apply as create-then-patch (merge types)
+        action_kind kind = action_kind::patch;
+        std::size_t step = 0;
+    };
+    std::string key;
+    const stage* st = nullptr;
+    std::vector<step_write> writes;
+};
+
+resource_simulation::resource_simulation(kube::api_resource resource, std::vector<stage> stages,
+                                         resource_simulation_config config,
+                                         engine::timer_wheel& wheel, simulation::write_sink sink,
+                                         resolve_fn resolve)
+    : resource_(std::move(resource)), stages_(std::move(stages)), config_(std::move(config)),
+      wheel_(wheel), sink_(std::move(sink)), resolve_(std::move(resolve)) {
+    if (!config_.wall_now) config_.wall_now = [] { return std::chrono::system_clock::now(); };
+    if (!config_.steady_now) config_.steady_now = [] { return std::chrono::steady_clock::now(); };
+    rng_.seed(config_.seed ? config_.seed : std::random_device{}());
+    funcs_ = kwok_default_funcs(config_.version, [this] { return now_text(); });
+    auto match = [this](const json_value& obj) -> std::optional<stage_choice> {
+        const stage* st = stages_.match(obj, rng_);
+        if (!st) return std::nullopt;
+        auto index = static_cast<std::size_t>(st - stages_.stages().data());
+        return stage_choice{index, stages_.delay(*st, obj, config_.wall_now(), rng_)};
+    };
+    pipeline_ = std::make_unique<object_pipeline>(
+        wheel_, match,
+        [this](std::size_t i, const std::string& key, object_snapshot obj,
+               engine::timer_wheel::time_point due) { play(i, key, std::move(obj), due); });
+}
+
+resource_simulation::~resource_simulation() = default;
+
+std::string resource_simulation::now_text() const { return format_rfc3339(config_.wall_now()); }
+
+void resource_simulation::on_upsert(json_value object) {
+    ++stats_.events;
+    if (!object.is_object()) return;
+    std::string key = object_key(object.as_object());
+    pipeline_->on_upsert(key, std::make_shared<const json_value>(std::move(object)),
+                         config_.steady_now());
+}
+
+void resource_simulation::on_delete(const json_value& object) {
+    ++stats_.events;
+    if (object.is_object()) pipeline_->on_delete(object_key(object.as_object()));
+}
+
+void resource_simulation::play(std::size_t stage_index, const std::string& key,
+                               object_snapshot object, engine::timer_wheel::time_point due) {
+    const stage& st = stages_.stages()[stage_index];
+    unsigned char first_block[8 * 1024];
+    boost::json::monotonic_resource arena(first_block, sizeof first_block);
+    boost::json::storage_ptr sp(&arena);
+    render_fn render = [this, &sp](const lang::compiled_template& t, const json_value& dot,
+                                   std::string* error) {
+        return t.render_to_json(dot, funcs_, error, sp);
+    };
+    std::string error;
+    auto actions = play_stage(st, *object, render, {}, &error);
+    if (!actions) {
+        ++stats_.play_errors;
+        GHOST_LOG_WARN("stage ", st.name, " on ", resource_.kind, " ", key, ": ", error);
+        return;
+    }
+    ++stats_.stages_played;
+    GHOST_LOG_DEBUG("stage ", st.name, " on ", resource_.kind, " ", key);
+    auto p = std::make_shared<play_state>();
+    p->key = key;
+    p->st = &st;
+    for (const action& a : *actions) {
+        std::string create_path;
+        auto op = encode(a, object->get_object(), st, create_path);
+        if (!op) {
+            ++stats_.play_errors;
+            break;  // a step that cannot be sent ends the play, as a failed one would
+        }
+        op->origin = due;
+        play_state::step_write w{std::move(*op), std::nullopt, a.kind, a.step};
+        if (!create_path.empty()) {
+            // merge/strategic apply of a whole object: POST first, PATCH when it exists
+            write_op create = w.op;
+            create.key = create_path + "#create:" + w.op.key;
+            create.request.method = http::verb::post;
+            create.request.content_type = "application/json";
+            create.request.target = std::move(create_path);
+            w.patch_if_exists = std::move(w.op);
+            w.op = std::move(create);
+        }
+        p->writes.push_back(std::move(w));
+    }
+    send(std::move(p), 0);
+}
+
+void resource_simulation::send(std::shared_ptr<play_state> p, std::size_t index) {
+    for (; index < p->writes.size(); ++index) {
+        auto& w = p->writes[index];
+        write_op op = std::move(w.op);
+        ++stats_.writes;
+        if (w.kind == action_kind::event) {
+            op.on_done = [](const engine::result<engine::http_response>& r) {
+                if (!r || r->status >= 300)
+                    GHOST_LOG_DEBUG("event not recorded: ",
+                                    r ? std::to_string(r->status) : r.error().message());
+            };
+            sink_(std::move(op));
+            continue;
+        }
+        op.on_done = [this, p, index](const engine::result<engine::http_response>& r) {
+            auto& w = p->writes[index];
+            if (r && r->status >= 200 && r->status < 300) {
+                send(p, index + 1);
+                return;
+            }
+            if (r && r->status == 409 && w.patch_if_exists) {
+                write_op patch = std::move(*w.patch_if_exists);
+                w.patch_if_exists.reset();
+                patch.on_done = [this, p, index](const engine::result<engine::http_response>& r2) {
+                    if (r2 && r2->status >= 200 && r2->status < 300) {
+                        send(p, index + 1);
+                        return;
+                    }
+                    ++stats_.write_errors;
+                    GHOST_LOG_WARN("stage ", p->st->name, " on ", resource_.kind, " ", p->key,
+                                   ": step ", p->writes[index].step, " failed: ",
+                                   r2 ? "HTTP " + std::to_string(r2->status) + " " +
+                                            r2->body.substr(0, 300)
+                                      : r2.error().message());
+                };
+                ++stats_.writes;
+                sink_(std::move(patch));
+                return;
+            }
+            if (r && r->status == 404 && w.kind != action_kind::apply) return;  // object gone
+            ++stats_.write_errors;
+            GHOST_LOG_WARN("stage ", p->st->name, " on ", resource_.kind, " ", p->key, ": step ",
+                           w.step, " failed: ",
+                           r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 300)
+                             : r.error().message());
+        };
+        sink_(std::move(op));
+        return;  // the rest follows from on_done
+    }
+}
+
+std::optional<write_op> resource_simulation::encode(const action& a,
+                                                    const boost::json::object& object,
+                                                    const stage& st,
+                                                    std::string& create_path) {
+    std::string_view name = metadata_string(object, "name");
+    std::string_view ns = metadata_string(object, "namespace");
+    write_op op;
+    op.priority = write_class::other;
+    switch (a.kind) {
+    case action_kind::patch: {
+        // kwok's stages write status through the subresource; a resource without one (many
+        // custom resources) takes the same merge patch on the object itself.
+        std::string_view sub = a.subresource;
+        if (sub == "status" && !resource_.has_status) sub = {};
+        auto path = kube::object_path(resource_.ref, ns, name, sub);
+        op.key = path;
+        if (sub == "status") op.priority = write_class::status;
+        op.request.method = http::verb::patch;
+        op.request.target = std::move(path);
+        op.request.content_type = std::string(content_type(a.type));
+        op.request.body = boost::json::serialize(a.data);
+        break;
+    }
+    case action_kind::delete_object: {
+        auto path = kube::object_path(resource_.ref, ns, name);
+        op.key = path + "#delete";
+        op.request.method = http::verb::delete_;
+        op.request.target = std::move(path);
+        op.request.content_type = "application/json";
+        op.request.body = R"({"apiVersion":"v1","kind":"DeleteOptions","gracePeriodSeconds":0})";
+        break;
+    }
+    case action_kind::event: {
+        auto now = now_text();
+        boost::json::object involved{{"apiVersion", string_field(object, "apiVersion")},
+                                     {"kind", string_field(object, "kind")},
+                                     {"name", name},
+                                     {"uid", metadata_string(object, "uid")},
+                                     {"resourceVersion", metadata_string(object, "resourceVersion")}};
+        if (!ns.empty()) involved["namespace"] = ns;
+        std::string event_ns = ns.empty() ? "default" : std::string(ns);
+        boost::json::object event{
+            {"apiVersion", "v1"},
+            {"kind", "Event"},
+            {"metadata", {{"generateName", std::string(name) + "."}, {"namespace", event_ns}}},
+            {"involvedObject", std::move(involved)},
+            {"type", a.event.type.empty() ? "Normal" : a.event.type},
+            {"reason", a.event.reason},
+            {"message", a.event.message},
+            {"source", {{"component", config_.event_component}}},
+            {"reportingComponent", config_.event_component},
+            {"firstTimestamp", now},
+            {"lastTimestamp", now},
+            {"count", 1}};
+        op.key = "event/" + std::to_string(++events_sent_);
+        op.request.method = http::verb::post;
+        op.request.target = kube::collection_path(kube::resources::events(), event_ns);
+        op.request.content_type = "application/json";
+        op.request.body = boost::json::serialize(event);
+        break;
+    }
+    case action_kind::apply: {
+        const auto* target_obj = a.data.if_object();
+        std::string_view api_version = target_obj ? string_field(*target_obj, "apiVersion") : "";
+        std::string_view kind = target_obj ? string_field(*target_obj, "kind") : "";
+        const kube::api_resource* target =
+            api_version.empty() || kind.empty() ? nullptr : resolve_(api_version, kind);
+        if (!target) {
+            GHOST_LOG_WARN("stage ", st.name, " on ", resource_.kind, " ", std::string(name),
+                           ": step ", a.step, ": apply target ", std::string(api_version), " ",
+                           std::string(kind), " is not a known resource (discovery)");
+            return std::nullopt;
+        }
+        boost::json::object body = *target_obj;
+        std::string target_ns;
+        if (target->ref.namespaced) {
+            target_ns = std::string(metadata_string(body, "namespace"));
+            if (target_ns.empty()) {
+                target_ns = std::string(ns);
+                body["metadata"].emplace_object()["namespace"] = target_ns;
+            }
+        }
+        std::string target_name(metadata_string(body, "name"));
+        if (target_name.empty()) {
+            GHOST_LOG_WARN("stage ", st.name, ": step ", a.step,
+                           ": apply template rendered no metadata.name");
+            return std::nullopt;
+        }
+        op.request.method = http::verb::patch;
+        op.request.content_type = std::string(content_type(a.type));
+        op.request.body = boost::json::serialize(body);
+        auto path = kube::object_path(target->ref, target_ns, target_name, a.subresource);
+        op.key = path;
+        if (a.type == patch_type::apply) {
+            path += "?fieldManager=" + config_.field_manager + "&force=true";
+        } else if (a.subresource.empty()) {
+            create_path = kube::collection_path(target->ref, target_ns);
+        }
+        op.request.target = std::move(path);
+        break;
+    }
+    }
+    if (a.impersonation) op.request.headers.emplace_back("Impersonate-User", *a.impersonation);
+    return op;
+}
+
+}  // namespace ghost::sim
