@@ -50,17 +50,19 @@ resource_simulation::resource_simulation(kube::api_resource resource, std::vecto
                                          resource_simulation_config config,
                                          engine::timer_wheel& wheel, simulation::write_sink sink,
                                          resolve_fn resolve)
-    : resource_(std::move(resource)), stages_(std::move(stages)), config_(std::move(config)),
+    : resource_(std::move(resource)), config_(std::move(config)),
       wheel_(wheel), sink_(std::move(sink)), resolve_(std::move(resolve)) {
     if (!config_.wall_now) config_.wall_now = [] { return std::chrono::system_clock::now(); };
     if (!config_.steady_now) config_.steady_now = [] { return std::chrono::steady_clock::now(); };
     rng_.seed(config_.seed ? config_.seed : std::random_device{}());
     funcs_ = kwok_default_funcs(config_.version, [this] { return now_text(); });
+    replace_stages(std::move(stages));
     auto match = [this](const json_value& obj) -> std::optional<stage_choice> {
-        const stage* st = stages_.match(obj, rng_);
+        const lifecycle& lc = *sets_.back();
+        const stage* st = lc.match(obj, rng_);
         if (!st) return std::nullopt;
-        auto index = static_cast<std::size_t>(st - stages_.stages().data());
-        return stage_choice{index, stages_.delay(*st, obj, config_.wall_now(), rng_)};
+        auto index = base_ + static_cast<std::size_t>(st - lc.stages().data());
+        return stage_choice{index, lc.delay(*st, obj, config_.wall_now(), rng_)};
     };
     pipeline_ = std::make_unique<object_pipeline>(
         wheel_, match,
@@ -69,6 +71,12 @@ resource_simulation::resource_simulation(kube::api_resource resource, std::vecto
 }
 
 resource_simulation::~resource_simulation() = default;
+
+void resource_simulation::replace_stages(std::vector<stage> stages) {
+    sets_.push_back(std::make_unique<lifecycle>(std::move(stages)));
+    base_ = stage_table_.size();
+    for (const auto& st : sets_.back()->stages()) stage_table_.push_back(&st);
+}
 
 std::string resource_simulation::now_text() const { return format_rfc3339(config_.wall_now()); }
 
@@ -87,7 +95,7 @@ void resource_simulation::on_delete(const json_value& object) {
 
 void resource_simulation::play(std::size_t stage_index, const std::string& key,
                                object_snapshot object, engine::timer_wheel::time_point due) {
-    const stage& st = stages_.stages()[stage_index];
+    const stage& st = *stage_table_[stage_index];
     unsigned char first_block[8 * 1024];
     boost::json::monotonic_resource arena(first_block, sizeof first_block);
     boost::json::storage_ptr sp(&arena);

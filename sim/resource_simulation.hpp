@@ -59,6 +59,10 @@ public:
     resource_simulation(const resource_simulation&) = delete;
     resource_simulation& operator=(const resource_simulation&) = delete;
 
+    /// A new set for this kind (Stage custom resources changed); the next event of each object
+    /// is matched against it, stages already chosen play as they were. Empty: nothing plays.
+    void replace_stages(std::vector<stages::stage> stages);
+
     void on_upsert(boost::json::value object);
     void on_delete(const boost::json::value& object);
 
@@ -76,7 +80,9 @@ private:
     std::string now_text() const;
 
     kube::api_resource resource_;
-    stages::lifecycle stages_;
+    std::vector<std::unique_ptr<stages::lifecycle>> sets_;  ///< every set used (small)
+    std::vector<const stages::stage*> stage_table_;          ///< pipeline index -> stage
+    std::size_t base_ = 0;                                   ///< first index of the newest set
     resource_simulation_config config_;
     engine::timer_wheel& wheel_;
     simulation::write_sink sink_;

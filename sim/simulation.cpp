@@ -94,6 +94,36 @@ simulation::simulation(simulation_config config, std::vector<stage> stages,
     if (!config_.wall_now) config_.wall_now = [] { return std::chrono::system_clock::now(); };
     rng_.seed(config_.seed ? config_.seed : std::random_device{}());
 
+    replace_stages(std::move(stages));
+    node_funcs_ = make_node_funcs();
+    pod_funcs_ = make_pod_funcs();
+
+    // The pipelines name stages by their index in stage_table_, which only grows: a stage
+    // chosen before the set was replaced still plays as it was when chosen.
+    auto matcher = [this](kind_ref kind) {
+        return [this, kind](const json_value& obj) -> std::optional<stage_choice> {
+            const stage_set& set = kind == kind_ref::node ? *node_stages_ : *pod_stages_;
+            const stage* st = set.stages.match(obj, rng_);
+            if (!st) return std::nullopt;
+            auto index = set.base + static_cast<std::size_t>(st - set.stages.stages().data());
+            return stage_choice{index, set.stages.delay(*st, obj, config_.wall_now(), rng_)};
+        };
+    };
+    node_pipeline_ = std::make_unique<object_pipeline>(
+        wheel_, matcher(kind_ref::node),
+        [this](std::size_t i, const std::string& key, object_snapshot obj,
+               engine::timer_wheel::time_point due) {
+            play(kind_ref::node, i, key, std::move(obj), due);
+        });
+    pod_pipeline_ = std::make_unique<object_pipeline>(
+        wheel_, matcher(kind_ref::pod),
+        [this](std::size_t i, const std::string& key, object_snapshot obj,
+               engine::timer_wheel::time_point due) {
+            play(kind_ref::pod, i, key, std::move(obj), due);
+        });
+}
+
+void simulation::replace_stages(std::vector<stage> stages) {
     std::vector<stage> node_stages, pod_stages;
     for (auto& s : stages) {
         if (s.api_group == "v1" && s.kind == "Node") {
@@ -106,31 +136,16 @@ simulation::simulation(simulation_config config, std::vector<stage> stages,
                               " is not supported yet (ghostlet plays v1 Node and v1 Pod stages)");
         }
     }
-    node_stages_ = lifecycle(std::move(node_stages));
-    pod_stages_ = lifecycle(std::move(pod_stages));
-    node_funcs_ = make_node_funcs();
-    pod_funcs_ = make_pod_funcs();
-
-    auto matcher = [this](const lifecycle& lc) {
-        return [this, &lc](const json_value& obj) -> std::optional<stage_choice> {
-            const stage* st = lc.match(obj, rng_);
-            if (!st) return std::nullopt;
-            auto index = static_cast<std::size_t>(st - lc.stages().data());
-            return stage_choice{index, lc.delay(*st, obj, config_.wall_now(), rng_)};
-        };
+    auto add = [this](std::vector<stage> list) {
+        auto set = std::make_unique<stage_set>();
+        set->stages = lifecycle(std::move(list));
+        set->base = stage_table_.size();
+        for (const auto& st : set->stages.stages()) stage_table_.push_back(&st);
+        stage_sets_.push_back(std::move(set));
+        return stage_sets_.back().get();
     };
-    node_pipeline_ = std::make_unique<object_pipeline>(
-        wheel_, matcher(node_stages_),
-        [this](std::size_t i, const std::string& key, object_snapshot obj,
-               engine::timer_wheel::time_point due) {
-            play(kind_ref::node, i, key, std::move(obj), due);
-        });
-    pod_pipeline_ = std::make_unique<object_pipeline>(
-        wheel_, matcher(pod_stages_),
-        [this](std::size_t i, const std::string& key, object_snapshot obj,
-               engine::timer_wheel::time_point due) {
-            play(kind_ref::pod, i, key, std::move(obj), due);
-        });
+    node_stages_ = add(std::move(node_stages));
+    pod_stages_ = add(std::move(pod_stages));
 }
 
 simulation::~simulation() {
@@ -546,8 +561,7 @@ void simulation::play(kind_ref kind, std::size_t stage_index, const std::string&
     if (is_node ? !node_ready_for_stages(key) : pods_.count(key) == 0) {
         return;  // deleted or no longer ours while the stage was waiting
     }
-    const lifecycle& lc = is_node ? node_stages_ : pod_stages_;
-    const stage& st = lc.stages()[stage_index];
+    const stage& st = *stage_table_[stage_index];
     const func_map& funcs = is_node ? node_funcs_ : pod_funcs_;
     // The rendered patches live only until they are serialized below: an arena (first block
     // on the stack) makes them and frees them at once.

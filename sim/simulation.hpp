@@ -98,6 +98,10 @@ public:
     simulation(const simulation&) = delete;
     simulation& operator=(const simulation&) = delete;
 
+    /// A new set of Node and Pod stages (e.g. Stage custom resources changed): the next event
+    /// of each object is matched against it; stages already chosen play as they were.
+    void replace_stages(std::vector<stages::stage> stages);
+
     /// ADDED / MODIFIED / relisted Node.
     void on_node_upsert(boost::json::value node);
     void on_node_delete(const boost::json::value& node);
@@ -187,8 +191,14 @@ private:
     std::mt19937_64 rng_;
     simulation_stats stats_;
 
-    stages::lifecycle node_stages_;
-    stages::lifecycle pod_stages_;
+    struct stage_set {
+        stages::lifecycle stages;
+        std::size_t base = 0;  ///< index of its first stage in stage_table_
+    };
+    std::vector<std::unique_ptr<stage_set>> stage_sets_;  ///< every set ever used (small)
+    std::vector<const stages::stage*> stage_table_;
+    const stage_set* node_stages_ = nullptr;
+    const stage_set* pod_stages_ = nullptr;
     lang::func_map node_funcs_;
     lang::func_map pod_funcs_;
 

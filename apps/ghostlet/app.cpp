@@ -9,6 +9,7 @@
 #include "sim/simulation.hpp"
 #include "apps/ghostlet/resource_stages.hpp"
 #include "apps/ghostlet/sim_writer.hpp"
+#include "apps/ghostlet/stage_crs.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -19,6 +20,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
 
 namespace ghost::ghostlet {
 namespace {
@@ -172,6 +175,7 @@ struct runtime {
     std::unique_ptr<sim_writer> writer;
     std::unique_ptr<sim::simulation> sim;
     std::unique_ptr<resource_stages> resources;  ///< stages on kinds other than Node and Pod
+    std::unique_ptr<stage_crs> stage_resources;  ///< --enable-crds=Stage
 };
 
 void log_progress(const runtime& rt) {
@@ -243,8 +247,11 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
         }
     };
     using namespace boost::asio::experimental::awaitable_operators;
+    auto stage_crs_loop = [&]() -> asio::awaitable<void> {
+        if (rt.stage_resources) co_await rt.stage_resources->async_run();
+    };
     co_await (std::move(node_loop) && std::move(pod_loop) && rt.resources->async_run() &&
-              progress_loop());
+              stage_crs_loop() && progress_loop());
 }
 
 }  // namespace
@@ -322,11 +329,29 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
                       }};
     rt.writer = std::make_unique<sim_writer>(*rt.pool, access.base_path, opts.max_in_flight,
                                              std::move(wm), [&rt] { rt.wheel_loop->poke(); });
-    std::vector<stages::stage> node_pod, others;
-    for (auto& s : stage_list) {
-        bool core = s.api_group == "v1" && (s.kind == "Node" || s.kind == "Pod");
-        (core ? node_pod : others).push_back(std::move(s));
+    auto split = [](std::vector<stages::stage> all) {
+        std::pair<std::vector<stages::stage>, std::vector<stages::stage>> out;
+        for (auto& s : all) {
+            bool core = s.api_group == "v1" && (s.kind == "Node" || s.kind == "Pod");
+            (core ? out.first : out.second).push_back(std::move(s));
+        }
+        return out;
+    };
+    bool stage_crds = std::find(opts.enable_crds.begin(), opts.enable_crds.end(), "Stage") !=
+                      opts.enable_crds.end();
+    if (stage_crds) {
+        // Stage resources are played together with the --config (or built-in) stages.
+        rt.stage_resources = std::make_unique<stage_crs>(
+            *rt.client, [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); },
+            [&rt, split, base = stage_list](std::vector<stages::stage> crs) {
+                auto all = base;
+                for (auto& s : crs) all.push_back(std::move(s));
+                auto [node_pod, others] = split(std::move(all));
+                rt.sim->replace_stages(std::move(node_pod));
+                rt.resources->replace_stages(std::move(others));
+            });
     }
+    auto [node_pod, others] = split(std::move(stage_list));
     auto sim_config = make_sim_config(opts);
     sim::resource_simulation_config resource_config;
     resource_config.version = sim_config.version;

@@ -359,8 +359,8 @@ void validate(options& o) {
         }
     }
     for (const auto& crd : o.enable_crds) {
-        o.warnings.push_back("--enable-crds=" + crd +
-                             ": CRD mode is not supported yet; stages come from --config");
+        if (crd == "Stage") continue;
+        o.warnings.push_back("--enable-crds=" + crd + ": not supported yet (ignored)");
     }
     if (o.identity.empty()) {
         char host[256] = {};

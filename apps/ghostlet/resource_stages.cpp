@@ -97,7 +97,7 @@ asio::awaitable<void> resource_stages::async_run_kind(std::string gv, std::strin
         res = resolve(gv, kind);
         if (res) break;
         if (!logged) {
-            GHOST_LOG_WARN("stage ", stages.front().name, ": kind ", kind, " of ", gv,
+            GHOST_LOG_WARN("stages on ", kind, " of ", gv, ": the kind",
                            " is not served yet; waiting for it (a CRD installed later is picked up)");
             logged = true;
         }
@@ -105,12 +105,14 @@ asio::awaitable<void> resource_stages::async_run_kind(std::string gv, std::strin
         auto [ec] = co_await timer.async_wait(use_nothrow);
         if (ec) co_return;
     }
+    stages = by_kind_[{gv, kind}];  // the newest set, if Stage resources changed meanwhile
     GHOST_LOG_INFO("playing ", stages.size(), " stage(s) on ", kind, " (",
                    kube::collection_path(res->ref), ")");
     sims_.push_back(std::make_unique<sim::resource_simulation>(
         *res, std::move(stages), config_, wheel_, sink_,
         [this](std::string_view g, std::string_view k) { return resolve(g, k); }));
     auto* sim = sims_.back().get();
+    sim_of_[{gv, kind}] = sim;
     kube::list_watch_params params;
     params.path = kube::collection_path(res->ref);
     co_await kube::async_run_list_watch(
@@ -124,38 +126,63 @@ asio::awaitable<void> resource_stages::async_run_kind(std::string gv, std::strin
         });
 }
 
+void resource_stages::child_done() {
+    if (--running_ == 0 && children_done_) children_done_->cancel();
+}
+
+void resource_stages::spawn_kind(const std::pair<std::string, std::string>& key) {
+    signals_.emplace_back();
+    ++running_;
+    asio::co_spawn(*ex_, async_run_kind(key.first, key.second, by_kind_[key]),
+                   asio::bind_cancellation_slot(
+                       signals_.back().slot(), [this, kind = key.second](std::exception_ptr e) {
+                           if (e) {
+                               try {
+                                   std::rethrow_exception(e);
+                               } catch (const std::exception& ex) {
+                                   GHOST_LOG_ERROR("stages on ", kind, " stopped: ", ex.what());
+                               }
+                           }
+                           child_done();
+                       }));
+}
+
+void resource_stages::replace_stages(std::vector<stages::stage> stages) {
+    std::map<std::pair<std::string, std::string>, std::vector<stages::stage>> next;
+    for (auto& s : stages) next[{s.api_group, s.kind}].push_back(std::move(s));
+    for (auto& [key, list] : by_kind_) {
+        if (!next.count(key)) list.clear();
+    }
+    for (auto& [key, list] : next) {
+        bool known = by_kind_.count(key) > 0;
+        by_kind_[key] = list;
+        if (auto it = sim_of_.find(key); it != sim_of_.end()) {
+            it->second->replace_stages(std::move(list));
+        } else if (!known && ex_ && !stopping_) {
+            spawn_kind(key);  // a kind no stage named before
+        }
+        // known but still resolving: async_run_kind takes by_kind_[key] when it is served
+    }
+    for (auto& [key, list] : by_kind_) {
+        if (list.empty())
+            if (auto it = sim_of_.find(key); it != sim_of_.end()) it->second->replace_stages({});
+    }
+}
+
 asio::awaitable<void> resource_stages::async_run() {
-    if (by_kind_.empty()) co_return;
-    auto ex = co_await asio::this_coro::executor;
+    ex_ = co_await asio::this_coro::executor;
+    children_done_ = std::make_unique<asio::steady_timer>(*ex_, asio::steady_timer::time_point::max());
     co_await async_prefetch();
     // One child per kind; on our cancellation every child gets terminal cancellation and we
     // wait for all of them, so nothing outlives this object's members.
-    std::list<asio::cancellation_signal> signals;
-    std::size_t running = 0;
-    asio::steady_timer done(ex, asio::steady_timer::time_point::max());
-    for (auto& [key, list] : by_kind_) {
-        signals.emplace_back();
-        ++running;
-        asio::co_spawn(ex, async_run_kind(key.first, key.second, list),
-                       asio::bind_cancellation_slot(
-                           signals.back().slot(), [&running, &done, kind = key.second](
-                                                      std::exception_ptr e) {
-                               if (e) {
-                                   try {
-                                       std::rethrow_exception(e);
-                                   } catch (const std::exception& ex) {
-                                       GHOST_LOG_ERROR("stages on ", kind, " stopped: ", ex.what());
-                                   }
-                               }
-                               if (--running == 0) done.cancel();
-                           }));
-    }
-    asio::steady_timer forever(ex, asio::steady_timer::time_point::max());
+    for (auto& [key, list] : by_kind_) spawn_kind(key);
+    asio::steady_timer forever(*ex_, asio::steady_timer::time_point::max());
     co_await forever.async_wait(use_nothrow);  // returns on our cancellation
-    for (auto& s : signals) s.emit(asio::cancellation_type::terminal);
-    while (running > 0) {
+    stopping_ = true;
+    for (auto& s : signals_) s.emit(asio::cancellation_type::terminal);
+    while (running_ > 0) {
         co_await asio::this_coro::reset_cancellation_state();
-        co_await done.async_wait(use_nothrow);
+        co_await children_done_->async_wait(use_nothrow);
     }
 }
 

@@ -8,9 +8,14 @@
 #include "kube/discovery.hpp"
 #include "sim/resource_simulation.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <functional>
+#include <list>
+#include <optional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,7 +30,9 @@ public:
                     sim::simulation::write_sink sink, std::function<void()> on_event);
     ~resource_stages();
 
-    bool empty() const noexcept { return by_kind_.empty(); }
+    /// The stages of every kind changed (Stage custom resources): known kinds get their new set
+    /// (an empty one for kinds no stage names any more), new kinds are resolved and watched.
+    void replace_stages(std::vector<stages::stage> stages);
 
     /// Discovery, then the list/watch of every kind, until cancelled (any cancellation type);
     /// waits for its children before it returns. Never throws on server errors.
@@ -40,6 +47,8 @@ private:
     boost::asio::awaitable<void> async_run_kind(std::string group_version, std::string kind,
                                                 std::vector<stages::stage> stages);
     const kube::api_resource* resolve(std::string_view group_version, std::string_view kind);
+    void spawn_kind(const std::pair<std::string, std::string>& key);
+    void child_done();
 
     kube::api_client& client_;
     std::map<std::pair<std::string, std::string>, std::vector<stages::stage>> by_kind_;
@@ -48,7 +57,14 @@ private:
     sim::simulation::write_sink sink_;
     std::function<void()> on_event_;
     std::map<std::string, std::vector<kube::api_resource>, std::less<>> discovered_;
+    std::map<std::pair<std::string, std::string>, sim::resource_simulation*> sim_of_;
     std::vector<std::unique_ptr<sim::resource_simulation>> sims_;
+    // Children (one per kind), spawned by async_run and later by replace_stages.
+    std::optional<boost::asio::any_io_executor> ex_;
+    std::list<boost::asio::cancellation_signal> signals_;
+    std::size_t running_ = 0;
+    std::unique_ptr<boost::asio::steady_timer> children_done_;
+    bool stopping_ = false;
 };
 
 }  // namespace ghost::ghostlet

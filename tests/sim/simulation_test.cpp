@@ -398,3 +398,36 @@ TEST_F(sim_fixture, a_lease_taken_back_after_a_loss_reads_the_node_again_and_sta
     complete(read, 200, boost::json::serialize(node_json("n0")));
     EXPECT_EQ(take().request.target, "/api/v1/nodes/n0/status");
 }
+
+TEST_F(sim_fixture, replaced_stages_apply_to_the_next_event_and_chosen_ones_still_play) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    auto failed_stage = [](std::string_view phase, int delay_ms) {
+        return ghost::stages::parse_stage(
+            YAML::Load("apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Stage\nmetadata: {name: pod-" +
+                       std::string(phase) + "}\nspec:\n  resourceRef: {kind: Pod}\n  selector: {}\n"
+                       "  delay: {durationMilliseconds: " + std::to_string(delay_ms) + "}\n"
+                       "  next:\n    statusTemplate: 'phase: " + std::string(phase) + "'\n"),
+            "crs");
+    };
+    std::vector<ghost::stages::stage> first;
+    first.push_back(failed_stage("Failed", 1000));
+    auto node_stages = default_stages(false);
+    std::erase_if(node_stages, [](const auto& s) { return s.kind != "Node"; });
+    for (auto& s : node_stages) first.push_back(s);
+    sim->replace_stages(first);
+    sim->on_pod_upsert(pod_json("p1", "n0", "10"));  // chooses pod-Failed, due in 1 s
+
+    std::vector<ghost::stages::stage> second;
+    second.push_back(failed_stage("Unknown", 0));
+    for (auto& s : node_stages) second.push_back(s);
+    sim->replace_stages(second);
+    sim->on_pod_upsert(pod_json("p2", "n0", "11"));  // the new set: pod-Unknown at once
+    EXPECT_EQ(body(take()).at("status").at("phase"), "Unknown");
+    EXPECT_TRUE(writes.empty());
+    advance(std::chrono::milliseconds(1001));
+    auto late = take();
+    EXPECT_EQ(late.request.target, "/api/v1/namespaces/default/pods/p1/status");
+    EXPECT_EQ(body(late).at("status").at("phase"), "Failed") << "chosen before the change";
+}
