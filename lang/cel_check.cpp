@@ -285,6 +285,10 @@ private:
             if (!visit(a)) return false;
         }
         n.fn = env_.function_ptr(n.name);
+        if (!n.fn && !checks()) {
+            n.type = type_spec::dyn();  // an error value at run time
+            return true;
+        }
         if (!n.fn) return fail(n, "undeclared reference to '" + n.name + "'");
         if (n.member_call && !n.fn->options.member) {
             return fail(n, "function '" + n.name + "' cannot be called as a method");

@@ -129,6 +129,7 @@ private:
             if (args[0].is(kind::string_) && args[1].is(kind::string_)) return n.direct(args);
             return no_matching_overload(n.name, args);
         }
+        if (!n.fn) return value::error("unbound function: " + n.name);
         return dispatch(*n.fn, args);
     }
 

@@ -127,6 +127,17 @@ token lexer::next() {
     if (is_digit(c) || (c == '.' && is_digit(n))) return lex_number();
 
     if (c == '"' || c == '\'') return lex_string(p_, false, false);
+    if (c == '`') {
+        const std::size_t e = s_.find('`', p_ + 1);
+        if (e == std::string_view::npos) return fail(p_, "unterminated quoted identifier");
+        t.text = std::string(s_.substr(p_ + 1, e - p_ - 1));
+        if (t.text.empty() || t.text.find_first_of("\n\r") != std::string::npos) {
+            return fail(p_, "invalid quoted identifier");
+        }
+        t.kind = tok::quoted_ident;
+        p_ = e + 1;
+        return t;
+    }
     if (is_ident_start(c)) {
         // string prefixes r, b, rb, br (any case)
         std::size_t q = p_;

@@ -12,6 +12,7 @@ enum class tok : std::uint8_t {
     end,
     error,
     ident,
+    quoted_ident,  // `a-b.c`: a field name that is not an identifier
     int_lit,  // magnitude in u; may be 2^63 (only valid negated)
     uint_lit,
     double_lit,

@@ -252,11 +252,14 @@ private:
             if (!n) return nullptr;
             if (cur_.kind == tok::dot) {
                 advance();
-                if (cur_.kind != tok::ident) return fail(cur_.offset, "expected field name");
+                const bool quoted = cur_.kind == tok::quoted_ident;
+                if (cur_.kind != tok::ident && !quoted) {
+                    return fail(cur_.offset, "expected field name");
+                }
                 std::string field = cur_.text;
                 const std::size_t at = cur_.offset;
                 advance();
-                if (accept(tok::lparen)) {
+                if (!quoted && accept(tok::lparen)) {
                     std::vector<node_ptr> a;
                     a.push_back(std::move(n));
                     if (!args(tok::rparen, a, "')'")) return nullptr;

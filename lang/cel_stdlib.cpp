@@ -319,8 +319,8 @@ void add_strings(builder& b) {
 }
 
 value int_from_double(double d) {
-    // The int64 range is [-2^63, 2^63); NaN fails both comparisons.
-    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) {
+    // Open range as cel-go: -2^63 itself is rejected too; NaN fails both comparisons.
+    if (!(d > -9223372036854775808.0 && d < 9223372036854775808.0)) {
         return err("integer overflow converting double to int");
     }
     return value::integer(static_cast<std::int64_t>(d));

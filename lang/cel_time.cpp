@@ -16,7 +16,8 @@ bool timestamp_in_range(time_parts t) noexcept {
 }
 
 bool duration_in_range(time_parts d) noexcept {
-    return d.seconds >= -max_duration_seconds && d.seconds <= max_duration_seconds;
+    const __int128 total = static_cast<__int128>(d.seconds) * 1000000000 + d.nanos;
+    return total >= INT64_MIN && total <= INT64_MAX;
 }
 
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {

@@ -13,7 +13,8 @@ namespace ghost::lang::cel::detail {
 
 inline constexpr std::int64_t min_timestamp_seconds = -62135596800;  // 0001-01-01T00:00:00Z
 inline constexpr std::int64_t max_timestamp_seconds = 253402300799;  // 9999-12-31T23:59:59Z
-inline constexpr std::int64_t max_duration_seconds = 315576000000;   // 10000 years
+// Durations are int64 nanoseconds (about 292 years) as in cel-go.
+inline constexpr std::int64_t max_duration_seconds = 9223372036;
 
 bool timestamp_in_range(time_parts t) noexcept;
 bool duration_in_range(time_parts d) noexcept;

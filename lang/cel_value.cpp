@@ -247,24 +247,16 @@ bool is_number(kind k) { return k == kind::int_ || k == kind::uint_ || k == kind
 
 int cmp3(auto a, auto b) { return a < b ? -1 : (a > b ? 1 : 0); }
 
+// As cel-go: the integer converts to double (lossy above 2^53), which the conformance
+// suite pins down for ordering and equality alike.
 std::optional<int> compare_int_double(std::int64_t i, double d) {
     if (std::isnan(d)) return std::nullopt;
-    if (d >= 9223372036854775808.0) return -1;
-    if (d < -9223372036854775808.0) return 1;
-    const auto t = static_cast<std::int64_t>(d);
-    if (i != t) return cmp3(i, t);
-    const double frac = d - static_cast<double>(t);
-    return frac > 0 ? -1 : (frac < 0 ? 1 : 0);
+    return cmp3(static_cast<double>(i), d);
 }
 
 std::optional<int> compare_uint_double(std::uint64_t u, double d) {
     if (std::isnan(d)) return std::nullopt;
-    if (d >= 18446744073709551616.0) return -1;
-    if (d < 0) return 1;
-    const auto t = static_cast<std::uint64_t>(d);
-    if (u != t) return cmp3(u, t);
-    const double frac = d - static_cast<double>(t);
-    return frac > 0 ? -1 : 0;
+    return cmp3(static_cast<double>(u), d);
 }
 
 std::optional<int> compare_numbers(const value& a, const value& b) {
