@@ -52,7 +52,7 @@ public:
 
     value eval(const node& n, const frame* f) const {
         switch (n.kind) {
-        case node_kind::constant: return n.constant;
+        case node_kind::constant: return n.constant.borrow();  // the program outlives results
         case node_kind::ident: {
             if (const value* v = vars_.find(n.name)) return *v;
             return value::error("unknown variable: " + n.name);

@@ -1,5 +1,6 @@
 #include "lang/cel_value.hpp"
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <cmath>
@@ -166,7 +167,7 @@ value value::from_opaque(const opaque* o) noexcept {
 }
 
 std::string_view value::as_string() const noexcept {
-    if (rep_ == rep::heap) {
+    if (rep_ == rep::heap || rep_ == rep::borrowed) {
         const auto& t = static_cast<const detail::heap_string*>(raw_.h)->text;
         return std::string_view(t);
     }
@@ -187,6 +188,7 @@ std::size_t value::size() const noexcept {
     case rep::json_array: return raw_.ja->size();
     case rep::json_object: return raw_.jo->size();
     case rep::heap:
+    case rep::borrowed:
         if (kind_ == kind::list) return static_cast<const detail::heap_list*>(raw_.h)->items.size();
         if (kind_ == kind::map) return static_cast<const detail::heap_map*>(raw_.h)->entries.size();
         return 0;
@@ -218,7 +220,21 @@ value value::map_value_at(std::size_t i) const noexcept {
 
 std::optional<value> value::map_find_string(std::string_view key) const noexcept {
     if (rep_ == rep::json_object) {
-        if (const auto* found = raw_.jo->if_contains(key)) return json(*found);
+        const boost::json::object& o = *raw_.jo;
+        if (o.size() > 16) {
+            if (const auto* found = o.if_contains(key)) return json(*found);
+            return std::nullopt;
+        }
+        // Small objects (most of Kubernetes): a scan that rejects on size and first byte is
+        // cheaper than boost's own search with its out-of-line memcmp per key.
+        for (const auto& kv : o) {
+            const boost::json::string_view k = kv.key();
+            if (k.size() == key.size() && (key.empty() || (k[0] == key[0] &&
+                                                           std::memcmp(k.data(), key.data(),
+                                                                       key.size()) == 0))) {
+                return json(kv.value());
+            }
+        }
         return std::nullopt;
     }
     if (kind_ != kind::map) return std::nullopt;

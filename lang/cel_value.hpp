@@ -155,8 +155,16 @@ public:
 
     std::string debug_string() const;
 
+    // A copy that shares without counting: the original (e.g. a program constant) must outlive
+    // it and all its copies. Saves the atomic reference count on hot paths.
+    value borrow() const noexcept {
+        value v(*this, 0);
+        return v;
+    }
+
 private:
-    enum class rep : std::uint8_t { inline_, heap, json_array, json_object };
+    // borrowed: a heap part owned elsewhere (program constants), not counted.
+    enum class rep : std::uint8_t { inline_, heap, borrowed, json_array, json_object };
     struct str_raw {
         const char* p;
         std::size_t n;
@@ -175,6 +183,10 @@ private:
         const boost::json::array* ja;
         const boost::json::object* jo;
     };
+
+    value(const value& o, int) noexcept : kind_(o.kind_), rep_(o.rep_), raw_(o.raw_) {
+        if (rep_ == rep::heap) rep_ = rep::borrowed;
+    }
 
     void retain() const noexcept {
         if (rep_ == rep::heap) raw_.h->refs.fetch_add(1, std::memory_order_relaxed);
