@@ -17,7 +17,7 @@ public:
 
     node_ptr parse_all() {
         node_ptr n = expr();
-        if (!n) return nullptr;
+        if (!n || failed_) return nullptr;  // a lexer error may follow a complete expression
         if (cur_.kind != tok::end) return fail(cur_.offset, "unexpected " + describe(cur_));
         return n;
     }
