@@ -314,7 +314,9 @@ private:
             ++matched;
         }
         bool arity_ok = false;
-        for (const auto& o : n.fn->overloads) arity_ok = arity_ok || o.params.size() == n.args.size();
+        for (const auto& o : n.fn->overloads) {
+            arity_ok = arity_ok || o.params.size() == n.args.size();
+        }
         if (matched == 0 && (checks() || !arity_ok)) {
             std::string sig = "(";
             for (std::size_t i = 0; i < n.args.size(); ++i) {

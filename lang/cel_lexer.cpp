@@ -168,7 +168,9 @@ token lexer::next() {
         else if (word == "false") t.kind = tok::kw_false;
         else if (word == "null") t.kind = tok::kw_null;
         else if (word == "in") t.kind = tok::kw_in;
-        else if (reserved(word)) return fail(t.offset, "reserved identifier '" + std::string(word) + "'");
+        else if (reserved(word)) {
+            return fail(t.offset, "reserved identifier '" + std::string(word) + "'");
+        }
         else {
             t.kind = tok::ident;
             t.text = std::string(word);

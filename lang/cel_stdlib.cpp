@@ -227,11 +227,7 @@ void add_operators(builder& b) {
                if (a[0].as_int() == INT64_MIN) return overflow();
                return value::integer(-a[0].as_int());
            })
-        .o({D}, D, [](args_t a) { return value::real(-a[0].as_double()); })
-        .o({Du}, Du, [](args_t a) {
-            const time_parts d = a[0].as_time();
-            return value::duration({-d.seconds, -d.nanos});
-        });
+        .o({D}, D, [](args_t a) { return value::real(-a[0].as_double()); });
     b.fn("!_").o({Bo}, Bo, [](args_t a) { return value::boolean(!a[0].as_bool()); });
     b.fn("_==_").o({Dy, Dy}, Bo, [](args_t a) { return value::boolean(equal(a[0], a[1])); });
     b.fn("_!=_").o({Dy, Dy}, Bo, [](args_t a) { return value::boolean(!equal(a[0], a[1])); });
@@ -301,7 +297,9 @@ void add_strings(builder& b) {
     b.fn("size", both_fn)
         .o({S}, I, [](args_t a) { return value::integer(utf8_length(a[0].as_string())); })
         .o({B}, I,
-           [](args_t a) { return value::integer(static_cast<std::int64_t>(a[0].as_string().size())); })
+           [](args_t a) {
+               return value::integer(static_cast<std::int64_t>(a[0].as_string().size()));
+           })
         .o({L}, I, [](args_t a) { return value::integer(static_cast<std::int64_t>(a[0].size())); })
         .o({M}, I, [](args_t a) { return value::integer(static_cast<std::int64_t>(a[0].size())); });
     b.fn("contains", member_fn).o({S, S}, Bo, [](args_t a) {
@@ -378,7 +376,8 @@ void add_conversions(builder& b) {
             // from_chars has no sign, infinity or NaN spelled the Go way; strtod covers them
             char* end = nullptr;
             const double d = std::strtod(s.c_str(), &end);
-            if (s.empty() || end != s.c_str() + s.size() || std::isspace(static_cast<unsigned char>(s[0]))) {
+            if (s.empty() || end != s.c_str() + s.size() ||
+                std::isspace(static_cast<unsigned char>(s[0]))) {
                 return err("cannot convert string to double");
             }
             return value::real(d);

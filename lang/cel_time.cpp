@@ -155,7 +155,8 @@ bool parse_timestamp(std::string_view s, time_parts& out) noexcept {
     }
     const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (mo == 2 && d == 29 && !leap) return false;
-    const std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    const std::int64_t days =
+        days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
     out = {days * 86400 + h * 3600 + mi * 60 + se - offset, static_cast<std::int32_t>(nanos)};
     return timestamp_in_range(out);
 }
@@ -234,8 +235,8 @@ void append_fraction(std::string& s, std::int32_t nanos) {
 std::string format_timestamp(time_parts t) {
     const civil_time c = to_civil(t.seconds);
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d", static_cast<long long>(c.year),
-                  c.month, c.day, c.hour, c.minute, c.second);
+    std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d",
+                  static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second);
     std::string s(buf);
     append_fraction(s, t.nanos);
     s += 'Z';
@@ -245,8 +246,8 @@ std::string format_timestamp(time_parts t) {
 std::string format_duration(time_parts d) {
     std::string s;
     if (d.seconds < 0 || d.nanos < 0) s += '-';
-    const std::uint64_t secs =
-        d.seconds < 0 ? 0 - static_cast<std::uint64_t>(d.seconds) : static_cast<std::uint64_t>(d.seconds);
+    const auto raw = static_cast<std::uint64_t>(d.seconds);
+    const std::uint64_t secs = d.seconds < 0 ? 0 - raw : raw;
     s += std::to_string(secs);
     append_fraction(s, d.nanos < 0 ? -d.nanos : d.nanos);
     s += 's';
@@ -275,11 +276,11 @@ std::shared_ptr<const zone_info> load_zone(const std::string& name) {
     if (!in) return nullptr;
     std::vector<unsigned char> data((std::istreambuf_iterator<char>(in)), {});
     auto header = [&](std::size_t at, std::array<std::int64_t, 6>& counts) {
-        if (data.size() < at + 44 || data[at] != 'T' || data[at + 1] != 'Z' || data[at + 2] != 'i' ||
-            data[at + 3] != 'f') {
+        if (data.size() < at + 44 || data[at] != 'T' || data[at + 1] != 'Z' ||
+            data[at + 2] != 'i' || data[at + 3] != 'f') {
             return false;
         }
-        for (int i = 0; i < 6; ++i) counts[static_cast<std::size_t>(i)] = be(&data[at + 20 + 4 * i], 4);
+        for (std::size_t i = 0; i < 6; ++i) counts[i] = be(&data[at + 20 + 4 * i], 4);
         return true;
     };
     // counts: isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
@@ -295,7 +296,9 @@ std::shared_ptr<const zone_info> load_zone(const std::string& name) {
     }
     const auto timecnt = static_cast<std::size_t>(c[3]);
     const auto typecnt = static_cast<std::size_t>(c[4]);
-    if (data.size() < at + timecnt * static_cast<std::size_t>(tsize + 1) + typecnt * 6) return nullptr;
+    if (data.size() < at + timecnt * static_cast<std::size_t>(tsize + 1) + typecnt * 6) {
+        return nullptr;
+    }
     auto z = std::make_shared<zone_info>();
     for (std::size_t i = 0; i < timecnt; ++i) {
         z->transitions.push_back(be(&data[at + i * static_cast<std::size_t>(tsize)], tsize));
@@ -317,7 +320,8 @@ std::shared_ptr<const zone_info> load_zone(const std::string& name) {
 std::shared_ptr<const zone_info> find_zone(std::string_view name) {
     for (const char ch : name) {
         const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                        (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '+' || ch == '/';
+                        (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '+' ||
+                        ch == '/';
         if (!ok) return nullptr;
     }
     if (name.empty() || name.front() == '/' || name.size() > 64) return nullptr;

@@ -255,7 +255,9 @@ TEST(cel_conformance, simple_tests) {
     std::cout << "  out of scope but tried (google.protobuf types): " << extra_passed << " of "
               << extra_ran << " pass\n";
     for (const auto& f : failures) std::cout << "  FAIL " << f << "\n";
-    for (const auto& f : fixed) std::cout << "  now passing (remove from known_failures): " << f << "\n";
+    for (const auto& f : fixed) {
+        std::cout << "  now passing (remove from known_failures): " << f << "\n";
+    }
     EXPECT_TRUE(failures.empty()) << failures.size() << " in-scope conformance failures";
 }
 
