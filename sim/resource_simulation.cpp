@@ -59,10 +59,17 @@ resource_simulation::resource_simulation(kube::api_resource resource, std::vecto
     replace_stages(std::move(stages));
     auto match = [this](const json_value& obj) -> std::optional<stage_choice> {
         const lifecycle& lc = *sets_.back();
-        const stage* st = lc.match(obj, rng_);
+        std::string error;
+        const stage* st = lc.match(obj, rng_, &error);
+        auto delay = st ? lc.delay(*st, obj, config_.wall_now(), rng_, &error)
+                        : std::chrono::milliseconds(0);
+        if (!error.empty()) {
+            ++stats_.play_errors;
+            GHOST_LOG_WARN(resource_.kind, " ", object_key(obj.as_object()), ": ", error);
+        }
         if (!st) return std::nullopt;
         auto index = base_ + static_cast<std::size_t>(st - lc.stages().data());
-        return stage_choice{index, lc.delay(*st, obj, config_.wall_now(), rng_)};
+        return stage_choice{index, delay};
     };
     pipeline_ = std::make_unique<object_pipeline>(
         wheel_, match,

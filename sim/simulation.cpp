@@ -103,10 +103,18 @@ simulation::simulation(simulation_config config, std::vector<stage> stages,
     auto matcher = [this](kind_ref kind) {
         return [this, kind](const json_value& obj) -> std::optional<stage_choice> {
             const stage_set& set = kind == kind_ref::node ? *node_stages_ : *pod_stages_;
-            const stage* st = set.stages.match(obj, rng_);
+            std::string error;
+            const stage* st = set.stages.match(obj, rng_, &error);
+            auto delay = st ? set.stages.delay(*st, obj, config_.wall_now(), rng_, &error)
+                            : std::chrono::milliseconds(0);
+            if (!error.empty()) {
+                ++stats_.play_errors;
+                GHOST_LOG_WARN(kind_name(kind == kind_ref::node), " ",
+                               object_key(obj.as_object()), ": ", error);
+            }
             if (!st) return std::nullopt;
             auto index = set.base + static_cast<std::size_t>(st - set.stages.stages().data());
-            return stage_choice{index, set.stages.delay(*st, obj, config_.wall_now(), rng_)};
+            return stage_choice{index, delay};
         };
     };
     node_pipeline_ = std::make_unique<object_pipeline>(

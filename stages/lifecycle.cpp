@@ -1,5 +1,6 @@
 #include "stages/lifecycle.hpp"
 
+#include "lang/cel.hpp"
 #include "lang/duration.hpp"
 #include "stages/selector.hpp"
 
@@ -14,11 +15,44 @@ using std::chrono::nanoseconds;
 
 namespace {
 
-// First non-null output of an expression (kwok drops nulls), or nullopt.
-std::optional<json::value> first_output(const expression_from& e, const json::value& object) {
-    for (auto& v : e.jq.run(object))
+// First non-null output of a jq expression (kwok drops nulls), or nullopt.
+std::optional<json::value> first_output(const lang::jq_program& jq, const json::value& object) {
+    for (auto& v : jq.run(object))
         if (!v.is_null()) return v;
     return std::nullopt;
+}
+
+using lang::cel::kind;
+
+// A CEL weight (kwok's cel.AsInt64): int, uint, double (truncated), bool, duration (ns).
+std::optional<std::int64_t> cel_int(const lang::cel::value& v) {
+    switch (v.get_kind()) {
+    case kind::int_: return v.as_int();
+    case kind::uint_: return static_cast<std::int64_t>(v.as_uint());
+    case kind::double_: return static_cast<std::int64_t>(v.as_double());
+    case kind::bool_: return v.as_bool() ? 1 : 0;
+    case kind::duration: {
+        auto t = v.as_time();
+        return t.seconds * 1'000'000'000 + t.nanos;
+    }
+    default: return std::nullopt;
+    }
+}
+
+// A CEL delay (kwok's cel.AsDuration): Go duration text, duration, or a number of nanoseconds.
+std::optional<nanoseconds> cel_duration(const lang::cel::value& v) {
+    switch (v.get_kind()) {
+    case kind::string_: return lang::parse_go_duration(v.as_string());
+    case kind::double_: return nanoseconds(static_cast<std::int64_t>(v.as_double()));
+    default:
+        if (auto n = cel_int(v); n && v.get_kind() != kind::bool_) return nanoseconds(*n);
+        return std::nullopt;
+    }
+}
+
+std::string cel_problem(const lang::cel::value& v, const char* expected) {
+    return v.is_error() ? std::string(v.as_string())
+                        : std::string("expected ") + expected + ", got " + std::string(v.type_name());
 }
 
 // strconv.ParseInt(s, 0, 64): optional sign, 0x/0o/0b/0 prefixes, underscores after a prefix.
@@ -66,11 +100,19 @@ std::optional<std::int64_t> parse_go_int(std::string_view s) {
 std::optional<nanoseconds> duration_value(std::optional<std::int64_t> fallback_ms,
                                           const std::optional<expression_from>& from,
                                           const json::value& object,
-                                          std::chrono::system_clock::time_point now) {
+                                          std::chrono::system_clock::time_point now,
+                                          std::string* error) {
     std::optional<nanoseconds> fallback;
     if (fallback_ms) fallback = std::chrono::milliseconds(*fallback_ms);
     if (!from) return fallback;
-    auto v = first_output(*from, object);
+    if (from->cel) {
+        // kwok: a failing CEL delay is an error for this object; we log it and use the default.
+        auto v = evaluate_cel(*from->cel, object);
+        if (auto d = cel_duration(v)) return *d;
+        if (error) *error = "durationFrom CEL: " + cel_problem(v, "a duration");
+        return fallback;
+    }
+    auto v = first_output(*from->jq, object);
     if (v && v->is_string()) {
         std::string_view s = v->get_string();
         if (s.empty()) return std::nullopt;  // kwok: empty string means "no value"
@@ -87,9 +129,16 @@ std::int64_t uniform_below(std::mt19937_64& rng, std::int64_t n) {
 
 }  // namespace
 
-std::optional<std::int64_t> stage_weight(const stage& s, const json::value& object) {
+std::optional<std::int64_t> stage_weight(const stage& s, const json::value& object,
+                                         std::string* error) {
     if (!s.weight_from) return s.weight;
-    auto v = first_output(*s.weight_from, object);
+    if (s.weight_from->cel) {
+        auto v = evaluate_cel(*s.weight_from->cel, object);
+        if (auto n = cel_int(v)) return *n;
+        if (error) *error = "stage " + s.name + ": weightFrom CEL: " + cel_problem(v, "a number");
+        return std::nullopt;  // an invalid weight (kwok's rules for those apply)
+    }
+    auto v = first_output(*s.weight_from->jq, object);
     if (!v) return s.weight;
     if (v->is_string()) return parse_go_int(v->get_string());
     if (v->is_int64()) return v->get_int64();
@@ -100,13 +149,14 @@ std::optional<std::int64_t> stage_weight(const stage& s, const json::value& obje
 
 std::optional<std::vector<nanoseconds>> stage_delay_range(const stage& s,
                                                           const json::value& object,
-                                                          std::chrono::system_clock::time_point now) {
+                                                          std::chrono::system_clock::time_point now,
+                                                          std::string* error) {
     if (!s.delay) return std::nullopt;
     auto& d = *s.delay;
-    auto base = duration_value(d.duration_ms, d.duration_from, object, now);
+    auto base = duration_value(d.duration_ms, d.duration_from, object, now, error);
     if (!base) return std::nullopt;
     if (!d.jitter_ms && !d.jitter_from) return std::vector<nanoseconds>{*base};
-    auto jitter = duration_value(d.jitter_ms, d.jitter_from, object, now);
+    auto jitter = duration_value(d.jitter_ms, d.jitter_from, object, now, error);
     if (!jitter) return std::vector<nanoseconds>{*base};
     if (*jitter <= *base) return std::vector<nanoseconds>{*jitter};
     return std::vector<nanoseconds>{*base, *jitter};
@@ -114,8 +164,8 @@ std::optional<std::vector<nanoseconds>> stage_delay_range(const stage& s,
 
 std::chrono::milliseconds stage_delay(const stage& s, const json::value& object,
                                       std::chrono::system_clock::time_point now,
-                                      std::mt19937_64& rng) {
-    auto range = stage_delay_range(s, object, now);
+                                      std::mt19937_64& rng, std::string* error) {
+    auto range = stage_delay_range(s, object, now, error);
     if (!range) return std::chrono::milliseconds(0);
     nanoseconds d = (*range)[0];
     if (range->size() == 2) d += nanoseconds(uniform_below(rng, ((*range)[1] - d).count()));
@@ -128,10 +178,18 @@ lifecycle::lifecycle(std::vector<stage> stages) {
         if (s.selector) stages_.push_back(std::move(s));
 }
 
-std::vector<const stage*> lifecycle::matching(const json::value& object) const {
+std::vector<const stage*> lifecycle::matching(const json::value& object,
+                                              std::string* error) const {
     std::vector<const stage*> out;
-    for (auto& s : stages_)
-        if (selector_matches(*s.selector, object)) out.push_back(&s);
+    for (auto& s : stages_) {
+        std::string problem;
+        if (selector_matches(*s.selector, object, &problem)) out.push_back(&s);
+        if (!problem.empty()) {
+            // kwok: an evaluation error in any stage aborts matching for this event
+            if (error) *error = "stage " + s.name + ": spec.selector: " + problem;
+            return {};
+        }
+    }
     return out;
 }
 
@@ -144,11 +202,12 @@ struct weighted {
     std::size_t invalid = 0;
 };
 
-weighted weigh(std::vector<const stage*> stages, const json::value& object) {
+weighted weigh(std::vector<const stage*> stages, const json::value& object,
+               std::string* error) {
     weighted w;
     w.stages = std::move(stages);
     for (auto* s : w.stages) {
-        auto v = stage_weight(*s, object);
+        auto v = stage_weight(*s, object, error);
         if (v) {
             w.total += *v;
             w.weights.push_back(*v);
@@ -162,10 +221,11 @@ weighted weigh(std::vector<const stage*> stages, const json::value& object) {
 
 }  // namespace
 
-std::vector<const stage*> lifecycle::candidates(const json::value& object) const {
-    auto m = matching(object);
+std::vector<const stage*> lifecycle::candidates(const json::value& object,
+                                                std::string* error) const {
+    auto m = matching(object, error);
     if (m.size() <= 1) return m;
-    auto w = weigh(std::move(m), object);
+    auto w = weigh(std::move(m), object, error);
     if (w.invalid == w.stages.size()) return w.stages;
     std::vector<const stage*> out;
     if (w.total == 0) {
@@ -179,11 +239,12 @@ std::vector<const stage*> lifecycle::candidates(const json::value& object) const
     return out;
 }
 
-const stage* lifecycle::match(const json::value& object, std::mt19937_64& rng) const {
-    auto m = matching(object);
+const stage* lifecycle::match(const json::value& object, std::mt19937_64& rng,
+                              std::string* error) const {
+    auto m = matching(object, error);
     if (m.empty()) return nullptr;
     if (m.size() == 1) return m.front();
-    auto w = weigh(std::move(m), object);
+    auto w = weigh(std::move(m), object, error);
     auto pick = [&](const std::vector<const stage*>& from) {
         return from[static_cast<std::size_t>(uniform_below(rng, static_cast<std::int64_t>(from.size())))];
     };

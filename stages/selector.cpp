@@ -40,7 +40,24 @@ bool map_matches(const std::map<std::string, std::string>& want, const json::val
 
 }  // namespace
 
-bool requirement_matches(const match_expression& req, const json::value& object) {
+lang::cel::value evaluate_cel(const lang::cel::program& p, const json::value& object) {
+    lang::cel::activation vars;
+    vars.bind_json("self", object);
+    return p.evaluate(vars);
+}
+
+bool requirement_matches(const match_expression& req, const json::value& object,
+                         std::string* error) {
+    if (req.cel) {
+        auto v = evaluate_cel(*req.cel, object);
+        if (v.get_kind() == lang::cel::kind::bool_) return v.as_bool();
+        if (error) {
+            *error = "CEL `" + req.key + "`: " +
+                     (v.is_error() ? std::string(v.as_string())
+                                   : "expected a bool, got " + std::string(v.type_name()));
+        }
+        return false;
+    }
     using k = match_expression::operator_kind;
     bool found = false;
     std::string_view s;
@@ -64,19 +81,20 @@ bool requirement_matches(const match_expression& req, const json::value& object)
     return false;
 }
 
-bool selector_matches(const stage_selector& selector, const json::value& object) {
+bool selector_matches(const stage_selector& selector, const json::value& object,
+                      std::string* error) {
     if (selector.match_labels && !map_matches(*selector.match_labels, object, "labels"))
         return false;
     if (selector.match_annotations &&
         !map_matches(*selector.match_annotations, object, "annotations"))
         return false;
     for (auto& req : selector.match_expressions)
-        if (!requirement_matches(req, object)) return false;
+        if (!requirement_matches(req, object, error)) return false;
     return true;
 }
 
-bool stage_matches(const stage& s, const json::value& object) {
-    return s.selector && selector_matches(*s.selector, object);
+bool stage_matches(const stage& s, const json::value& object, std::string* error) {
+    return s.selector && selector_matches(*s.selector, object, error);
 }
 
 }  // namespace ghost::stages

@@ -2,6 +2,7 @@
 
 #include "lang/gotpl.hpp"
 #include "lang/yaml_json.hpp"
+#include "stages/cel_funcs.hpp"
 #include "stages/template_funcs.hpp"
 
 #include <fstream>
@@ -102,26 +103,36 @@ jq_program compile_jq(const context& cx, const std::string& text, const std::str
     return std::move(*p);
 }
 
-[[noreturn]] void reject_cel(const context& cx, const std::string& path) {
-    cx.fail(path, "CEL expressions are not supported yet (use a jq expression)");
+// `path` names the expression field; the message adds the column inside the expression.
+lang::cel::program compile_cel(const context& cx, const YAML::Node& n, const std::string& path) {
+    expect_map(cx, n, path);
+    check_fields(cx, n, path, {"expression"});
+    std::string text = get_string(cx, n["expression"], path + ".expression");
+    if (text.empty()) cx.fail(path + ".expression", "expected a CEL expression, got an empty string");
+    std::string error;
+    auto p = lang::cel::program::compile(text, stage_cel_environment(), &error);
+    if (!p) cx.fail(path + ".expression", "CEL " + error + " in `" + text + "`");
+    return std::move(*p);
 }
 
 expression_from parse_expression_from(const context& cx, const YAML::Node& n,
                                       const std::string& path) {
     expect_map(cx, n, path);
     check_fields(cx, n, path, {"jq", "cel", "expressionFrom"});
-    if (present(n["cel"])) reject_cel(cx, path + ".cel");
+    expression_from out;
+    if (present(n["cel"])) out.cel = compile_cel(cx, n["cel"], path + ".cel");
     if (present(n["jq"])) {
         auto jq = n["jq"];
         expect_map(cx, jq, path + ".jq");
         check_fields(cx, jq, path + ".jq", {"expression"});
-        return {compile_jq(cx, get_string(cx, jq["expression"], path + ".jq.expression"),
-                           path + ".jq.expression")};
+        out.jq = compile_jq(cx, get_string(cx, jq["expression"], path + ".jq.expression"),
+                            path + ".jq.expression");
+    } else if (present(n["expressionFrom"])) {
+        out.jq = compile_jq(cx, get_string(cx, n["expressionFrom"], path + ".expressionFrom"),
+                            path + ".expressionFrom");
     }
-    if (present(n["expressionFrom"]))
-        return {compile_jq(cx, get_string(cx, n["expressionFrom"], path + ".expressionFrom"),
-                           path + ".expressionFrom")};
-    cx.fail(path, "expected jq.expression or expressionFrom");
+    if (!out.cel && !out.jq) cx.fail(path, "expected cel.expression, jq.expression or expressionFrom");
+    return out;
 }
 
 match_expression parse_requirement(const context& cx, const YAML::Node& n,
@@ -176,9 +187,14 @@ stage_selector parse_selector(const context& cx, const YAML::Node& n, const std:
             auto item = list[i];
             expect_map(cx, item, ipath);
             check_fields(cx, item, ipath, {"key", "operator", "values", "jq", "cel", "expression"});
-            if (present(item["cel"])) reject_cel(cx, ipath + ".cel");
-            if (present(item["expression"])) reject_cel(cx, ipath + ".expression");
-            if (present(item["jq"])) {
+            if (present(item["cel"])) {
+                match_expression cel;
+                cel.cel = compile_cel(cx, item["cel"], ipath + ".cel");
+                cel.key = get_string(cx, item["cel"]["expression"], ipath + ".cel.expression");
+                out.match_expressions.push_back(std::move(cel));
+            } else if (present(item["expression"])) {
+                cx.fail(ipath + ".expression", "expected cel.expression or jq.key");
+            } else if (present(item["jq"])) {
                 expect_map(cx, item["jq"], ipath + ".jq");
                 check_fields(cx, item["jq"], ipath + ".jq", {"key", "operator", "values"});
                 out.match_expressions.push_back(parse_requirement(cx, item["jq"], ipath + ".jq"));
@@ -190,7 +206,8 @@ stage_selector parse_selector(const context& cx, const YAML::Node& n, const std:
     return out;
 }
 
-stage_delay parse_delay(const context& cx, const YAML::Node& n, const std::string& path) {
+stage_delay parse_delay(const context& cx, const YAML::Node& n, const std::string& path,
+                        std::vector<std::string>& warnings) {
     expect_map(cx, n, path);
     check_fields(cx, n, path, {"durationMilliseconds", "durationFrom",
                                "jitterDurationMilliseconds", "jitterDurationFrom"});
@@ -202,9 +219,16 @@ stage_delay parse_delay(const context& cx, const YAML::Node& n, const std::strin
     if (present(n["jitterDurationMilliseconds"]))
         out.jitter_ms =
             get_int(cx, n["jitterDurationMilliseconds"], path + ".jitterDurationMilliseconds");
-    if (present(n["jitterDurationFrom"]))
+    if (present(n["jitterDurationFrom"])) {
         out.jitter_from =
             parse_expression_from(cx, n["jitterDurationFrom"], path + ".jitterDurationFrom");
+        // kwok's quirk (spec §2.4): a jitter given only as CEL is not used.
+        if (!out.jitter_from->jq) {
+            warnings.push_back(std::string(cx.source) + ": stage \"" + cx.name + "\": " + path +
+                               ".jitterDurationFrom.cel: ignored, as kwok ignores a CEL-only jitter");
+            out.jitter_from.reset();
+        }
+    }
     return out;
 }
 
@@ -436,7 +460,8 @@ stage parse_stage(const YAML::Node& doc, std::string_view source) {
     if (present(spec["weight"])) out.weight = get_int(cx, spec["weight"], "spec.weight");
     if (present(spec["weightFrom"]))
         out.weight_from = parse_expression_from(cx, spec["weightFrom"], "spec.weightFrom");
-    if (present(spec["delay"])) out.delay = parse_delay(cx, spec["delay"], "spec.delay");
+    if (present(spec["delay"]))
+        out.delay = parse_delay(cx, spec["delay"], "spec.delay", out.warnings);
     out.immediate_next_stage = get_bool(cx, spec["immediateNextStage"], "spec.immediateNextStage");
 
     if (present(spec["steps"])) {

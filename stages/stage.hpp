@@ -3,6 +3,7 @@
 // Validation problems throw stage_error with a one-line message naming the file, the stage,
 // the field path and what was expected.
 
+#include "lang/cel.hpp"
 #include "lang/gotpl.hpp"
 #include "lang/jq.hpp"
 
@@ -25,15 +26,19 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// ExpressionFrom: only jq is supported (`jq.expression` or the legacy `expressionFrom`).
+// ExpressionFrom: `cel.expression`, `jq.expression` or the legacy `expressionFrom` (jq). kwok
+// evaluates CEL when both are given.
 struct expression_from {
-    lang::jq_program jq;
+    std::optional<lang::jq_program> jq;
+    std::optional<lang::cel::program> cel;
 };
 
+// One requirement: a jq key with an operator, or a CEL expression that must yield a bool.
 struct match_expression {
     enum class operator_kind { in, not_in, exists, does_not_exist };
-    std::string key;  // the jq text
+    std::string key;  // the jq text, or the CEL expression
     lang::jq_program program;
+    std::optional<lang::cel::program> cel;
     operator_kind op = operator_kind::in;
     std::vector<std::string> values;
 };
@@ -106,6 +111,7 @@ struct stage {
     std::vector<stage_step> steps;  // legacy `next` already converted
     bool immediate_next_stage = false;
     std::string source;  // file it came from (for messages)
+    std::vector<std::string> warnings;  // accepted but without effect (the loader logs them)
 };
 
 // A yaml-cpp node as JSON with go-yaml v2 scalar rules (plain scalars resolved, quoted ones are

@@ -31,6 +31,7 @@ std::vector<stages::stage> load_stages(const ghostlet::options& o) {
     for (const auto& doc : o.stage_documents) {
         auto where = doc.file + " (document " + std::to_string(doc.index + 1) + ")";
         out.push_back(stages::parse_stage(doc.node, where));
+        for (const auto& w : out.back().warnings) GHOST_LOG_WARN(w);
     }
     if (out.empty()) {
         GHOST_LOG_INFO("no Stage documents in --config: playing the built-in default stages");

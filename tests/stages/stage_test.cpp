@@ -159,22 +159,6 @@ TEST(stage, validation_errors_name_file_stage_and_field) {
               std::string::npos);
 }
 
-TEST(stage, cel_is_rejected_clearly) {
-    auto err = error_of(header("pvc") + R"(spec:
-  resourceRef: {kind: PersistentVolumeClaim}
-  selector:
-    matchExpressions:
-    - expression: has(self.spec.claimRef.name)
-)");
-    EXPECT_NE(err.find("stage \"pvc\""), std::string::npos) << err;
-    EXPECT_NE(err.find("CEL expressions are not supported yet"), std::string::npos) << err;
-    err = error_of(header("pvc") + "spec:\n  resourceRef: {kind: Pod}\n  weightFrom:\n"
-                                   "    cel: {expression: '1'}\n");
-    EXPECT_NE(err.find("spec.weightFrom.cel: CEL expressions are not supported yet"),
-              std::string::npos)
-        << err;
-}
-
 TEST(stage, templates_compile_at_load) {
     auto err = error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  next:\n"
                                    "    statusTemplate: '{{ .x'\n");
