@@ -1,0 +1,88 @@
+// The volume stage set (stages/sets/volume, CEL selectors and apply steps) against a real
+// control plane: a PersistentVolumeClaim of class kwok-volume becomes Bound to a
+// PersistentVolume that ghostlet created with an apply step, a Pod using the claim runs, and
+// deleting the claim releases and deletes the volume.
+#include "tests/integration/cluster_fixture.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace ghost::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+std::string at_path(const json::value& v, std::initializer_list<const char*> path) {
+    const json::value* cur = &v;
+    for (const char* p : path) {
+        const auto* obj = cur->if_object();
+        if (!obj || !obj->contains(p)) return {};
+        cur = &obj->at(p);
+    }
+    return cur->is_string() ? std::string(cur->get_string()) : std::string();
+}
+
+class volume_stages_it : public cluster_fixture {};
+
+TEST_F(volume_stages_it, claims_bind_to_applied_volumes_and_are_reclaimed) {
+    std::filesystem::path set = std::filesystem::path(GHOST_SOURCE_DIR) / "stages/sets/volume";
+    create_cluster("volume", {"--extra-args", "ghostlet=config=" + set.string()});
+    std::ifstream sc(set / "storage-class.yaml");
+    std::stringstream text;
+    text << sc.rdbuf();
+    apply(text.str());
+    ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "1"}).exit_code, 0);
+    std::string node;
+    ASSERT_TRUE(wait_for(60s, [&] {
+        auto nodes = kubectl_json({"get", "nodes"});
+        if (nodes.at("items").as_array().empty()) return false;
+        node = at_path(nodes.at("items").at(0), {"metadata", "name"});
+        return true;
+    }));
+
+    apply(R"(apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: default}
+spec:
+  storageClassName: kwok-volume
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+)");
+    json::value pvc;
+    ASSERT_TRUE(wait_for(60s, [&] {
+        pvc = kubectl_json({"get", "pvc", "data", "-n", "default"});
+        return at_path(pvc, {"status", "phase"}) == "Bound";
+    })) << json::serialize(pvc);
+    std::string uid = at_path(pvc, {"metadata", "uid"});
+    std::string volume = at_path(pvc, {"spec", "volumeName"});
+    EXPECT_EQ(volume, "pvc-" + uid);
+    json::value pv;
+    EXPECT_TRUE(wait_for(60s, [&] {
+        pv = kubectl_json({"get", "pv", volume});
+        return at_path(pv, {"status", "phase"}) == "Bound";
+    })) << json::serialize(pv);
+    EXPECT_EQ(at_path(pv, {"metadata", "annotations", "pv.kubernetes.io/provisioned-by"}),
+              "kwok.x-k8s.io/volume");
+    EXPECT_EQ(at_path(pv, {"spec", "claimRef", "name"}), "data");
+    EXPECT_EQ(at_path(pv, {"spec", "capacity", "storage"}), "1Gi");
+
+    apply("apiVersion: v1\nkind: Pod\nmetadata: {name: uses-data, namespace: default}\nspec:\n"
+          "  nodeName: " + node + "\n  containers: [{name: c, image: fake}]\n"
+          "  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]\n");
+    EXPECT_TRUE(wait_for(60s, [&] {
+        return at_path(kubectl_json({"get", "pod", "uses-data", "-n", "default"}),
+                       {"status", "phase"}) == "Running";
+    }));
+
+    ASSERT_EQ(kubectl({"delete", "pod", "uses-data", "-n", "default", "--wait=false"}).exit_code, 0);
+    ASSERT_EQ(kubectl({"delete", "pvc", "data", "-n", "default", "--wait=false"}).exit_code, 0);
+    EXPECT_TRUE(wait_for(120s, [&] { return kubectl({"get", "pv", volume}).exit_code != 0; }))
+        << "the released volume was not deleted: " << kubectl({"get", "pv", volume, "-o", "yaml"}).output;
+}
+
+}  // namespace
+}  // namespace ghost::testing
