@@ -5,6 +5,7 @@
 // figures come from tools/bench.sh.
 //
 //   ghost_ceiling [--nodes N] [--pods-per-node P] [--connections C] [--in-flight F]
+#include "engine/flags.hpp"
 #include "engine/http_pool.hpp"
 #include "ghost_testing/loopback_http_server.hpp"
 #include "stages/default_stages.hpp"
@@ -60,20 +61,30 @@ boost::json::value make_pod(int node, int j) {
         {"status", {{"phase", "Pending"}}}};
 }
 
-int arg(int argc, char** argv, const std::string& name, int fallback) {
-    for (int i = 1; i + 1 < argc; ++i) {
-        if (argv[i] == name) return std::stoi(argv[i + 1]);
-    }
-    return fallback;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    const int nodes = arg(argc, argv, "--nodes", 100'000);
-    const int pods_per_node = arg(argc, argv, "--pods-per-node", 1);
-    const int connections = arg(argc, argv, "--connections", 16);
-    const int in_flight = arg(argc, argv, "--in-flight", 64);
+    int nodes = 100'000, pods_per_node = 1, connections = 16, in_flight = 64;
+    bool help = false;
+    engine::flag_set flags("ghost_ceiling");
+    flags.integer("nodes", &nodes, 1, 10'000'000, "simulated nodes")
+        .integer("pods-per-node", &pods_per_node, 0, 10'000, "pods on each node")
+        .integer("connections", &connections, 1, 1024, "keep-alive connections")
+        .integer("in-flight", &in_flight, 1, 4096, "concurrent writes")
+        .boolean("help", &help, "print this help", 'h');
+    try {
+        auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
+        if (!parsed.positionals.empty()) {
+            throw engine::flag_error("unexpected argument \"" + parsed.positionals.front() + "\"");
+        }
+    } catch (const engine::flag_error& e) {
+        std::cerr << "ghost_ceiling: " << e.what() << " (see --help)\n";
+        return 2;
+    }
+    if (help) {
+        std::cout << "Usage: ghost_ceiling [flags]\n\nFlags:\n" << flags.usage();
+        return 0;
+    }
 
     // The stand-in API server, on its own thread (the other core).
     boost::asio::io_context server_ctx{1};

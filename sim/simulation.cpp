@@ -581,7 +581,9 @@ void simulation::play(kind_ref kind, std::size_t stage_index, const std::string&
         return t.render_to_json(dot, funcs, error, sp);
     };
     std::string error;
+    if (is_node) playing_node_ = key;
     auto actions = play_stage(st, *object, render, {}, &error);
+    playing_node_.clear();
     if (!actions) {
         ++stats_.play_errors;
         GHOST_LOG_WARN("stage ", st.name, " on ", kind_name(is_node), " ", key, ": ", error);
@@ -742,9 +744,42 @@ func_map simulation::make_common_funcs() {
     return kwok_default_funcs(config_.version, [this] { return now_text(); });
 }
 
+std::uint32_t fallback_node_offset(std::string_view node_name, std::uint32_t attempt) {
+    std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64
+    for (unsigned char c : node_name) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    constexpr std::uint64_t hosts = 65534;  // .0.1 .. .255.254
+    return static_cast<std::uint32_t>((h + attempt) % hosts) + 1;
+}
+
+std::string fallback_node_address(std::uint32_t offset) {
+    return "10.255." + std::to_string(offset >> 8) + "." + std::to_string(offset & 0xff);
+}
+
+const std::string& simulation::fallback_node_ip(std::string_view node) {
+    std::string name(node);
+    if (auto it = fallback_ips_.find(name); it != fallback_ips_.end()) return it->second;
+    std::uint32_t offset = fallback_node_offset(node);
+    for (std::uint32_t attempt = 1; fallback_used_.count(offset) && attempt < 65534; ++attempt) {
+        offset = fallback_node_offset(node, attempt);
+    }
+    fallback_used_.insert(offset);
+    auto& ip = fallback_ips_[name] = fallback_node_address(offset);
+    GHOST_LOG_DEBUG("node ", name, ": no --node-ip; its InternalIP (if it has none) is ", ip);
+    return ip;
+}
+
 func_map simulation::make_node_funcs() {
     auto funcs = make_common_funcs();
-    funcs["NodeIP"] = [this](args_t) -> func_result { return json_value(config_.node_ip); };
+    // kwok: --node-ip. Without one, the node being staged gets its own stable address, so
+    // node-initialize (ours or kwok's, both add "InternalIP: NodeIP" when it is missing) gives
+    // it an InternalIP its pods use as hostIP.
+    funcs["NodeIP"] = [this](args_t) -> func_result {
+        if (!config_.node_ip.empty() || playing_node_.empty()) return json_value(config_.node_ip);
+        return json_value(fallback_node_ip(playing_node_));
+    };
     funcs["NodeName"] = [this](args_t) -> func_result { return json_value(config_.node_name); };
     funcs["NodePort"] = [this](args_t) -> func_result {
         return json_value(static_cast<std::int64_t>(config_.node_port));
@@ -752,10 +787,13 @@ func_map simulation::make_node_funcs() {
     return funcs;
 }
 
-std::vector<std::string> simulation::node_ips_with(std::string_view node) const {
+std::vector<std::string> simulation::node_ips_with(std::string_view node) {
     const node_entry* e = nodes_.find(node);
     if (e && !e->host_ips.empty()) return e->host_ips;
     if (!config_.node_ip.empty()) return {config_.node_ip};
+    // The address node-initialize gives (or gave) a managed node without an InternalIP, also
+    // before the node's own update with it has come back.
+    if (e && e->managed) return {fallback_node_ip(node)};
     return {};
 }
 

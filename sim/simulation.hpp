@@ -31,6 +31,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace ghost::sim {
@@ -60,6 +61,9 @@ struct simulation_config {
     std::optional<kube::label_selector> disregard_annotation_selector;
 
     std::string cidr = "10.0.0.0/24";
+    /// NodeIP, and the InternalIP given to managed nodes without one. Empty (kwokctl passes
+    /// --node-ip=): each such node gets fallback_node_address(name) instead, so its pods never
+    /// have an empty hostIP.
     std::string node_ip;
     std::string node_name;
     int node_port = 0;
@@ -178,7 +182,10 @@ private:
     lang::func_map make_common_funcs();
     lang::func_map make_node_funcs();
     lang::func_map make_pod_funcs();
-    std::vector<std::string> node_ips_with(std::string_view node) const;
+    std::vector<std::string> node_ips_with(std::string_view node);
+    /// The InternalIP a managed node without one gets when --node-ip is empty: stable per
+    /// name (fallback_node_address), distinct within the process.
+    const std::string& fallback_node_ip(std::string_view node);
     std::vector<std::string> pod_ips_with(std::string_view node, bool host_network,
                                           std::string_view key);
     void mark_pod_ips(const boost::json::object& pod, pod_state& state);
@@ -207,6 +214,9 @@ private:
     std::unordered_map<std::string, pod_state> pods_;
     std::unordered_map<std::string, std::vector<object_snapshot>> parked_pods_;
     std::unordered_map<std::string, lease_state> leases_;
+    std::unordered_map<std::string, std::string> fallback_ips_;  ///< node -> its fallback IP
+    std::unordered_set<std::uint32_t> fallback_used_;           ///< offsets in the range
+    std::string playing_node_;  ///< the node whose stage is rendering (NodeIP in node stages)
     std::size_t parked_count_ = 0;
     std::uint64_t events_sent_ = 0;  ///< makes each event's write key unique
     static constexpr std::size_t max_parked_pods = 200'000;
@@ -217,5 +227,13 @@ private:
 
 /// "ns/name" for namespaced objects, "name" otherwise.
 std::string object_key(const boost::json::object& object);
+
+/// The range of fallback node InternalIPs: 10.255.0.0/16 (hosts .0.1 to .255.254).
+inline constexpr const char* fallback_node_range = "10.255.0.0/16";
+/// Host offset (1 .. 65534) of a node's fallback InternalIP: FNV-1a of the name, then
+/// `attempt` steps on (linear probing on a collision).
+std::uint32_t fallback_node_offset(std::string_view node_name, std::uint32_t attempt = 0);
+/// "10.255.<hi>.<lo>" for an offset.
+std::string fallback_node_address(std::uint32_t offset);
 
 }  // namespace ghost::sim

@@ -3,6 +3,7 @@
 #include "lang/gotpl.hpp"
 #include "lang/yaml_json.hpp"
 #include "stages/cel_funcs.hpp"
+#include "stages/config_files.hpp"
 #include "stages/template_funcs.hpp"
 
 #include <fstream>
@@ -503,11 +504,15 @@ config_documents load_config_text(std::string_view text, std::string_view source
 }
 
 config_documents load_config_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw stage_error(path + ": cannot open file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return load_config_text(ss.str(), path);
+    config_documents out;
+    for (auto& src : read_config_path(path)) {
+        auto docs = load_config_text(src.text, src.name);
+        for (auto& s : docs.stages) out.stages.push_back(std::move(s));
+        for (auto& d : docs.kwok_configurations) out.kwok_configurations.push_back(d);
+        for (auto& d : docs.others) out.others.push_back(d);
+        for (auto& w : docs.warnings) out.warnings.push_back(std::move(w));
+    }
+    return out;
 }
 
 std::vector<stage> load_stage_files(const std::vector<std::string>& paths) {

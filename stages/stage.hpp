@@ -132,6 +132,7 @@ struct config_documents {
 // Splits a multi-document YAML text into Stage docs and the rest; throws stage_error on a bad
 // Stage or malformed YAML.
 config_documents load_config_text(std::string_view text, std::string_view source = "<config>");
+// One --config path (a file, a directory or "-", see stages/config_files.hpp), all its files.
 config_documents load_config_file(const std::string& path);
 
 // All Stage documents of a set of files (other kinds are ignored).

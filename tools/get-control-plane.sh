@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the pinned control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl, etcd) and kwok (benchmark peer) from the Go module proxy into a versioned cache
-# outside the work tree. Idempotent: binaries already in the cache are kept.
+# kubectl, etcd), kwok (benchmark peer) and kwokctl (drop-in test client: it starts ghostlet as
+# its kwok-controller) from the Go module proxy into a versioned cache outside the work tree.
+# Idempotent: binaries already in the cache are kept.
 #
-#   tools/get-control-plane.sh [--no-kwok]
+#   tools/get-control-plane.sh [--no-kwok]   (--no-kwok skips both kwok and kwokctl)
 #   GHOSTLET_CACHE=/path overrides ~/.cache/ghostlet
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +15,7 @@ with_kwok=1
 for arg in "$@"; do
   case "$arg" in
     --no-kwok) with_kwok=0 ;;
-    -h|--help) sed -n 2,8p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
     *) echo "get-control-plane.sh: unknown argument '$arg' (expected --no-kwok)" >&2; exit 2 ;;
   esac
 done
@@ -72,16 +73,21 @@ build_etcd() {
   (cd "$mod" && go build -ldflags "-s -w" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3) && mv "$bin/etcd.tmp" "$bin/etcd"
 }
 
-build_kwok() {
-  have kwok && return 0
-  log "building kwok v$KWOK_VERSION"
-  GOFLAGS= GOBIN="$bin/.kwok-gobin" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
-  mv "$bin/.kwok-gobin/kwok" "$bin/kwok" && rmdir "$bin/.kwok-gobin"
+# kwok and kwokctl come from the same module, built the same way.
+build_kwok_cmd() {
+  local c=$1
+  have "$c" && return 0
+  log "building $c v$KWOK_VERSION"
+  GOFLAGS= GOBIN="$bin/.$c-gobin" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/$c@v$KWOK_VERSION"
+  mv "$bin/.$c-gobin/$c" "$bin/$c" && rmdir "$bin/.$c-gobin"
 }
 
 build_etcd
 build_kubernetes
-[ "$with_kwok" = 1 ] && build_kwok
+if [ "$with_kwok" = 1 ]; then
+  build_kwok_cmd kwok
+  build_kwok_cmd kwokctl
+fi
 ln -sfn "$bin" "$cache/bin/current"
 log "ready in $bin"
 echo "$bin"

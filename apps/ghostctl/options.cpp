@@ -1,5 +1,7 @@
 #include "apps/ghostctl/options.hpp"
 
+#include "engine/flags.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cctype>
@@ -23,27 +25,13 @@ const char* const top_help =
     "  get components       list components with their state\n"
     "  logs <component>     print a component's log (-f to follow)\n"
     "  kubectl [args...]    run kubectl against the cluster\n"
-    "  scale node|pod       create/delete fake nodes or pods (--replicas N)\n"
-    "\n"
-    "Global flags:\n"
-    "  --name NAME          cluster name (default \"ghost\")\n"
-    "  -h, --help           help for any command\n"
-    "\n"
-    "Environment: GHOST_WORKDIR (default ~/.ghost), GHOST_BIN_DIR (control-plane binaries,\n"
+    "  scale node|pod       create/delete fake nodes or pods (--replicas N)\n";
+
+const char* const environment_help =
+    "\nEnvironment: GHOST_WORKDIR (default ~/.ghost), GHOST_BIN_DIR (control-plane binaries,\n"
     "default $GHOSTLET_CACHE/bin/current), GHOST_GHOSTLET_BINARY, KUBECONFIG.\n";
 
-const char* const create_help =
-    "Usage: ghostctl create cluster [--name NAME] [flags]\n"
-    "\n"
-    "Flags:\n"
-    "  --disable-qps-limits               lift apiserver inflight limits and client QPS limits\n"
-    "  --extra-args COMPONENT=KEY=VALUE   extra flag for a component (repeatable)\n"
-    "  --disable COMPONENT[,COMPONENT]    do not run a component (not etcd/kube-apiserver)\n"
-    "  --kube-apiserver-port PORT         apiserver port (default: first free from 32766 down)\n"
-    "  --wait DURATION                    how long to wait for readiness (default 2m)\n"
-    "  --heartbeat-factor N               multiplies lease/monitor periods (default 5)\n"
-    "  --node-lease-duration-seconds N    node lease duration before the factor (default 40)\n";
-
+const char* const create_help = "Usage: ghostctl create cluster [--name NAME] [flags]\n";
 const char* const delete_help =
     "Usage: ghostctl delete cluster [--name NAME] [--all]\n"
     "Stops every process of the cluster and removes its work directory and kubeconfig context.\n";
@@ -64,37 +52,79 @@ const char* const kubectl_help =
     "Usage: ghostctl [--name NAME] kubectl [kubectl args...]\n"
     "Runs the pinned kubectl with --kubeconfig pointing at the cluster.\n";
 
-bool starts_with(const std::string& s, std::string_view p) {
-    return s.size() >= p.size() && std::string_view(s).substr(0, p.size()) == p;
+// The flags each command takes besides the global ones (--name, --help).
+const std::vector<std::string> create_flags = {
+    "disable-qps-limits", "extra-args", "disable", "kube-apiserver-port", "wait",
+    "heartbeat-factor", "node-lease-duration-seconds"};
+const std::vector<std::string> delete_flags = {"all"};
+const std::vector<std::string> start_flags = {"wait"};
+const std::vector<std::string> logs_flags = {"follow"};
+const std::vector<std::string> scale_flags = {"replicas", "serial-length", "param", "namespace"};
+const std::vector<std::string> global_flags = {"name", "help"};
+
+int to_int(const std::string& v, int lo, int hi) {
+    return static_cast<int>(engine::parse_int(v, lo, hi));
 }
 
-int parse_int(const std::string& flag, const std::string& v, int lo, int hi) {
-    int out = 0;
-    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    if (ec != std::errc() || ptr != v.data() + v.size() || out < lo || out > hi) {
-        throw usage_error("invalid value \"" + v + "\" for " + flag + ": expected an integer in [" +
-                          std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    }
+// Every flag of every command in one set (pflag syntax); which ones a command accepts is
+// checked after the command words are known, so a misplaced flag is named precisely.
+engine::flag_set make_flags(command& cmd, bool& help) {
+    create_options& co = cmd.create;
+    engine::flag_set f("ghostctl");
+    f.string("name", &cmd.name, "cluster name");
+    f.boolean("help", &help, "help for any command", 'h');
+    f.boolean("all", &cmd.all, "every cluster");
+    f.boolean("follow", &cmd.follow, "follow the log", 'f');
+    f.boolean("disable-qps-limits", &co.disable_qps_limits,
+              "lift apiserver inflight limits and client QPS limits");
+    f.add("extra-args", 0, false, "stringArray",
+          "extra flag for a component, COMPONENT=KEY=VALUE or COMPONENT=KEY (repeatable)",
+          [&co](const std::string& v) { co.extra_args.push_back(parse_extra_arg(v)); });
+    f.add("disable", 0, false, "strings",
+          "do not run these components (not etcd/kube-apiserver), comma-separated",
+          [&co](const std::string& v) {
+              for (const auto& c : engine::split_csv(v)) {
+                  if (c.empty()) continue;
+                  if (c == "etcd" || c == "kube-apiserver") {
+                      throw usage_error("cannot disable " + c +
+                                        ": etcd and kube-apiserver are required");
+                  }
+                  auto& comps = known_components();
+                  if (std::find(comps.begin(), comps.end(), c) == comps.end()) {
+                      throw usage_error("--disable: unknown component \"" + c +
+                                        "\" (known: kube-controller-manager, kube-scheduler, "
+                                        "ghostlet)");
+                  }
+                  co.disabled.insert(c);
+              }
+          });
+    f.add("kube-apiserver-port", 0, false, "int",
+          "apiserver port (default: first free from 32766 down)",
+          [&co](const std::string& v) {
+              co.kube_apiserver_port = static_cast<std::uint16_t>(to_int(v, 1, 65535));
+          });
+    f.add("wait", 0, false, "duration",
+          "how long to wait for readiness, e.g. 90s, 2m (default 2m)",
+          [&co](const std::string& v) { co.wait = parse_duration(v); });
+    f.integer("heartbeat-factor", &co.heartbeat_factor, 1, 1000,
+              "multiplies lease/monitor periods");
+    f.integer("node-lease-duration-seconds", &co.node_lease_duration_seconds, 1, 3600,
+              "node lease duration before the factor");
+    f.add("replicas", 0, false, "int", "number of objects wanted",
+          [&cmd](const std::string& v) { cmd.scale.replicas = to_int(v, 0, 10'000'000); });
+    f.integer("serial-length", &cmd.scale.serial_length, 1, 12,
+              "digits of the serial in object names");
+    f.string_array("param", &cmd.scale.params, "jq assignment, e.g. '.nodeName=\"n\"' (repeatable)");
+    f.string("namespace", &cmd.scale.ns, "namespace of scaled pods", 'n');
+    return f;
+}
+
+std::string with_flags(const engine::flag_set& f, const std::string& head,
+                       const std::vector<std::string>& names) {
+    std::string out = head;
+    if (!names.empty()) out += "\nFlags:\n" + f.usage(names);
+    out += "\nGlobal flags:\n" + f.usage(global_flags);
     return out;
-}
-
-// Pulls flags out of args; positional words stay in order.
-struct flag_reader {
-    const std::vector<std::string>& args;
-    std::size_t i = 0;
-
-    // For "--flag=value" or "--flag value"; returns the value.
-    std::string value(const std::string& arg, const std::string& flag) {
-        auto eq = arg.find('=');
-        if (eq != std::string::npos) return arg.substr(eq + 1);
-        if (i + 1 >= args.size()) throw usage_error("flag " + flag + " needs a value");
-        return args[++i];
-    }
-};
-
-std::string flag_name(const std::string& arg) {
-    auto eq = arg.find('=');
-    return eq == std::string::npos ? arg : arg.substr(0, eq);
 }
 
 }  // namespace
@@ -112,7 +142,13 @@ std::chrono::milliseconds parse_duration(const std::string& text) {
     };
     if (text.empty()) throw bad();
     if (std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(c) != 0; })) {
-        return std::chrono::seconds(parse_int("duration", text, 0, 1'000'000));
+        std::int64_t n = 0;
+        try {
+            n = engine::parse_int(text, 0, 1'000'000);
+        } catch (const engine::invalid_value&) {
+            throw bad();
+        }
+        return std::chrono::seconds(n);
     }
     double total_ms = 0;
     std::size_t i = 0;
@@ -157,7 +193,7 @@ extra_arg parse_extra_arg(const std::string& text) {
         out.key = text.substr(first + 1, second - first - 1);
         out.value = text.substr(second + 1);
     }
-    while (starts_with(out.key, "-")) out.key.erase(0, 1);
+    while (!out.key.empty() && out.key[0] == '-') out.key.erase(0, 1);
     if (out.key.empty()) {
         throw usage_error("invalid --extra-args \"" + text + "\": empty flag name");
     }
@@ -166,77 +202,19 @@ extra_arg parse_extra_arg(const std::string& text) {
 
 command parse_command_line(const std::vector<std::string>& args) {
     command cmd;
-    std::vector<std::string> words;
     bool help = false;
-    flag_reader r{args};
-    create_options& co = cmd.create;
-    // Flags are collected first; which ones are legal depends on the command, checked below.
-    std::vector<std::string> used_flags;
-    for (; r.i < args.size(); ++r.i) {
-        const std::string& a = args[r.i];
-        if (words.size() == 1 && words[0] == "kubectl") {
-            // Everything after "kubectl" belongs to kubectl.
-            cmd.rest.assign(args.begin() + static_cast<std::ptrdiff_t>(r.i), args.end());
-            break;
-        }
-        if (a == "--") {
-            for (++r.i; r.i < args.size(); ++r.i) words.push_back(args[r.i]);
-            break;
-        }
-        if (!starts_with(a, "-") || a == "-") {
-            words.push_back(a);
-            continue;
-        }
-        std::string f = flag_name(a);
-        used_flags.push_back(f);
-        if (f == "-h" || f == "--help") help = true;
-        else if (f == "--name") {
-            cmd.name = r.value(a, f);
-        } else if (f == "--all") cmd.all = true;
-        else if (f == "-f" || f == "--follow") cmd.follow = true;
-        else if (f == "--disable-qps-limits") co.disable_qps_limits = true;
-        else if (f == "--extra-args") co.extra_args.push_back(parse_extra_arg(r.value(a, f)));
-        else if (f == "--disable") {
-            std::string v = r.value(a, f);
-            std::size_t pos = 0;
-            while (pos <= v.size()) {
-                auto comma = v.find(',', pos);
-                std::string c = v.substr(pos, comma == std::string::npos ? comma : comma - pos);
-                pos = comma == std::string::npos ? v.size() + 1 : comma + 1;
-                if (c.empty()) continue;
-                if (c == "etcd" || c == "kube-apiserver") {
-                    throw usage_error("cannot disable " + c +
-                                      ": etcd and kube-apiserver are required");
-                }
-                auto& comps = known_components();
-                if (std::find(comps.begin(), comps.end(), c) == comps.end()) {
-                    throw usage_error("--disable: unknown component \"" + c +
-                                      "\" (known: kube-controller-manager, kube-scheduler, "
-                                      "ghostlet)");
-                }
-                co.disabled.insert(c);
-            }
-        } else if (f == "--kube-apiserver-port") {
-            co.kube_apiserver_port =
-                static_cast<std::uint16_t>(parse_int(f, r.value(a, f), 1, 65535));
-        } else if (f == "--wait") {
-            co.wait = parse_duration(r.value(a, f));
-        } else if (f == "--heartbeat-factor") {
-            co.heartbeat_factor = parse_int(f, r.value(a, f), 1, 1000);
-        } else if (f == "--replicas") {
-            cmd.scale.replicas = parse_int(f, r.value(a, f), 0, 10'000'000);
-        } else if (f == "--serial-length") {
-            cmd.scale.serial_length = parse_int(f, r.value(a, f), 1, 12);
-        } else if (f == "--param") {
-            cmd.scale.params.push_back(r.value(a, f));
-        } else if (f == "-n" || f == "--namespace") {
-            cmd.scale.ns = r.value(a, f);
-        } else if (f == "--node-lease-duration-seconds") {
-            co.node_lease_duration_seconds = parse_int(f, r.value(a, f), 1, 3600);
-        } else {
-            throw usage_error("unknown flag: " + f + " (see ghostctl --help)");
-        }
+    auto flags = make_flags(cmd, help);
+    engine::flag_set::parse_result parsed;
+    try {
+        // Everything after "kubectl" belongs to kubectl.
+        parsed = flags.parse(args, [](const std::vector<std::string>& words) {
+            return words.size() == 1 && words[0] == "kubectl";
+        });
+    } catch (const engine::flag_error& e) {
+        throw usage_error(std::string(e.what()) + " (see ghostctl --help)");
     }
+    const auto& words = parsed.positionals;
+    cmd.rest = parsed.rest;
     if (cmd.name.empty()) throw usage_error("--name must not be empty");
     for (char c : cmd.name) {
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
@@ -245,17 +223,21 @@ command parse_command_line(const std::vector<std::string>& args) {
         }
     }
 
-    auto help_cmd = [&](const char* text) {
+    auto help_cmd = [&](std::string text) {
         cmd.kind = command_kind::help;
-        cmd.help_text = text;
+        cmd.help_text = std::move(text);
         return cmd;
     };
-    if (words.empty()) return help_cmd(top_help);
-    auto only = [&](const std::string& what, std::initializer_list<std::string_view> ok) {
-        for (auto& f : used_flags) {
-            if (f == "--name" || f == "-h" || f == "--help") continue;
+    auto top = [&] {
+        return help_cmd(std::string(top_help) + "\nGlobal flags:\n" + flags.usage(global_flags) +
+                        environment_help);
+    };
+    if (words.empty()) return top();
+    auto only = [&](const std::string& what, const std::vector<std::string>& ok) {
+        for (const auto& f : flags.changed_flags()) {
+            if (f == "name" || f == "help") continue;
             if (std::find(ok.begin(), ok.end(), f) == ok.end()) {
-                throw usage_error("flag " + f + " is not valid for \"" + what + "\"");
+                throw usage_error("flag --" + f + " is not valid for \"" + what + "\"");
             }
         }
     };
@@ -264,15 +246,15 @@ command parse_command_line(const std::vector<std::string>& args) {
     auto no_more = [&](std::size_t n) {
         if (words.size() > n) throw usage_error("unexpected argument \"" + words[n] + "\"");
     };
-    if (verb == "help") return help_cmd(top_help);
+    if (verb == "help") return top();
     if (verb == "kubectl") {
-        if (help && cmd.rest.empty()) return help_cmd(kubectl_help);
+        if (help && cmd.rest.empty()) return help_cmd(with_flags(flags, kubectl_help, {}));
         cmd.kind = command_kind::kubectl;
         return cmd;
     }
     if (verb == "scale") {
-        if (help) return help_cmd(scale_help);
-        only("scale", {"--replicas", "--serial-length", "--param", "-n", "--namespace"});
+        if (help) return help_cmd(with_flags(flags, scale_help, scale_flags));
+        only("scale", scale_flags);
         if (noun != "node" && noun != "pod") {
             throw usage_error("scale needs node or pod, e.g. ghostctl scale node --replicas 10");
         }
@@ -286,15 +268,15 @@ command parse_command_line(const std::vector<std::string>& args) {
         return cmd;
     }
     if (verb == "logs") {
-        if (help) return help_cmd(logs_help);
-        only("logs", {"-f", "--follow"});
+        if (help) return help_cmd(with_flags(flags, logs_help, logs_flags));
+        only("logs", logs_flags);
         if (noun.empty()) throw usage_error("logs needs a component name, e.g. ghostctl logs etcd");
         no_more(2);
         cmd.kind = command_kind::logs;
         cmd.component = noun;
         return cmd;
     }
-    auto need_noun = [&](std::initializer_list<std::string_view> ok, const char* h) {
+    auto need_noun = [&](std::initializer_list<std::string_view> ok, const std::string& h) {
         if (std::find(ok.begin(), ok.end(), noun) == ok.end()) {
             std::string list;
             for (auto n : ok) list += (list.empty() ? "" : ", ") + std::string(n);
@@ -305,37 +287,36 @@ command parse_command_line(const std::vector<std::string>& args) {
         no_more(2);
     };
     if (verb == "create") {
-        if (help) return help_cmd(create_help);
-        need_noun({"cluster"}, create_help);
-        only("create cluster", {"--disable-qps-limits", "--extra-args", "--disable",
-                                "--kube-apiserver-port", "--wait", "--heartbeat-factor",
-                                "--node-lease-duration-seconds"});
+        auto h = with_flags(flags, create_help, create_flags);
+        if (help) return help_cmd(h);
+        need_noun({"cluster"}, h);
+        only("create cluster", create_flags);
         cmd.kind = command_kind::create_cluster;
         return cmd;
     }
     if (verb == "delete") {
-        if (help) return help_cmd(delete_help);
+        if (help) return help_cmd(with_flags(flags, delete_help, delete_flags));
         need_noun({"cluster"}, delete_help);
-        only("delete cluster", {"--all"});
+        only("delete cluster", delete_flags);
         cmd.kind = command_kind::delete_cluster;
         return cmd;
     }
     if (verb == "start") {
-        if (help) return help_cmd(start_help);
+        if (help) return help_cmd(with_flags(flags, start_help, start_flags));
         need_noun({"cluster"}, start_help);
-        only("start cluster", {"--wait"});
+        only("start cluster", start_flags);
         cmd.kind = command_kind::start_cluster;
         return cmd;
     }
     if (verb == "stop") {
-        if (help) return help_cmd(stop_help);
+        if (help) return help_cmd(with_flags(flags, stop_help, {}));
         need_noun({"cluster"}, stop_help);
         only("stop cluster", {});
         cmd.kind = command_kind::stop_cluster;
         return cmd;
     }
     if (verb == "get") {
-        if (help) return help_cmd(get_help);
+        if (help) return help_cmd(with_flags(flags, get_help, {}));
         need_noun({"clusters", "kubeconfig", "components"}, get_help);
         only("get " + noun, {});
         cmd.kind = noun == "clusters"     ? command_kind::get_clusters
@@ -343,7 +324,7 @@ command parse_command_line(const std::vector<std::string>& args) {
                                           : command_kind::get_components;
         return cmd;
     }
-    if (help) return help_cmd(top_help);
+    if (help) return top();
     throw usage_error("unknown command \"" + verb + "\" (see ghostctl --help)");
 }
 

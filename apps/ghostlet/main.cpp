@@ -88,6 +88,10 @@ int main(int argc, char** argv) {
     } catch (const kube::config_error& e) {
         std::cerr << "ghostlet: " << e.what() << '\n';
         return 2;
+    } catch (const std::exception& e) {
+        // Anything else at start-up (a filesystem or YAML library error) is still bad input.
+        std::cerr << "ghostlet: " << e.what() << '\n';
+        return 2;
     }
     try {
         return ghostlet::run(opts, std::move(stage_list), access);

@@ -1,275 +1,225 @@
 #include "apps/ghostlet/options.hpp"
 
+#include "engine/flags.hpp"
 #include "kube/label_selector.hpp"
+#include "stages/config_files.hpp"
+#include "stages/kwok_kinds.hpp"
+#include "stages/stage.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
-#include <functional>
-#include <iostream>
+#include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
 namespace ghost::ghostlet {
 namespace {
 
-enum class flag_kind { string, boolean, integer, string_list };
+using engine::invalid_value;
 
-// One row per flag: the kwok flag name, its KwokConfiguration option name (empty when the flag
-// has none) and how to store a value.
-struct flag_spec {
-    std::string name;
-    char short_name;
-    flag_kind kind;
-    std::string config_key;
-    std::function<void(options&, const std::string&)> set;
-    std::string help;
-};
-
-std::int64_t to_int(const std::string& text, std::int64_t lo, std::int64_t hi,
-                    const std::string& where) {
-    std::int64_t value = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || ptr != text.data() + text.size() || value < lo || value > hi) {
-        throw options_error(where + ": expected an integer from " + std::to_string(lo) + " to " +
-                            std::to_string(hi) + ", got \"" + text + "\"");
-    }
-    return value;
-}
-
-bool to_bool(const std::string& text, const std::string& where) {
-    if (text == "true" || text == "1" || text == "t" || text == "T" || text == "TRUE" ||
-        text == "True") {
-        return true;
-    }
-    if (text == "false" || text == "0" || text == "f" || text == "F" || text == "FALSE" ||
-        text == "False") {
-        return false;
-    }
-    throw options_error(where + ": expected true or false, got \"" + text + "\"");
-}
-
-std::vector<std::string> split_commas(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) {
-        if (!item.empty()) {
-            out.push_back(item);
-        }
-    }
-    return out;
-}
-
-int parse_verbosity(const std::string& text, const std::string& where) {
+int parse_verbosity(const std::string& text) {
     if (text == "DEBUG" || text == "debug") return -4;
     if (text == "INFO" || text == "info") return 0;
     if (text == "WARN" || text == "warn") return 4;
     if (text == "ERROR" || text == "error") return 8;
-    return static_cast<int>(to_int(text, -100, 100, where + " (or DEBUG, INFO, WARN, ERROR)"));
+    try {
+        return static_cast<int>(engine::parse_int(text, -100, 100));
+    } catch (const invalid_value&) {
+        throw invalid_value("expected DEBUG, INFO, WARN, ERROR or a number such as -4, 0, 4, 8, "
+                            "got \"" + text + "\"");
+    }
 }
 
-const std::vector<flag_spec>& flag_table() {
-    using k = flag_kind;
-    static const std::vector<flag_spec> table = {
-        {"kubeconfig", 0, k::string, "", [](options& o, const std::string& v) { o.kubeconfig = v; },
-         "path to the kubeconfig (default ~/.kube/config, else in-cluster)"},
-        {"master", 0, k::string, "", [](options& o, const std::string& v) { o.master = v; },
-         "API server address, overrides the kubeconfig's server"},
-        {"config", 'c', k::string_list, "",
-         [](options& o, const std::string& v) {
-             for (auto& f : split_commas(v)) o.config_files.push_back(f);
-         },
-         "config files (KwokConfiguration and Stage documents), repeatable"},
-        {"v", 'v', k::string, "",
-         [](options& o, const std::string& v) { o.verbosity = parse_verbosity(v, "--v"); },
-         "log level: DEBUG, INFO, WARN, ERROR or -4, 0, 4, 8"},
-        {"cidr", 0, k::string, "cidr", [](options& o, const std::string& v) { o.cidr = v; },
-         "pod IP range used when a node has no podCIDR (default 10.0.0.0/24)"},
-        {"node-ip", 0, k::string, "nodeIP", [](options& o, const std::string& v) { o.node_ip = v; },
-         "IP used for the nodes' InternalIP when they have none"},
-        {"node-name", 0, k::string, "nodeName",
-         [](options& o, const std::string& v) { o.node_name = v; },
-         "Hostname address added to nodes that have none"},
-        {"node-port", 0, k::integer, "nodePort",
-         [](options& o, const std::string& v) {
-             o.node_port = static_cast<int>(to_int(v, 0, 65535, "--node-port"));
-         },
-         "kubelet port written to node status daemonEndpoints"},
-        {"server-address", 0, k::string, "serverAddress",
-         [](options& o, const std::string& v) { o.server_address = v; },
-         "address of the HTTP server (/healthz, /readyz, /metrics), e.g. 127.0.0.1:10247"},
-        {"manage-single-node", 0, k::string, "manageSingleNode",
-         [](options& o, const std::string& v) { o.manage_single_node = v; },
-         "manage only the node with this name"},
-        {"manage-all-nodes", 0, k::boolean, "manageAllNodes",
-         [](options& o, const std::string& v) {
-             o.manage_all_nodes = to_bool(v, "--manage-all-nodes");
-         },
-         "manage every node"},
-        {"manage-nodes-with-annotation-selector", 0, k::string,
-         "manageNodesWithAnnotationSelector",
-         [](options& o, const std::string& v) { o.manage_nodes_with_annotation_selector = v; },
-         "manage nodes whose annotations match (e.g. kwok.x-k8s.io/node=fake)"},
-        {"manage-nodes-with-label-selector", 0, k::string, "manageNodesWithLabelSelector",
-         [](options& o, const std::string& v) { o.manage_nodes_with_label_selector = v; },
-         "manage nodes whose labels match"},
-        {"disregard-status-with-annotation-selector", 0, k::string,
-         "disregardStatusWithAnnotationSelector",
-         [](options& o, const std::string& v) { o.disregard_status_with_annotation_selector = v; },
-         "ignore objects whose annotations match (deprecated in kwok)"},
-        {"disregard-status-with-label-selector", 0, k::string,
-         "disregardStatusWithLabelSelector",
-         [](options& o, const std::string& v) { o.disregard_status_with_label_selector = v; },
-         "ignore objects whose labels match (deprecated in kwok)"},
-        {"node-lease-duration-seconds", 0, k::integer, "nodeLeaseDurationSeconds",
-         [](options& o, const std::string& v) {
-             o.node_lease_duration_seconds =
-                 to_int(v, 0, 1'000'000, "--node-lease-duration-seconds");
-         },
-         "node lease duration; 0 turns node leases off"},
-        {"enable-crds", 0, k::string_list, "enableCRDs",
-         [](options& o, const std::string& v) {
-             for (auto& f : split_commas(v)) o.enable_crds.push_back(f);
-         },
-         "kwok CRDs to watch (not supported yet: stages come from --config)"},
-        {"id", 0, k::string, "",
-         [](options& o, const std::string& v) { o.identity = v; },
-         "lease holder identity (default <hostname>-ghostlet, stable across restarts)"},
-        {"max-connections", 0, k::integer, "",
-         [](options& o, const std::string& v) {
-             o.max_connections = static_cast<int>(to_int(v, 1, 1024, "--max-connections"));
-         },
-         "keep-alive connections to the API server (default 64)"},
-        {"max-in-flight", 0, k::integer, "",
-         [](options& o, const std::string& v) {
-             o.max_in_flight = static_cast<int>(to_int(v, 1, 4096, "--max-in-flight"));
-         },
-         "concurrent writes to the API server (default 64)"},
-        {"help", 'h', k::boolean, "",
-         [](options& o, const std::string& v) { o.print_help = to_bool(v, "--help"); },
-         "print this help"},
-        {"version", 0, k::boolean, "",
-         [](options& o, const std::string& v) { o.print_version = to_bool(v, "--version"); },
-         "print the version"},
+// The command line. Flags that are also KwokConfiguration options are applied to the options
+// after the config files, so they win (kwok: flag > config > default).
+engine::flag_set make_flags(options& o) {
+    engine::flag_set f("ghostlet");
+    f.string_slice("config", &o.config_files,
+                   "config files or directories (KwokConfiguration and Stage documents; a "
+                   "directory's kustomization.yaml resources or its *.yaml files; - is stdin), "
+                   "repeatable (default [~/.kwok/kwok.yaml])",
+                   'c');
+    f.add("v", 'v', false, "level", "log level: DEBUG, INFO, WARN, ERROR or -4, 0, 4, 8",
+          [&o](const std::string& v) { o.verbosity = parse_verbosity(v); });
+    f.string("kubeconfig", &o.kubeconfig,
+             "path to the kubeconfig file (default ~/.kube/config, else in-cluster)");
+    f.string("master", &o.master, "API server address (overrides the kubeconfig's server)");
+    f.string("cidr", &o.cidr, "CIDR of the pod IPs when a node has no podCIDR");
+    f.string("node-ip", &o.node_ip,
+             "IP of the node: NodeIP in templates and the InternalIP given to managed nodes "
+             "without one");
+    f.string("node-name", &o.node_name, "name of the node (NodeName in templates)");
+    f.integer("node-port", &o.node_port, 0, 65535,
+              "port of the node (daemonEndpoints; also serves on 0.0.0.0:<port> without "
+              "--server-address)");
+    f.string("tls-cert-file", &o.tls_cert_file,
+             "x509 certificate for the HTTPS server (stored; HTTPS not served yet)");
+    f.string("tls-private-key-file", &o.tls_private_key_file,
+             "x509 private key matching --tls-cert-file");
+    f.string("manage-single-node", &o.manage_single_node,
+             "manage only the node with this name");
+    f.boolean("manage-all-nodes", &o.manage_all_nodes, "manage every node");
+    f.string("manage-nodes-with-annotation-selector", &o.manage_nodes_with_annotation_selector,
+             "manage nodes whose annotations match (e.g. kwok.x-k8s.io/node=fake)");
+    f.string("manage-nodes-with-label-selector", &o.manage_nodes_with_label_selector,
+             "manage nodes whose labels match");
+    f.string("disregard-status-with-annotation-selector",
+             &o.disregard_status_with_annotation_selector,
+             "ignore objects whose annotations match (deprecated in kwok)");
+    f.string("disregard-status-with-label-selector", &o.disregard_status_with_label_selector,
+             "ignore objects whose labels match (deprecated in kwok)");
+    f.string("server-address", &o.server_address,
+             "address of the HTTP server (/healthz, /readyz, /livez, /metrics)");
+    f.integer("node-lease-duration-seconds", &o.node_lease_duration_seconds, 0,
+              std::numeric_limits<std::uint32_t>::max(),
+              "node lease duration; 0 turns node leases off");
+    f.string_slice("enable-crds", &o.enable_crds,
+                   "kwok CRDs to watch: Stage, Metric, ResourceUsage, ClusterResourceUsage, Logs, "
+                   "ClusterLogs, Exec, ClusterExec, Attach, ClusterAttach, PortForward, "
+                   "ClusterPortForward (none implemented yet)");
+    f.string("tracing-endpoint", &o.tracing_endpoint,
+             "OTLP tracing endpoint (accepted; export not implemented)");
+    f.integer("tracing-sampling-rate-per-million", &o.tracing_sampling_rate_per_million,
+              std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max(),
+              "tracing sampling rate per million");
+    // ghostlet's own.
+    f.string("id", &o.identity,
+             "lease holder identity (default <hostname>-ghostlet, stable across restarts)");
+    f.integer("max-connections", &o.max_connections, 1, 1024,
+              "keep-alive connections to the API server");
+    f.integer("max-in-flight", &o.max_in_flight, 1, 4096, "concurrent writes to the API server");
+    f.boolean("help", &o.print_help, "print this help", 'h');
+    f.boolean("version", &o.print_version, "print the version");
+    return f;
+}
+
+// KwokConfiguration `options` keys and the flag each one feeds (kwok's
+// KwokConfigurationOptions); keys without a flag are handled by config_only_flags.
+const std::map<std::string, std::string>& option_flags() {
+    static const std::map<std::string, std::string> m = {
+        {"cidr", "cidr"},
+        {"nodeIP", "node-ip"},
+        {"nodeName", "node-name"},
+        {"nodePort", "node-port"},
+        {"tlsCertFile", "tls-cert-file"},
+        {"tlsPrivateKeyFile", "tls-private-key-file"},
+        {"manageSingleNode", "manage-single-node"},
+        {"manageAllNodes", "manage-all-nodes"},
+        {"manageNodesWithAnnotationSelector", "manage-nodes-with-annotation-selector"},
+        {"manageNodesWithLabelSelector", "manage-nodes-with-label-selector"},
+        {"disregardStatusWithAnnotationSelector", "disregard-status-with-annotation-selector"},
+        {"disregardStatusWithLabelSelector", "disregard-status-with-label-selector"},
+        {"serverAddress", "server-address"},
+        {"enableCRDs", "enable-crds"},
+        {"nodeLeaseDurationSeconds", "node-lease-duration-seconds"},
     };
-    return table;
+    return m;
 }
 
-const flag_spec* find_flag(std::string_view name) {
-    for (const auto& f : flag_table()) {
-        if (f.name == name) return &f;
-    }
-    return nullptr;
-}
-
-const flag_spec* find_short(char c) {
-    for (const auto& f : flag_table()) {
-        if (f.short_name == c) return &f;
-    }
-    return nullptr;
-}
-
-struct flag_value {
-    const flag_spec* spec;
-    std::string value;
-};
-
-std::vector<flag_value> split_flags(const std::vector<std::string>& args) {
-    std::vector<flag_value> out;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& arg = args[i];
-        const flag_spec* spec = nullptr;
-        std::optional<std::string> inline_value;
-        if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
-            auto eq = arg.find('=');
-            spec = find_flag(arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2));
-            if (eq != std::string::npos) inline_value = arg.substr(eq + 1);
-        } else if (arg.size() >= 2 && arg[0] == '-' && arg[1] != '-') {
-            spec = find_short(arg[1]);
-            if (arg.size() > 2) inline_value = arg.substr(arg[2] == '=' ? 3 : 2);
-        } else {
-            throw options_error("unexpected argument \"" + arg +
-                                "\": ghostlet takes only flags (see --help)");
-        }
-        if (!spec) {
-            throw options_error("unknown flag: " + arg.substr(0, arg.find('=')) +
-                                " (see --help for the flags ghostlet takes)");
-        }
-        if (inline_value) {
-            out.push_back({spec, *inline_value});
-        } else if (spec->kind == flag_kind::boolean) {
-            out.push_back({spec, "true"});
-        } else if (i + 1 < args.size()) {
-            out.push_back({spec, args[++i]});
-        } else {
-            throw options_error("flag needs an argument: --" + spec->name);
-        }
-    }
-    return out;
+// The options that have no flag, under their config key, with the same value converters.
+engine::flag_set config_only_flags(options& o) {
+    engine::flag_set f;
+    constexpr std::int64_t u32 = std::numeric_limits<std::uint32_t>::max();
+    f.integer("nodeLeaseParallelism", &o.node_lease_parallelism, 0, u32, "");
+    f.integer("podPlayStageParallelism", &o.pod_play_stage_parallelism, 0, u32, "");
+    f.integer("nodePlayStageParallelism", &o.node_play_stage_parallelism, 0, u32, "");
+    f.integer("podsOnNodeSyncParallelism", &o.pods_on_node_sync_parallelism, 0, u32, "");
+    f.boolean("enablePodsOnNodeSyncListPager", &o.enable_pods_on_node_sync_list_pager, "");
+    f.boolean("enablePodsOnNodeSyncStreamWatch", &o.enable_pods_on_node_sync_stream_watch, "");
+    f.boolean("enableDebuggingHandlers", &o.enable_debugging_handlers, "");
+    f.boolean("enableProfilingHandler", &o.enable_profiling_handler, "");
+    f.boolean("enableContentionProfiling", &o.enable_contention_profiling, "");
+    return f;
 }
 
 std::string scalar_text(const YAML::Node& node) {
     return node.IsScalar() ? node.Scalar() : std::string();
 }
 
-void apply_kwok_configuration(options& o, const YAML::Node& doc, const std::string& where) {
-    auto opts = doc["options"];
-    if (!opts) return;
-    if (!opts.IsMap()) {
-        throw options_error(where + ": options: expected a mapping");
-    }
-    for (auto it = opts.begin(); it != opts.end(); ++it) {
-        auto key = it->first.as<std::string>();
-        const flag_spec* spec = nullptr;
-        for (const auto& f : flag_table()) {
-            if (!f.config_key.empty() && f.config_key == key) spec = &f;
-        }
-        if (!spec) {
-            // kwok has many tuning options (parallelism, pager, profiling) that ghostlet does
-            // not need; accept them so kwok config files load unchanged.
-            o.warnings.push_back(where + ": options." + key + " is not used by ghostlet");
-            continue;
-        }
-        // A copy: yaml-cpp iterators hand out temporaries (a reference would dangle).
-        YAML::Node value = it->second;
-        try {
-            if (spec->kind == flag_kind::string_list && value.IsSequence()) {
-                for (const auto& item : value) spec->set(o, scalar_text(item));
-            } else if (value.IsScalar()) {
-                spec->set(o, value.Scalar());
-            } else if (!value.IsNull()) {
-                throw options_error("expected a scalar value");
+// Applies one config value through a flag's setter; a list goes item by item (the first
+// replaces the default, as a repeated flag does).
+void apply_value(engine::flag_set& set, const std::string& name, const YAML::Node& value,
+                 const std::string& where) {
+    try {
+        if (value.IsSequence()) {
+            if (set.is_boolean(name)) throw invalid_value("expected true or false, got a list");
+            for (const auto& item : value) {
+                if (!item.IsScalar()) throw invalid_value("expected a list of strings");
+                set.set(name, item.Scalar());
             }
-        } catch (const options_error& e) {
-            std::string msg = e.what();
-            auto flag_prefix = "--" + spec->name + ": ";
-            if (msg.rfind(flag_prefix, 0) == 0) msg = msg.substr(flag_prefix.size());
-            throw options_error(where + ": options." + key + ": " + msg);
+        } else if (value.IsScalar()) {
+            set.set(name, value.Scalar());
+        } else if (!value.IsNull()) {
+            throw invalid_value("expected a scalar value, got a mapping");
+        }
+    } catch (const invalid_value& e) {
+        throw options_error(where + ": " + e.what());
+    }
+}
+
+struct config_state {
+    bool have_configuration = false;
+    std::set<std::string> given;  // config keys present in the KwokConfiguration
+};
+
+void apply_kwok_configuration(options& o, const YAML::Node& doc, const std::string& where,
+                              config_state& st) {
+    auto flags = make_flags(o);
+    auto only = config_only_flags(o);
+    if (auto opts = doc["options"]; opts && !opts.IsNull()) {
+        if (!opts.IsMap()) throw options_error(where + ": options: expected a mapping");
+        for (auto it = opts.begin(); it != opts.end(); ++it) {
+            auto key = it->first.as<std::string>();
+            // A copy: yaml-cpp iterators hand out temporaries (a reference would dangle).
+            YAML::Node value = it->second;
+            std::string field = where + ": options." + key;
+            if (auto m = option_flags().find(key); m != option_flags().end()) {
+                apply_value(flags, m->second, value, field);
+            } else if (only.has(key)) {
+                apply_value(only, key, value, field);
+            } else {
+                o.warnings.push_back(field + ": not a kwok v0.8 option; ignored");
+                continue;
+            }
+            st.given.insert(key);
+        }
+    }
+    if (auto tracing = doc["tracing"]; tracing && !tracing.IsNull()) {
+        if (!tracing.IsMap()) throw options_error(where + ": tracing: expected a mapping");
+        for (auto it = tracing.begin(); it != tracing.end(); ++it) {
+            auto key = it->first.as<std::string>();
+            YAML::Node value = it->second;
+            std::string field = where + ": tracing." + key;
+            if (key == "endpoint") {
+                apply_value(flags, "tracing-endpoint", value, field);
+            } else if (key == "samplingRatePerMillion") {
+                apply_value(flags, "tracing-sampling-rate-per-million", value, field);
+            } else {
+                o.warnings.push_back(field + ": not a kwok v0.8 tracing option; ignored");
+            }
         }
     }
 }
 
-void load_config_file(options& o, const std::string& file, bool& have_configuration) {
+void load_config_documents(options& o, const stages::config_source& src, config_state& st) {
     std::vector<YAML::Node> docs;
     try {
-        if (file == "-") {
-            docs = YAML::LoadAll(std::cin);
-        } else {
-            std::ifstream in(file);
-            if (!in) {
-                throw options_error(file + ": cannot open config file (given with --config)");
-            }
-            docs = YAML::LoadAll(in);
-        }
+        docs = YAML::LoadAll(src.text);
     } catch (const YAML::Exception& e) {
-        throw options_error(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+        throw options_error(src.name + ":" + std::to_string(e.mark.line + 1) + ":" +
                             std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
     }
+    o.config_sources.push_back(src.name);
     int index = 0;
     for (const auto& doc : docs) {
-        std::string where = file + " (document " + std::to_string(index + 1) + ")";
+        std::string where = src.name + " (document " + std::to_string(index + 1) + ")";
         if (doc.IsNull()) {
             ++index;
             continue;
@@ -280,29 +230,51 @@ void load_config_file(options& o, const std::string& file, bool& have_configurat
         }
         auto kind = scalar_text(doc["kind"]);
         if (kind == "KwokConfiguration") {
-            if (!have_configuration) {
-                apply_kwok_configuration(o, doc, where);
-                have_configuration = true;
+            if (!st.have_configuration) {
+                apply_kwok_configuration(o, doc, where, st);
+                st.have_configuration = true;
             } else {
                 o.warnings.push_back(where + ": a second KwokConfiguration is ignored, as kwok "
                                              "does");
             }
         } else if (kind == "Stage") {
-            o.stage_documents.push_back({file, index, doc});
-        } else if (kind == "KwokctlConfiguration" || kind == "Metric" ||
-                   kind == "ClusterResourceUsage" || kind == "ResourceUsage" ||
-                   kind == "ClusterLogs" || kind == "Logs" || kind == "ClusterExec" ||
-                   kind == "Exec" || kind == "ClusterAttach" || kind == "Attach" ||
-                   kind == "ClusterPortForward" || kind == "PortForward" ||
-                   kind == "KwokctlResource") {
-            o.warnings.push_back(where + ": kind " + kind + " is not supported by ghostlet yet; "
-                                         "document ignored");
+            o.stage_documents.push_back({src.name, index, doc});
+        } else if (kind == "KwokctlConfiguration" || kind == "KwokctlResource") {
+            // kwokctl's own documents (kwokctl saves them in the cluster's kwok.yaml); the kwok
+            // controller skips them too.
+        } else if (stages::find_kwok_kind(kind)) {
+            o.warnings.push_back(where + ": kind " + kind +
+                                 " is not supported by ghostlet yet; document ignored");
         } else {
             throw options_error(where + ": kind: expected KwokConfiguration or Stage, got \"" +
                                 kind + "\"");
         }
         ++index;
     }
+}
+
+// kwok loads <workdir>/kwok.yaml first when it exists, even with other --config paths
+// (KWOK_WORKDIR, default ~/.kwok).
+std::string default_config_path() {
+    if (const char* wd = std::getenv("KWOK_WORKDIR"); wd && *wd) {
+        return (std::filesystem::path(wd) / "kwok.yaml").string();
+    }
+    return stages::expand_home("~/.kwok/kwok.yaml");
+}
+
+std::vector<std::string> config_paths(const options& o, bool config_given) {
+    std::vector<std::string> paths;
+    auto def = default_config_path();
+    std::error_code ec;
+    bool def_exists = std::filesystem::is_regular_file(def, ec);
+    if (def_exists) paths.push_back(def);
+    if (!config_given) return paths;
+    for (const auto& p : o.config_files) {
+        if (p.empty()) throw options_error("--config: expected a path, got an empty one");
+        if (p == "~/.kwok/kwok.yaml" || stages::expand_home(p) == def) continue;
+        paths.push_back(p);
+    }
+    return paths;
 }
 
 void check_selector(const std::string& text, const std::string& flag) {
@@ -326,7 +298,79 @@ bool valid_cidr(const std::string& text) {
     return err == std::errc() && ptr == tail.data() + tail.size() && bits >= 0 && bits <= max_bits;
 }
 
-void validate(options& o) {
+void check_readable(const std::string& path, const std::string& flag) {
+    if (path.empty()) return;
+    std::ifstream in(path);
+    std::error_code ec;
+    if (!in || std::filesystem::is_directory(path, ec)) {
+        throw options_error("--" + flag + ": cannot read \"" + path + "\"");
+    }
+}
+
+// One warning per accepted option whose behaviour ghostlet does not provide yet.
+void warn_unimplemented(options& o, const std::set<std::string>& given) {
+    if (!o.tls_cert_file.empty() || !o.tls_private_key_file.empty()) {
+        o.warnings.push_back("--tls-cert-file, --tls-private-key-file: serving HTTPS is not "
+                             "implemented yet; the server (if any) speaks plain HTTP");
+    }
+    if (!o.tracing_endpoint.empty()) {
+        o.warnings.push_back("--tracing-endpoint, --tracing-sampling-rate-per-million: tracing "
+                             "export is not implemented; no spans are sent to " +
+                             o.tracing_endpoint);
+    }
+    {
+        std::string names;
+        for (const auto& c : o.enable_crds)
+            if (c != "Stage") names += (names.empty() ? "" : ", ") + c;
+        if (!names.empty())
+            o.warnings.push_back("--enable-crds: " + names +
+                                 ": not implemented yet (not watched); only Stage is");
+    }
+    // Tuning knobs of kwok's worker pools: ghostlet has one event loop whose writes are bounded
+    // by --max-in-flight, so only a non-default value is worth a warning.
+    struct knob {
+        const char* key;
+        unsigned value, kwok_default;
+    };
+    for (const knob& k : {knob{"nodeLeaseParallelism", o.node_lease_parallelism, 4},
+                          knob{"podPlayStageParallelism", o.pod_play_stage_parallelism, 4},
+                          knob{"nodePlayStageParallelism", o.node_play_stage_parallelism, 4},
+                          knob{"podsOnNodeSyncParallelism", o.pods_on_node_sync_parallelism, 1}}) {
+        if (given.count(k.key) && k.value != k.kwok_default) {
+            o.warnings.push_back(std::string("options.") + k.key + "=" +
+                                 std::to_string(k.value) +
+                                 ": ghostlet has no worker pools (writes are bounded by "
+                                 "--max-in-flight); ignored");
+        }
+    }
+    if (given.count("enablePodsOnNodeSyncListPager") && !o.enable_pods_on_node_sync_list_pager) {
+        o.warnings.push_back("options.enablePodsOnNodeSyncListPager=false: ghostlet always lists "
+                             "pods in pages; ignored");
+    }
+    if (given.count("enablePodsOnNodeSyncStreamWatch") &&
+        o.enable_pods_on_node_sync_stream_watch) {
+        o.warnings.push_back("options.enablePodsOnNodeSyncStreamWatch=true: ghostlet syncs pods "
+                             "with one list+watch; ignored");
+    }
+    struct feature {
+        const char* key;
+        bool on;
+        const char* what;
+    };
+    for (const feature& f :
+         {feature{"enableDebuggingHandlers", o.enable_debugging_handlers,
+                  "kwok's debugging handlers (logs, exec, attach, port-forward)"},
+          feature{"enableProfilingHandler", o.enable_profiling_handler, "/debug/pprof"},
+          feature{"enableContentionProfiling", o.enable_contention_profiling,
+                  "contention profiling"}}) {
+        if (given.count(f.key) && f.on) {
+            o.warnings.push_back(std::string("options.") + f.key + "=true: " + f.what +
+                                 " not implemented yet; not served");
+        }
+    }
+}
+
+void validate(options& o, const std::set<std::string>& given) {
     int modes = (o.manage_all_nodes ? 1 : 0) + (!o.manage_single_node.empty() ? 1 : 0) +
                 ((!o.manage_nodes_with_annotation_selector.empty() ||
                   !o.manage_nodes_with_label_selector.empty())
@@ -359,9 +403,25 @@ void validate(options& o) {
         }
     }
     for (const auto& crd : o.enable_crds) {
-        if (crd == "Stage") continue;
-        o.warnings.push_back("--enable-crds=" + crd + ": not supported yet (ignored)");
+        if (!stages::find_kwok_kind(crd)) {
+            std::string list;
+            for (const auto& k : stages::kwok_kinds())
+                list += (list.empty() ? "" : ", ") + std::string(k.kind);
+            throw options_error("--enable-crds: invalid crd \"" + crd + "\"; expected one of " +
+                                list);
+        }
     }
+    // kwok refuses Stage documents in --config together with --enable-crds=Stage; ghostlet plays
+    // both (the Stage resources are added to the configured stages).
+    if (o.tls_cert_file.empty() != o.tls_private_key_file.empty()) {
+        throw options_error("--tls-cert-file and --tls-private-key-file go together; only " +
+                            std::string(o.tls_cert_file.empty() ? "--tls-private-key-file"
+                                                                : "--tls-cert-file") +
+                            " was given");
+    }
+    check_readable(o.tls_cert_file, "tls-cert-file");
+    check_readable(o.tls_private_key_file, "tls-private-key-file");
+    warn_unimplemented(o, given);
     if (o.identity.empty()) {
         char host[256] = {};
         ::gethostname(host, sizeof host - 1);
@@ -372,26 +432,42 @@ void validate(options& o) {
 }  // namespace
 
 options parse_options(const std::vector<std::string>& args) {
+    // First pass: --config, --help, --version (and any flag error) before reading files.
+    options first;
+    auto first_flags = make_flags(first);
+    engine::flag_set::parse_result words;
+    try {
+        words = first_flags.parse(args);
+    } catch (const engine::flag_error& e) {
+        throw options_error(e.what());
+    }
+    if (!words.positionals.empty()) {
+        throw options_error("unexpected argument \"" + words.positionals.front() +
+                            "\": ghostlet takes only flags (see --help)");
+    }
+    if (first.print_help || first.print_version) return first;
+
     options o;
-    auto flags = split_flags(args);
-    for (const auto& f : flags) {
-        if (f.spec->name == "config") f.spec->set(o, f.value);
-        if (f.spec->name == "help" || f.spec->name == "version") f.spec->set(o, f.value);
-    }
-    if (o.print_help || o.print_version) return o;
-    bool have_configuration = false;
-    for (const auto& file : o.config_files) load_config_file(o, file, have_configuration);
-    // Flags override the configuration file; list flags replace rather than append.
-    o.config_files.clear();
-    bool crds_from_flag = false;
-    for (const auto& f : flags) {
-        if (f.spec->name == "enable-crds" && !crds_from_flag) {
-            o.enable_crds.clear();
-            crds_from_flag = true;
+    config_state st;
+    for (const auto& path : config_paths(first, first_flags.changed("config"))) {
+        std::vector<stages::config_source> sources;
+        try {
+            sources = stages::read_config_path(path);
+        } catch (const stages::stage_error& e) {
+            throw options_error(std::string(e.what()) + " (given with --config)");
         }
-        f.spec->set(o, f.value);
+        for (const auto& src : sources) load_config_documents(o, src, st);
     }
-    validate(o);
+    // Second pass over the same arguments: flags override the configuration; a list flag
+    // replaces the configured list (its first use replaces, as pflag's StringSlice).
+    auto flags = make_flags(o);
+    try {
+        flags.parse(args);
+    } catch (const engine::flag_error& e) {
+        throw options_error(e.what());
+    }
+    o.config_files = first.config_files;
+    validate(o, st.given);
     return o;
 }
 
@@ -401,17 +477,11 @@ options parse_options(int argc, const char* const* argv) {
 }
 
 std::string usage() {
-    std::ostringstream out;
-    out << "ghostlet: simulates kubelets for fake Kubernetes nodes (kwok-compatible)\n\n"
-           "Usage: ghostlet [flags]\n\nFlags:\n";
-    for (const auto& f : flag_table()) {
-        out << "  ";
-        if (f.short_name) out << '-' << f.short_name << ", ";
-        out << "--" << f.name;
-        if (f.kind != flag_kind::boolean) out << " value";
-        out << "\n        " << f.help << '\n';
-    }
-    return out.str();
+    options o;
+    auto flags = make_flags(o);
+    return "ghostlet: simulates kubelets for fake Kubernetes nodes (kwok-compatible)\n\n"
+           "Usage: ghostlet [flags]\n\nFlags:\n" +
+           flags.usage();
 }
 
 }  // namespace ghost::ghostlet

@@ -35,6 +35,8 @@ struct options {
     std::string node_name;
     int node_port = 0;
     std::string server_address;
+    std::string tls_cert_file;         ///< stored; serving HTTPS is not implemented yet
+    std::string tls_private_key_file;
 
     std::string manage_single_node;
     bool manage_all_nodes = false;
@@ -44,8 +46,24 @@ struct options {
     std::string disregard_status_with_label_selector;
 
     std::int64_t node_lease_duration_seconds = 0;  ///< 0 = node leases off (kwok default)
-    std::vector<std::string> enable_crds;
+    std::vector<std::string> enable_crds;  ///< validated against kwok's 12 kinds
     int verbosity = 0;  ///< kwok -v: -4 debug, 0 info, 4 warn, 8 error
+
+    // KwokConfiguration options without a flag (kwok defaults). ghostlet has no worker pools
+    // or kwok's debugging/profiling handlers: setting them in a config file logs a warning.
+    unsigned node_lease_parallelism = 4;
+    unsigned pod_play_stage_parallelism = 4;
+    unsigned node_play_stage_parallelism = 4;
+    unsigned pods_on_node_sync_parallelism = 1;
+    bool enable_pods_on_node_sync_list_pager = true;
+    bool enable_pods_on_node_sync_stream_watch = false;
+    bool enable_debugging_handlers = true;
+    bool enable_profiling_handler = true;
+    bool enable_contention_profiling = false;
+
+    // KwokConfiguration `tracing` (kwok: OTLP gRPC export); accepted, export not implemented.
+    std::string tracing_endpoint;
+    std::int32_t tracing_sampling_rate_per_million = 0;
 
     // ghostlet's own.
     std::string identity;                 ///< lease holder; default "<hostname>-ghostlet"
@@ -55,11 +73,13 @@ struct options {
     bool print_version = false;
 
     std::vector<config_document> stage_documents;  ///< Stage docs from --config, in order
+    std::vector<std::string> config_sources;       ///< files read, in order (after expansion)
     std::vector<std::string> warnings;             ///< non-fatal notes for the log
 };
 
-/// Parses argv (pflag style: --flag=value, --flag value, --bool, --bool=false, -c file, -v=4),
-/// reads the --config files and validates. Throws options_error.
+/// Parses argv (pflag syntax, engine/flags.hpp), reads the --config paths (files, directories,
+/// "-"; plus $KWOK_WORKDIR/kwok.yaml or ~/.kwok/kwok.yaml first when it exists, as kwok) and
+/// validates. Throws options_error.
 options parse_options(int argc, const char* const* argv);
 
 /// Same, from already split arguments (tests).

@@ -3,6 +3,7 @@
 
 #include "bench/scenario/report.hpp"
 #include "bench/scenario/scenario.hpp"
+#include "engine/flags.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -22,6 +23,7 @@
 
 namespace fs = std::filesystem;
 using namespace ghost::bench;
+namespace engine = ghost::engine;
 
 namespace {
 
@@ -89,69 +91,75 @@ int main(int argc, char** argv) {
     cfg.kwok_stages = fs::path(GHOST_SCENARIO_SOURCE_DIR) / ".." / "shared" / "kwok-stages";
     // <build>/bench/scenario/ghost_scenario -> <build>/apps/ghostctl/ghostctl
     cfg.ghostctl = self_dir().parent_path().parent_path() / "tools" / "ghostctl" / "ghostctl";
-    try {
-        for (int i = 1; i < argc; ++i) {
-            std::string a = argv[i];
-            auto value = [&]() -> std::string {
-                auto eq = a.find('=');
-                if (eq != std::string::npos) return a.substr(eq + 1);
-                if (i + 1 >= argc) throw std::invalid_argument(a + ": missing value");
-                return argv[++i];
-            };
-            auto name = a.substr(0, a.find('='));
-            auto number = [&] {
-                auto v = value();
-                std::size_t used = 0;
-                double d = std::stod(v, &used);
-                if (used != v.size() || d < 0) throw std::invalid_argument(name + ": not a number: " + v);
-                return d;
-            };
-            if (name == "-h" || name == "--help") {
-                std::cout << usage;
-                return 0;
-            } else if (name == "--scenario") {
-                scenario = value();
-            } else if (name == "--simulators") {
-                sims = split(value());
-            } else if (name == "--out") {
-                out = value();
-            } else if (name == "--ghostctl") {
-                cfg.ghostctl = value();
-            } else if (name == "--kwok") {
-                cfg.kwok = value();
-            } else if (name == "--kwok-stages") {
-                cfg.kwok_stages = value();
-            } else if (name == "--parallelism") {
-                cfg.parallelism = static_cast<int>(number());
-            } else if (name == "--stall-seconds") {
-                cfg.stall_seconds = number();
-            } else if (name == "--timeout-scale") {
-                cfg.timeout_scale = number();
-            } else if (name == "--keep-clusters") {
-                cfg.keep_clusters = true;
-            } else if (name == "--require-complete") {
-                require_complete = true;
-            } else if (name == "--report-only") {
-                report_only = value();
-            } else if (name.rfind("--", 0) == 0) {
-                auto key = name.substr(2);
-                auto dot = key.find('.');
-                auto size = dot == std::string::npos ? key : key.substr(dot + 1);
-                if (size != "nodes" && size != "pods" && size != "pods-per-node" &&
-                    size != "window" && size != "heartbeat-factor")
-                    throw std::invalid_argument("unknown flag " + name);
-                cfg.sizes[key] = number();
-            } else {
-                throw std::invalid_argument("unexpected argument " + a);
-            }
+    bool help = false;
+    std::string sims_text = "ghostlet,kwok";
+    std::string out_text, report_only_text, ghostctl_text = cfg.ghostctl.string(),
+                kwok_text = cfg.kwok.string(), stages_text = cfg.kwok_stages.string();
+    engine::flag_set flags("ghost_scenario");
+    auto number = [](const std::string& v) {
+        std::size_t used = 0;
+        double d = -1;
+        try {
+            d = std::stod(v, &used);
+        } catch (const std::exception&) {
         }
+        if (used != v.size() || !(d >= 0)) {
+            throw engine::invalid_value("expected a number >= 0, got \"" + v + "\"");
+        }
+        return d;
+    };
+    flags.boolean("help", &help, "print this help", 'h')
+        .string("scenario", &scenario, "comma-separated list or all")
+        .string("simulators", &sims_text, "ghostlet and/or kwok")
+        .string("out", &out_text, "output directory")
+        .string("ghostctl", &ghostctl_text, "ghostctl binary")
+        .string("kwok", &kwok_text, "kwok binary")
+        .string("kwok-stages", &stages_text, "kwok's stage tree")
+        .add("parallelism", 0, false, "int", "concurrent requests of the runner",
+             [&](const std::string& v) {
+                 cfg.parallelism = static_cast<int>(engine::parse_int(v, 1, 10'000));
+             })
+        .add("stall-seconds", 0, false, "float", "end a phase after S s without progress",
+             [&](const std::string& v) { cfg.stall_seconds = number(v); })
+        .add("timeout-scale", 0, false, "float", "multiply every phase timeout",
+             [&](const std::string& v) { cfg.timeout_scale = number(v); })
+        .boolean("keep-clusters", &cfg.keep_clusters, "keep the clusters")
+        .boolean("require-complete", &require_complete, "exit 2 unless every phase completed")
+        .string("report-only", &report_only_text, "re-render the report from DIR");
+    // Sizes, for every scenario or one: --nodes, --steady-state.nodes, ...
+    for (const char* size : {"nodes", "pods", "pods-per-node", "window", "heartbeat-factor"}) {
+        std::vector<std::string> keys{size};
+        for (const char* sc : {"kwok-benchmark", "pod-startup", "steady-state", "smoke"}) {
+            keys.push_back(std::string(sc) + "." + size);
+        }
+        for (const auto& key : keys) {
+            flags.add(key, 0, false, "number", "a size (see above)",
+                      [&cfg, key, number](const std::string& v) { cfg.sizes[key] = number(v); });
+            if (key != size) flags.hidden(key);
+        }
+    }
+    try {
+        auto parsed = flags.parse(std::vector<std::string>(argv + 1, argv + argc));
+        if (help) {
+            std::cout << usage;
+            return 0;
+        }
+        if (!parsed.positionals.empty()) {
+            throw std::invalid_argument("unexpected argument " + parsed.positionals.front());
+        }
+        sims = split(sims_text);
+        out = out_text;
+        report_only = report_only_text;
+        cfg.ghostctl = ghostctl_text;
+        cfg.kwok = kwok_text;
+        cfg.kwok_stages = stages_text;
         for (const auto& s : sims) {
             if (s != "ghostlet" && s != "kwok")
                 throw std::invalid_argument("--simulators: expected ghostlet and/or kwok, got " + s);
         }
     } catch (const std::exception& e) {
-        std::cerr << "ghost_scenario: " << e.what() << "\n" << usage;
-        return 64;
+        std::cerr << "ghost_scenario: " << e.what() << " (see --help)\n";
+        return 2;
     }
     if (!report_only.empty()) {
         std::vector<run_result> runs;
@@ -188,11 +196,11 @@ int main(int argc, char** argv) {
         for (const auto& n : names) specs.push_back(make_scenario(n, cfg));
     } catch (const std::exception& e) {
         std::cerr << "ghost_scenario: " << e.what() << "\n";
-        return 64;
+        return 2;
     }
     if (!fs::exists(cfg.ghostctl)) {
         std::cerr << "ghost_scenario: ghostctl not found at " << cfg.ghostctl << " (--ghostctl)\n";
-        return 64;
+        return 2;
     }
     if (out.empty()) out = fs::current_path() / "build" / "bench-results" / utc_stamp();
     cfg.out_dir = fs::absolute(out);

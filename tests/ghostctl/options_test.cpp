@@ -63,7 +63,8 @@ TEST(options, errors_say_what_is_wrong) {
               std::string::npos);
     EXPECT_NE(error_of({"create", "cluster", "--wait", "soon"}).find("invalid duration"),
               std::string::npos);
-    EXPECT_NE(error_of({"create", "cluster", "--name"}).find("needs a value"), std::string::npos);
+    EXPECT_NE(error_of({"create", "cluster", "--name"}).find("flag needs an argument: --name"),
+              std::string::npos);
     EXPECT_NE(error_of({"frobnicate"}).find("unknown command"), std::string::npos);
     EXPECT_NE(error_of({"get", "pods"}).find("unknown \"get\" target"), std::string::npos);
     EXPECT_NE(error_of({"delete", "cluster", "--disable-qps-limits"}).find("not valid"),

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -139,4 +140,50 @@ TEST(ghostlet_cli, missing_manage_mode) {
     auto o = run_ghostlet("--kubeconfig " + kubeconfig);
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find("no nodes are managed"), std::string::npos) << o.output;
+}
+
+TEST(ghostlet_cli, missing_config_path_is_one_line_exit_2) {
+    auto o = run_ghostlet("--manage-all-nodes -c /nonexistent/kwok.yaml");
+    EXPECT_EQ(o.exit_code, 2) << o.output;
+    EXPECT_NE(o.output.find("/nonexistent/kwok.yaml"), std::string::npos) << o.output;
+    EXPECT_EQ(line_count(o.output), 1u) << o.output;
+}
+
+TEST(ghostlet_cli, unreadable_config_file_is_one_line_exit_2) {
+    auto file = write_file("unreadable.yaml", "kind: KwokConfiguration\n");
+    fs::permissions(file, fs::perms::none);
+    // root reads anything: run as nobody then (setpriv, util-linux).
+    std::string prefix = ::geteuid() == 0
+                             ? "setpriv --reuid=65534 --regid=65534 --clear-groups -- "
+                             : "";
+    std::string cmd = prefix + GHOSTLET_BINARY + " --manage-all-nodes -c " + file + " 2>&1";
+    outcome o;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::array<char, 4096> buf{};
+    while (auto n = std::fread(buf.data(), 1, buf.size(), p)) o.output.append(buf.data(), n);
+    int st = ::pclose(p);
+    o.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    EXPECT_EQ(o.exit_code, 2) << o.output;
+    EXPECT_NE(o.output.find(file), std::string::npos) << o.output;
+    EXPECT_NE(o.output.find("Permission denied"), std::string::npos) << o.output;
+    EXPECT_EQ(line_count(o.output), 1u) << o.output;
+}
+
+TEST(ghostlet_cli, config_directory_without_yaml_is_one_line_exit_2) {
+    auto dir = fs::temp_directory_path() / "ghostlet-cli-empty-dir";
+    fs::create_directories(dir);
+    auto o = run_ghostlet("--manage-all-nodes -c " + dir.string());
+    EXPECT_EQ(o.exit_code, 2) << o.output;
+    EXPECT_NE(o.output.find(dir.string()), std::string::npos) << o.output;
+    EXPECT_EQ(line_count(o.output), 1u) << o.output;
+}
+
+TEST(ghostlet_cli, help_lists_kwoks_flags) {
+    auto o = run_ghostlet("--help");
+    EXPECT_EQ(o.exit_code, 0);
+    for (const char* flag : {"-c, --config strings", "--tls-cert-file string", "--enable-crds",
+                             "--tracing-endpoint", "--node-lease-duration-seconds int"}) {
+        EXPECT_NE(o.output.find(flag), std::string::npos) << flag << "\n" << o.output;
+    }
 }

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <stdlib.h>
+
 using ghost::ghostlet::options_error;
 using ghost::ghostlet::parse_options;
 
@@ -24,6 +26,16 @@ std::string error_of(const std::vector<std::string>& args) {
     }
     return "";
 }
+
+// kwok reads $KWOK_WORKDIR/kwok.yaml (default ~/.kwok/kwok.yaml) first when it exists; point
+// it at an empty directory so the machine's own file cannot change these tests.
+const bool hermetic_workdir = [] {
+    auto dir = std::filesystem::temp_directory_path() / "ghostlet-options-workdir";
+    std::filesystem::create_directories(dir);
+    std::filesystem::remove(dir / "kwok.yaml");
+    ::setenv("KWOK_WORKDIR", dir.c_str(), 1);
+    return true;
+}();
 
 }  // namespace
 
@@ -115,4 +127,165 @@ options:
 
     err = error_of({"--manage-all-nodes", "-c", "/nonexistent/ghost.yaml"});
     EXPECT_NE(err.find("cannot open"), std::string::npos) << err;
+}
+
+TEST(options, every_flag_kwokctl_passes_is_accepted) {
+    auto dir = std::filesystem::temp_directory_path() / "ghostlet-options-kwokctl";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "admin.crt") << "cert";
+    std::ofstream(dir / "admin.key") << "key";
+    auto config = write_temp("kwokctl.yaml", R"(apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options: {runtime: binary}
+---
+apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  enableCRDs: [Metric]
+  podPlayStageParallelism: 4
+  enableDebuggingHandlers: true
+)");
+    auto o = parse_options({"--manage-all-nodes=true", "--kubeconfig=/k/kubeconfig.yaml",
+                            "--config=" + config, "--tls-cert-file=" + (dir / "admin.crt").string(),
+                            "--tls-private-key-file=" + (dir / "admin.key").string(),
+                            "--node-ip=", "--node-name=localhost", "--node-port=32763",
+                            "--server-address=0.0.0.0:32763", "--node-lease-duration-seconds=200",
+                            "--tracing-endpoint=127.0.0.1:4317",
+                            "--tracing-sampling-rate-per-million=1000000", "-v", "DEBUG"});
+    EXPECT_TRUE(o.manage_all_nodes);
+    EXPECT_EQ(o.node_name, "localhost");
+    EXPECT_EQ(o.node_port, 32763);
+    EXPECT_EQ(o.tls_cert_file, (dir / "admin.crt").string());
+    EXPECT_EQ(o.node_lease_duration_seconds, 200);
+    EXPECT_EQ(o.tracing_endpoint, "127.0.0.1:4317");
+    EXPECT_EQ(o.tracing_sampling_rate_per_million, 1000000);
+    EXPECT_EQ(o.verbosity, -4);
+    EXPECT_EQ(o.enable_crds, std::vector<std::string>{"Metric"});
+    auto has = [&](const std::string& text) {
+        return std::count_if(o.warnings.begin(), o.warnings.end(), [&](const std::string& w) {
+            return w.find(text) != std::string::npos;
+        });
+    };
+    EXPECT_EQ(has("--tls-cert-file"), 1) << ::testing::PrintToString(o.warnings);
+    EXPECT_EQ(has("tracing export is not implemented"), 1);
+    EXPECT_EQ(has("--enable-crds: Metric"), 1);
+    EXPECT_EQ(has("enableDebuggingHandlers"), 1);
+    EXPECT_EQ(has("podPlayStageParallelism"), 0);  // kwok's default: nothing to warn about
+    EXPECT_EQ(has("KwokctlConfiguration"), 0);
+}
+
+TEST(options, every_kwok_configuration_option_is_read) {
+    auto file = write_temp("all-options.yaml", R"(apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokConfiguration
+options:
+  cidr: 10.5.0.0/16
+  nodeIP: 192.0.2.7
+  nodeName: n1
+  nodePort: 10250
+  manageNodesWithAnnotationSelector: kwok.x-k8s.io/node=fake
+  manageNodesWithLabelSelector: type=kwok
+  disregardStatusWithAnnotationSelector: a=b
+  disregardStatusWithLabelSelector: c=d
+  serverAddress: 127.0.0.1:10247
+  enableCRDs: [Stage, Logs]
+  nodeLeaseDurationSeconds: 40
+  nodeLeaseParallelism: 8
+  podPlayStageParallelism: 2
+  nodePlayStageParallelism: 3
+  podsOnNodeSyncParallelism: 5
+  enablePodsOnNodeSyncListPager: false
+  enablePodsOnNodeSyncStreamWatch: true
+  enableDebuggingHandlers: false
+  enableProfilingHandler: true
+  enableContentionProfiling: true
+tracing:
+  endpoint: otel:4317
+  samplingRatePerMillion: 10
+)");
+    auto o = parse_options({"-c", file});
+    EXPECT_EQ(o.cidr, "10.5.0.0/16");
+    EXPECT_EQ(o.node_ip, "192.0.2.7");
+    EXPECT_EQ(o.node_name, "n1");
+    EXPECT_EQ(o.node_port, 10250);
+    EXPECT_EQ(o.manage_nodes_with_label_selector, "type=kwok");
+    EXPECT_EQ(o.disregard_status_with_label_selector, "c=d");
+    EXPECT_EQ(o.server_address, "127.0.0.1:10247");
+    EXPECT_EQ(o.enable_crds, (std::vector<std::string>{"Stage", "Logs"}));
+    EXPECT_EQ(o.node_lease_duration_seconds, 40);
+    EXPECT_EQ(o.node_lease_parallelism, 8u);
+    EXPECT_EQ(o.pod_play_stage_parallelism, 2u);
+    EXPECT_EQ(o.node_play_stage_parallelism, 3u);
+    EXPECT_EQ(o.pods_on_node_sync_parallelism, 5u);
+    EXPECT_FALSE(o.enable_pods_on_node_sync_list_pager);
+    EXPECT_TRUE(o.enable_pods_on_node_sync_stream_watch);
+    EXPECT_FALSE(o.enable_debugging_handlers);
+    EXPECT_TRUE(o.enable_profiling_handler);
+    EXPECT_TRUE(o.enable_contention_profiling);
+    EXPECT_EQ(o.tracing_endpoint, "otel:4317");
+    EXPECT_EQ(o.tracing_sampling_rate_per_million, 10);
+    std::string all;
+    for (const auto& w : o.warnings) all += w + "\n";
+    for (const char* key : {"nodeLeaseParallelism", "podPlayStageParallelism",
+                            "nodePlayStageParallelism", "podsOnNodeSyncParallelism",
+                            "enablePodsOnNodeSyncListPager", "enablePodsOnNodeSyncStreamWatch",
+                            "enableProfilingHandler", "enableContentionProfiling",
+                            "--enable-crds: Logs: not implemented", "tracing export"}) {
+        EXPECT_NE(all.find(key), std::string::npos) << key << "\n" << all;
+    }
+    EXPECT_EQ(all.find("enableDebuggingHandlers"), std::string::npos) << all;
+    // Flags still win over the file; a list flag replaces the configured list.
+    auto f = parse_options({"-c", file, "--enable-crds=Metric", "--node-port", "1"});
+    EXPECT_EQ(f.enable_crds, std::vector<std::string>{"Metric"});
+    EXPECT_EQ(f.node_port, 1);
+}
+
+TEST(options, enable_crds_are_checked_against_kwoks_kinds) {
+    auto err = error_of({"--manage-all-nodes", "--enable-crds=Stage,Widget"});
+    EXPECT_NE(err.find("--enable-crds: invalid crd \"Widget\""), std::string::npos) << err;
+    EXPECT_NE(err.find("ClusterPortForward"), std::string::npos) << err;
+    auto stage = write_temp("one-stage.yaml", R"(apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: s}
+spec: {resourceRef: {kind: Pod}}
+)");
+    // Unlike kwok, Stage resources are played together with the --config stages.
+    auto both = parse_options({"--manage-all-nodes", "--enable-crds=Stage", "-c", stage});
+    EXPECT_EQ(both.stage_documents.size(), 1u);
+    for (const auto& w : both.warnings) EXPECT_EQ(w.find("enable-crds"), std::string::npos) << w;
+}
+
+TEST(options, tls_files_must_be_readable_and_paired) {
+    auto err = error_of({"--manage-all-nodes", "--tls-cert-file=/nonexistent/a.crt",
+                         "--tls-private-key-file=/nonexistent/a.key"});
+    EXPECT_NE(err.find("--tls-cert-file: cannot read \"/nonexistent/a.crt\""), std::string::npos)
+        << err;
+    err = error_of({"--manage-all-nodes", "--tls-cert-file=/etc/hostname"});
+    EXPECT_NE(err.find("go together"), std::string::npos) << err;
+}
+
+TEST(options, verbosity_names_and_numbers) {
+    EXPECT_EQ(parse_options({"--manage-all-nodes", "-v", "ERROR"}).verbosity, 8);
+    EXPECT_EQ(parse_options({"--manage-all-nodes", "--v=WARN"}).verbosity, 4);
+    EXPECT_EQ(parse_options({"--manage-all-nodes", "-v=-4"}).verbosity, -4);
+    auto err = error_of({"--manage-all-nodes", "-v", "loud"});
+    EXPECT_NE(err.find("-v: expected DEBUG, INFO, WARN, ERROR"), std::string::npos) << err;
+}
+
+TEST(options, config_directories_and_repeats) {
+    namespace fs = std::filesystem;
+    auto dir = fs::temp_directory_path() / "ghostlet-options-dir";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "b.yaml") << "kind: Stage\nmetadata: {name: b}\nspec: {}\n";
+    std::ofstream(dir / "a.yml") << "kind: Stage\nmetadata: {name: a}\nspec: {}\n";
+    std::ofstream(dir / "notes.txt") << "not yaml";
+    auto conf = write_temp("dir-conf.yaml", "kind: KwokConfiguration\noptions: {manageAllNodes: true}\n");
+    auto o = parse_options({"-c", conf, "--config", dir.string()});
+    ASSERT_EQ(o.stage_documents.size(), 2u);
+    EXPECT_EQ(o.stage_documents[0].file, (dir / "a.yml").string());
+    EXPECT_EQ(o.stage_documents[1].file, (dir / "b.yaml").string());
+    EXPECT_TRUE(o.manage_all_nodes);
+    auto err = error_of({"--manage-all-nodes", "-c", (dir / "missing").string()});
+    EXPECT_NE(err.find((dir / "missing").string()), std::string::npos) << err;
+    EXPECT_NE(err.find("--config"), std::string::npos) << err;
 }

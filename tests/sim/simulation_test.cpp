@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <set>
 
 using namespace std::chrono_literals;
 using namespace ghost::sim;
@@ -125,6 +126,59 @@ TEST_F(sim_fixture, missing_addresses_come_from_node_ip_and_node_name) {
     EXPECT_EQ(addresses[0].at("type"), "Hostname");
     EXPECT_EQ(addresses[0].at("address"), "localhost");
     EXPECT_EQ(status.at("daemonEndpoints").at("kubeletEndpoint").at("Port"), 10250);
+}
+
+TEST_F(sim_fixture, a_node_without_internal_ip_gets_a_stable_one_its_pods_use_as_host_ip) {
+    // kwok's quick start: `kubectl apply` of a Node with no addresses, kwokctl's --node-ip=.
+    make({});
+    auto bare = boost::json::parse(R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"kwok-node-0",
+        "uid":"u0","resourceVersion":"1"},"spec":{"podCIDR":"10.0.9.0/24"}})");
+    sim->on_node_upsert(bare);
+    auto status = body(take()).at("status");
+    auto expected = fallback_node_address(fallback_node_offset("kwok-node-0"));
+    EXPECT_EQ(expected.rfind("10.255.", 0), 0u) << expected;
+    auto& addresses = status.at("addresses").as_array();
+    ASSERT_EQ(addresses.size(), 1u);
+    EXPECT_EQ(addresses[0].at("type"), "InternalIP");
+    EXPECT_EQ(addresses[0].at("address").as_string(), expected);
+    // A pod played before the node's update has come back already uses that address.
+    sim->on_pod_upsert(pod_json("p0", "kwok-node-0", "1"));
+    auto s = body(take()).at("status");
+    EXPECT_EQ(s.at("hostIP").as_string(), expected);
+    EXPECT_EQ(s.at("hostIPs").at(0).at("ip").as_string(), expected);
+    // And once the node carries it, nothing changes.
+    auto with_ip = bare;
+    with_ip.at("metadata").as_object()["resourceVersion"] = "2";
+    with_ip.as_object()["status"] = {
+        {"addresses", boost::json::array{{{"type", "InternalIP"}, {"address", expected}}}}};
+    with_ip.at("status").as_object()["conditions"] = boost::json::array{
+        {{"type", "Ready"}, {"status", "True"}}};
+    sim->on_node_upsert(with_ip);
+    sim->on_pod_upsert(pod_json("p1", "kwok-node-0", "1"));
+    auto op = take();
+    EXPECT_EQ(op.request.target, "/api/v1/namespaces/default/pods/p1/status");
+    EXPECT_EQ(body(op).at("status").at("hostIP").as_string(), expected);
+}
+
+TEST_F(sim_fixture, fallback_node_ips_are_distinct_and_node_ip_wins) {
+    make({});
+    std::set<std::string> seen;
+    for (int i = 0; i < 3000; ++i) {
+        auto name = "n-" + std::to_string(i);
+        auto node = boost::json::parse(R"({"apiVersion":"v1","kind":"Node","metadata":{"name":")" +
+                                       name + R"(","uid":"u","resourceVersion":"1"}})");
+        sim->on_node_upsert(node);
+        auto ip = body(take()).at("status").at("addresses").at(0).at("address").as_string();
+        EXPECT_TRUE(seen.insert(std::string(ip)).second) << name << " got a used address " << ip;
+    }
+
+    simulation_config cfg;
+    cfg.node_ip = "198.51.100.1";
+    make(std::move(cfg));
+    auto bare = boost::json::parse(
+        R"({"apiVersion":"v1","kind":"Node","metadata":{"name":"n","uid":"u","resourceVersion":"1"}})");
+    sim->on_node_upsert(bare);
+    EXPECT_EQ(body(take()).at("status").at("addresses").at(0).at("address"), "198.51.100.1");
 }
 
 TEST_F(sim_fixture, pods_run_with_an_ip_from_the_node_cidr_and_the_node_host_ip) {
