@@ -9,6 +9,7 @@
 #include "apps/ghostlet/options.hpp"
 
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -33,9 +34,16 @@ std::vector<stages::stage> load_stages(const ghostlet::options& o) {
         out.push_back(stages::parse_stage(doc.node, where));
         for (const auto& w : out.back().warnings) GHOST_LOG_WARN(w);
     }
-    if (out.empty()) {
-        GHOST_LOG_INFO("no Stage documents in --config: playing the built-in default stages");
-        out = stages::default_stages(o.node_lease_duration_seconds > 0);
+    // A kind (Node, Pod) that --config gives no stage for plays the built-in set, so a file with
+    // only volume or custom-resource stages still runs nodes and pods (kwok would leave them).
+    for (const char* kind : {"Node", "Pod"}) {
+        bool given = std::any_of(out.begin(), out.end(), [&](const stages::stage& s) {
+            return s.api_group == "v1" && s.kind == kind;
+        });
+        if (given) continue;
+        GHOST_LOG_INFO("no ", kind, " stages in --config: playing the built-in ", kind, " stages");
+        for (auto& s : stages::default_stages(o.node_lease_duration_seconds > 0))
+            if (s.kind == kind) out.push_back(std::move(s));
     }
     return out;
 }

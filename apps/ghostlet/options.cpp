@@ -246,8 +246,10 @@ void load_config_documents(options& o, const stages::config_source& src, config_
             o.warnings.push_back(where + ": kind " + kind +
                                  " is not supported by ghostlet yet; document ignored");
         } else {
-            throw options_error(where + ": kind: expected KwokConfiguration or Stage, got \"" +
-                                kind + "\"");
+            // kwok warns "Unsupported type" and goes on (a kustomization may list a
+            // StorageClass next to its stages)
+            o.warnings.push_back(where + ": kind " + kind +
+                                 " is not a kwok configuration kind; document ignored");
         }
         ++index;
     }
