@@ -1,8 +1,9 @@
 #include "engine/timer_service.hpp"
 
+#include "engine/log.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -39,7 +40,15 @@ struct timer_service::state : std::enable_shared_from_this<state> {
 
 timer_service::timer_service(net::any_io_executor ex, std::chrono::microseconds tick)
     : state_(std::make_shared<state>(ex, tick)) {
-    net::co_spawn(ex, state_->loop(), net::detached);
+    net::co_spawn(ex, state_->loop(), [](std::exception_ptr e) {
+        if (!e)
+            return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            GHOST_LOG_ERROR("timer service stopped: ", ex.what());
+        }
+    });
 }
 
 timer_service::~timer_service() { stop(); }
