@@ -137,7 +137,10 @@ TEST(write_driver, retries_503_after_the_backoff_on_the_injected_clock) {
         bool finished = false;
         net::co_spawn(ex, driver.run(), [&](std::exception_ptr) { finished = true; });
         driver.submit("lease", eng::write_priority::lease, put("/lease", "x"));
-        auto backing_off = [&] { return driver.in_flight() == 0 && driver.queue().waiting() == 1; };
+        // Requeued, and the driver has armed its retry timer on the scheduler.
+        auto backing_off = [&] {
+            return driver.in_flight() == 0 && driver.queue().waiting() == 1 && sched.size() == 1;
+        };
         CO_ASSERT_TRUE(co_await wait_until([&] { return calls == 1 && backing_off(); }));
         EXPECT_EQ(sched.advance(19ms), 0u);   // backoff not over: nothing wakes the driver
         EXPECT_EQ(calls, 1);
@@ -181,7 +184,8 @@ TEST(write_driver, honours_retry_after_and_reports_permanent_errors) {
         driver.submit("gone", eng::write_priority::other, put("/missing", "x"));
         driver.submit("busy", eng::write_priority::status, put("/busy", "y"));
         CO_ASSERT_TRUE(co_await wait_until([&] {
-            return done.size() == 1 && driver.in_flight() == 0 && driver.queue().waiting() == 1;
+            return done.size() == 1 && driver.in_flight() == 0 && driver.queue().waiting() == 1 &&
+                   sched.size() == 1;
         }));
         EXPECT_EQ(done[0].key, "gone");
         EXPECT_EQ(done[0].status, 404u);
@@ -217,7 +221,8 @@ TEST(write_driver, transport_errors_are_retried) {
         net::co_spawn(ex, driver.run(), [&](std::exception_ptr) { finished = true; });
         driver.submit("k", eng::write_priority::status, put("/k", "1"));
         CO_ASSERT_TRUE(co_await wait_until([&] {
-            return calls == 1 && driver.in_flight() == 0 && driver.queue().waiting() == 1;
+            return calls == 1 && driver.in_flight() == 0 && driver.queue().waiting() == 1 &&
+                   sched.size() == 1;
         }));
         EXPECT_EQ(sched.advance(10ms), 1u);
         CO_ASSERT_TRUE(co_await wait_until([&] { return !done.empty(); }));
@@ -253,8 +258,9 @@ TEST(write_driver, due_retry_with_all_slots_busy_does_not_spin) {
         driver.submit("a", eng::write_priority::lease, put("/a", "1"));
         driver.submit("b", eng::write_priority::other, put("/b", "2"));
         // a fails, then b occupies the only slot while a's retry comes due.
-        CO_ASSERT_TRUE(co_await wait_until([&] { return a_calls == 1 && driver.in_flight() == 1; }));
-        sched.advance(1s);
+        CO_ASSERT_TRUE(co_await wait_until(
+            [&] { return a_calls == 1 && driver.queue().is_in_flight("b"); }));
+        EXPECT_EQ(sched.advance(1s), 0u);   // a is due now, but no timer wakes a full driver
         EXPECT_EQ(sched.size(), 0u);   // no retry timer while every slot is busy
         const auto wakeups = driver.wakeups();
         CO_ASSERT_TRUE(co_await wait_until([&] { return done.size() == 2; }));
