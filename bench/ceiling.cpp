@@ -112,13 +112,14 @@ int main(int argc, char** argv) {
     engine::pool_config pool_cfg;
     pool_cfg.max_connections = static_cast<std::size_t>(connections);
     engine::http_pool pool(ctx.get_executor(), {"127.0.0.1", server.port(), false}, {}, pool_cfg);
-    engine::timer_wheel wheel(clock_type::now());
+    engine::manual_scheduler wheel(clock_type::now());
     std::unique_ptr<ghostlet::sim_writer> writer;
-    writer = std::make_unique<ghostlet::sim_writer>(pool, "", in_flight, ghostlet::writer_metrics{},
+    writer = std::make_unique<ghostlet::sim_writer>(pool, wheel, "", in_flight, ghostlet::writer_metrics{},
                                                     [] {});
     sim::simulation_config cfg;
     cfg.lease_duration_seconds = 40;
     cfg.identity = "ceiling";
+    cfg.steady_now = [] { return clock_type::now(); };
     sim::simulation sim(cfg, stages::default_stages(true), wheel,
                            [&](sim::write_op op) { writer->submit(std::move(op)); });
     boost::asio::co_spawn(ctx, writer->async_run(), boost::asio::detached);
@@ -129,7 +130,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < nodes; ++i) sim.on_node_upsert(make_node(i));
     while (sim.stats().stages_played < static_cast<std::uint64_t>(nodes) || writer->queued() > 0) {
         ctx.run_one();
-        wheel.advance(clock_type::now());
+        wheel.advance_to(clock_type::now());
     }
     auto t1 = clock_type::now();
     auto cpu1 = thread_cpu_seconds();
@@ -141,7 +142,7 @@ int main(int argc, char** argv) {
     }
     while (sim.stats().stages_played - played_before < pods || writer->queued() > 0) {
         ctx.run_one();
-        wheel.advance(clock_type::now());
+        wheel.advance_to(clock_type::now());
     }
     auto t2 = clock_type::now();
     auto cpu2 = thread_cpu_seconds();

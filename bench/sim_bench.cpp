@@ -75,7 +75,7 @@ BENCHMARK(render_node_initialize);
 
 // One pod from watch text to rendered status patch: JSON parse, match, render, serialize.
 void pod_transition(benchmark::State& state) {
-    engine::timer_wheel wheel(std::chrono::steady_clock::now());
+    engine::manual_scheduler wheel(std::chrono::steady_clock::now());
     std::size_t writes = 0;
     sim::simulation sim({}, stages::default_stages(false), wheel,
                            [&](sim::write_op) { ++writes; });

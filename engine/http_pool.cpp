@@ -1,9 +1,11 @@
 #include "engine/http_pool.hpp"
 
 #include "engine/log.hpp"
+#include "engine/pool_state.hpp"
 #include "engine/tls_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/assert.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -18,7 +20,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <deque>
+#include <unordered_map>
+#include <variant>
 #include <limits>
 #include <optional>
 
@@ -39,7 +42,7 @@ struct connection {
     std::optional<beast::tcp_stream> plain;
     std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
     beast::flat_buffer buffer;
-    clock::time_point idle_since{};
+    pool_state::conn_id id = 0;
 
     beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
 };
@@ -99,6 +102,7 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view v) {
 
 struct http_pool::impl {
     struct waiter;
+    using conn_id = pool_state::conn_id;
 
     net::any_io_executor ex;
     endpoint ep;
@@ -107,36 +111,38 @@ struct http_pool::impl {
     std::shared_ptr<net::ssl::context> ssl_ctx;
     std::string host_header;
     std::string server_name;
-    std::vector<std::unique_ptr<connection>> idle;   // LIFO: the warmest connection first
-    std::size_t open = 0;                            // pooled connections counted against max
-    std::deque<waiter*> waiters;
+    pool_state state;                                              // the policy
+    std::unordered_map<conn_id, std::unique_ptr<connection>> idle;  // what state says is idle
+    std::unordered_map<pool_state::waiter_id, waiter*> waiters;     // what state says is parked
     pool_stats st;
-    bool closed = false;
 
-    // A request waiting for a connection; the releaser hands over a connection or a slot.
+    // A parked request; release() hands it a connection or a slot, close() fails it.
     struct waiter {
         impl* owner;
+        pool_state::waiter_id id;
         net::steady_timer timer;
-        std::unique_ptr<connection> conn;
-        bool granted = false;
+        std::unique_ptr<connection> conn;   // handed over (a reuse)
+        std::optional<conn_id> granted;     // a slot to open a connection in
         bool pool_closed = false;
-        waiter(impl* o, clock::time_point deadline) : owner(o), timer(o->ex, deadline) {}
+        waiter(impl* o, pool_state::waiter_id i, clock::time_point deadline)
+            : owner(o), id(i), timer(o->ex, deadline) {
+            owner->waiters.emplace(id, this);
+        }
         ~waiter() {
-            auto& w = owner->waiters;
-            if (auto it = std::find(w.begin(), w.end(), this); it != w.end())
-                w.erase(it);
+            owner->waiters.erase(id);
+            owner->state.cancel_wait(id);   // no-op when a release already served it
         }
     };
 
     struct acquired {
         std::unique_ptr<connection> conn;   // null: a slot was reserved, caller connects
+        conn_id id = 0;
         bool reused = false;
     };
 
     impl(net::any_io_executor e, endpoint p, tls_options t, pool_config c)
-        : ex(std::move(e)), ep(std::move(p)), tls(std::move(t)), cfg(std::move(c)) {
-        if (cfg.max_connections == 0)
-            cfg.max_connections = 1;
+        : ex(std::move(e)), ep(std::move(p)), tls(std::move(t)), cfg(std::move(c)),
+          state(pool_state::config{cfg.max_connections, cfg.idle_timeout}) {
         server_name = tls.server_name.empty() ? ep.host : tls.server_name;
         bool default_port = ep.port.empty() || (ep.tls && ep.port == "443") ||
                             (!ep.tls && ep.port == "80");
@@ -150,71 +156,62 @@ struct http_pool::impl {
         }
     }
 
-    void drop_idle() {
-        open -= idle.size();
-        idle.clear();
+    void close_idle(const std::vector<conn_id>& ids) {
+        for (auto id : ids)
+            idle.erase(id);
     }
 
     net::awaitable<result<acquired>> acquire(clock::time_point deadline, bool fresh) {
-        for (;;) {
-            if (closed)
-                co_return make_error_code(errc::pool_closed);
-            if (fresh)
-                drop_idle();   // the idle set just proved stale; do not hand out its siblings
-            auto now = clock::now();
-            while (!idle.empty()) {
-                auto c = std::move(idle.back());
-                idle.pop_back();
-                if (now - c->idle_since > cfg.idle_timeout) {
-                    --open;
-                    continue;
-                }
-                co_return acquired{std::move(c), true};
-            }
-            if (open < cfg.max_connections) {
-                ++open;
-                co_return acquired{nullptr, false};
-            }
-            waiter w(this, deadline);
-            waiters.push_back(&w);
-            auto [ec] = co_await w.timer.async_wait(use_tuple);
-            if (w.conn)
-                co_return acquired{std::move(w.conn), true};
-            if (w.granted)
-                co_return acquired{nullptr, false};
-            if (w.pool_closed)
-                co_return make_error_code(errc::pool_closed);
-            if (!ec) {
-                ++st.timeouts;
-                co_return make_error_code(errc::timeout);
-            }
-            co_return make_error_code(errc::cancelled);
+        if (fresh && !state.is_closed())
+            close_idle(state.drop_idle());   // the idle set just proved stale
+        std::vector<conn_id> expired;
+        auto action = state.acquire(clock::now(), expired);
+        close_idle(expired);
+        if (std::holds_alternative<pool_state::closed>(action))
+            co_return make_error_code(errc::pool_closed);
+        if (auto* u = std::get_if<pool_state::use_idle>(&action)) {
+            auto it = idle.find(u->conn);
+            BOOST_ASSERT(it != idle.end());
+            auto c = std::move(it->second);
+            idle.erase(it);
+            co_return acquired{std::move(c), u->conn, true};
         }
+        if (auto* o = std::get_if<pool_state::open_new>(&action))
+            co_return acquired{nullptr, o->conn, false};
+        waiter w(this, std::get<pool_state::wait>(action).waiter, deadline);
+        auto [ec] = co_await w.timer.async_wait(use_tuple);
+        if (w.conn) {
+            auto id = w.conn->id;
+            co_return acquired{std::move(w.conn), id, true};
+        }
+        if (w.granted)
+            co_return acquired{nullptr, *w.granted, false};
+        if (w.pool_closed)
+            co_return make_error_code(errc::pool_closed);
+        if (!ec) {
+            ++st.timeouts;
+            co_return make_error_code(errc::timeout);
+        }
+        co_return make_error_code(errc::cancelled);
     }
 
-    // Gives a connection back (reusable) or frees its slot; a waiter gets first pick.
-    void release(std::unique_ptr<connection> c, bool reusable) {
-        if (reusable && c && !closed) {
-            if (!waiters.empty()) {
-                waiter* w = waiters.front();
-                waiters.pop_front();
-                w->conn = std::move(c);
-                w->timer.cancel();
-                return;
-            }
-            c->idle_since = clock::now();
-            idle.push_back(std::move(c));
-            return;
-        }
-        c.reset();
-        if (!waiters.empty() && !closed) {
-            waiter* w = waiters.front();
-            waiters.pop_front();
-            w->granted = true;
+    // Gives a connection back (reusable) or frees its slot (`c` may be null after a failed
+    // connect); the state decides who gets it.
+    void release(std::unique_ptr<connection> c, conn_id id, bool reusable) {
+        auto action = state.release(id, reusable && c, clock::now());
+        if (std::holds_alternative<pool_state::keep_idle>(action)) {
+            idle.emplace(id, std::move(c));
+        } else if (auto* h = std::get_if<pool_state::hand_over>(&action)) {
+            waiter* w = waiters.at(h->waiter);
+            w->conn = std::move(c);
             w->timer.cancel();
-            return;
+        } else if (auto* g = std::get_if<pool_state::grant_slot>(&action)) {
+            c.reset();
+            waiter* w = waiters.at(g->waiter);
+            w->granted = g->conn;
+            w->timer.cancel();
         }
-        --open;
+        // close_conn: `c` is destroyed here
     }
 
     net::awaitable<result<std::unique_ptr<connection>>> connect(clock::time_point deadline) {
@@ -338,14 +335,16 @@ struct http_pool::impl {
             if (!acq)
                 co_return acq.error();
             auto conn = std::move(acq->conn);
+            const auto id = acq->id;
             const bool reused = acq->reused;
             if (!conn) {
                 auto c = co_await connect(deadline);
                 if (!c) {
-                    release(nullptr, false);
+                    release(nullptr, id, false);
                     co_return c.error();
                 }
                 conn = std::move(*c);
+                conn->id = id;
             }
             if (reused)
                 ++st.reuses;
@@ -357,12 +356,13 @@ struct http_pool::impl {
             else
                 r = co_await exchange(*conn->plain, *conn, req, deadline);
             if (!r.ec) {
-                release(std::move(conn), r.keep_alive);
+                release(std::move(conn), id, r.keep_alive);
                 co_return std::move(r.resp);
             }
-            release(nullptr, false);
             conn.reset();
-            if (reused && !retried && !r.got_response_bytes && is_closed_error(r.ec)) {
+            release(nullptr, id, false);
+            if (pool_state::should_retry(reused, retried, r.got_response_bytes,
+                                         is_closed_error(r.ec))) {
                 // The server closed an idle keep-alive connection under us: nothing of this
                 // request was answered, so one retry on a fresh connection is safe enough.
                 retried = true;
@@ -416,7 +416,7 @@ struct http_pool::impl {
 
     net::awaitable<result<unsigned>> stream(http_request req, data_handler on_data,
                                             head_handler on_head) {
-        if (closed)
+        if (state.is_closed())
             co_return make_error_code(errc::pool_closed);
         auto c = co_await connect(clock::now() + cfg.connect_timeout);
         if (!c)
@@ -429,11 +429,12 @@ struct http_pool::impl {
     }
 
     void close() {
-        closed = true;
-        drop_idle();
-        while (!waiters.empty()) {
-            waiter* w = waiters.front();
-            waiters.pop_front();
+        if (state.is_closed())
+            return;
+        auto r = state.close();
+        close_idle(r.idle);
+        for (auto id : r.waiters) {
+            waiter* w = waiters.at(id);
             w->pool_closed = true;
             w->timer.cancel();
         }
@@ -463,9 +464,9 @@ void http_pool::close() { impl_->close(); }
 
 pool_stats http_pool::stats() const {
     pool_stats s = impl_->st;
-    s.open_connections = impl_->open;
-    s.idle_connections = impl_->idle.size();
-    s.waiters = impl_->waiters.size();
+    s.open_connections = impl_->state.open();
+    s.idle_connections = impl_->state.idle();
+    s.waiters = impl_->state.waiters();
     return s;
 }
 

@@ -4,7 +4,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -33,6 +32,7 @@ unsigned short http_server::port() const { return acceptor_.local_endpoint().por
 void http_server::close() {
     boost::system::error_code ec;
     acceptor_.close(ec);
+    for (auto* s : *sessions_) s->close(ec);
 }
 
 asio::awaitable<void> http_server::async_run() {
@@ -42,11 +42,27 @@ asio::awaitable<void> http_server::async_run() {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
             continue;
         }
-        asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), asio::detached);
+        if (!acceptor_.is_open()) co_return;
+        asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), [](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& x) {
+                GHOST_LOG_WARN("metrics server session: ", x.what());
+            }
+        });
     }
 }
 
 asio::awaitable<void> http_server::serve(asio::ip::tcp::socket socket) {
+    auto sessions = sessions_;
+    sessions->insert(&socket);
+    struct unregister {
+        std::set<asio::ip::tcp::socket*>& set;
+        asio::ip::tcp::socket* s;
+        ~unregister() { set.erase(s); }
+    } guard{*sessions, &socket};
+    if (!acceptor_.is_open()) co_return;   // close() ran before this session started
     boost::beast::flat_buffer buffer;
     for (;;) {
         http::request<http::string_body> req;

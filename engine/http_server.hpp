@@ -8,6 +8,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 
 namespace ghost::engine {
@@ -29,15 +31,27 @@ public:
     void route(std::string path, handler h) { routes_[std::move(path)] = std::move(h); }
     unsigned short port() const;
 
-    /// Accepts until the acceptor is closed (close()) or the coroutine is cancelled.
+    /// Accepts until the acceptor is closed (close()) or the coroutine is cancelled. Each
+    /// connection is served by its own coroutine, tracked by the server.
     boost::asio::awaitable<void> async_run();
+    /// Stops accepting and closes every open connection (keep-alive ones included), so that
+    /// no work of the server is left on the executor. The server must outlive its sessions'
+    /// end (they finish shortly after close()).
     void close();
+    std::size_t open_sessions() const noexcept { return sessions_->size(); }
+    ~http_server() { close(); }
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
 
 private:
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
 
     boost::asio::ip::tcp::acceptor acceptor_;
     std::map<std::string, handler, std::less<>> routes_;
+    // Shared with the sessions, so that a session frame destroyed late (with its io_context)
+    // never touches a destroyed server.
+    std::shared_ptr<std::set<boost::asio::ip::tcp::socket*>> sessions_ =
+        std::make_shared<std::set<boost::asio::ip::tcp::socket*>>();
 };
 
 }  // namespace ghost::engine

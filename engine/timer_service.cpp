@@ -1,8 +1,9 @@
 #include "engine/timer_service.hpp"
 
+#include "engine/log.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -10,7 +11,7 @@ namespace ghost::engine {
 
 namespace net = boost::asio;
 
-struct timer_service::state : std::enable_shared_from_this<state> {
+struct timer_service::state {
     timer_wheel wheel;
     net::steady_timer timer;
     time_point armed = time_point::max();
@@ -21,8 +22,13 @@ struct timer_service::state : std::enable_shared_from_this<state> {
     state(net::any_io_executor ex, std::chrono::microseconds tick)
         : wheel(clock::now(), tick), timer(ex) {}
 
-    net::awaitable<void> loop() {
-        auto self = shared_from_this();   // the loop keeps the state alive after ~timer_service
+    // `self` is a parameter, so the frame owns the state from the moment co_spawn creates it
+    // (even when the service is destroyed before the loop first runs).
+    static net::awaitable<void> loop(std::shared_ptr<state> self) {
+        co_await self->run();
+    }
+
+    net::awaitable<void> run() {
         while (!stopped) {
             auto next = wheel.next_due();
             armed = next ? *next : time_point::max();
@@ -39,7 +45,15 @@ struct timer_service::state : std::enable_shared_from_this<state> {
 
 timer_service::timer_service(net::any_io_executor ex, std::chrono::microseconds tick)
     : state_(std::make_shared<state>(ex, tick)) {
-    net::co_spawn(ex, state_->loop(), net::detached);
+    net::co_spawn(ex, state::loop(state_), [](std::exception_ptr e) {
+        if (!e)
+            return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            GHOST_LOG_ERROR("timer service stopped: ", ex.what());
+        }
+    });
 }
 
 timer_service::~timer_service() { stop(); }

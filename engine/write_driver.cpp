@@ -3,8 +3,8 @@
 #include "engine/log.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <optional>
@@ -14,11 +14,19 @@ namespace ghost::engine {
 namespace net = boost::asio;
 using clock = std::chrono::steady_clock;
 
-write_driver::write_driver(http_pool& pool, write_driver_config cfg, completion on_done)
-    : pool_(pool), cfg_(cfg), on_done_(std::move(on_done)), queue_(cfg.queue),
+write_driver::write_driver(http_pool& pool, scheduler& timers, write_driver_config cfg,
+                           completion on_done)
+    : pool_(pool), timers_(timers), cfg_(cfg), on_done_(std::move(on_done)), queue_(cfg.queue),
       wake_(pool.get_executor(), clock::time_point::max()) {
     if (cfg_.max_in_flight == 0)
         cfg_.max_in_flight = 1;
+}
+
+write_driver::~write_driver() {
+    if (retry_timer_)
+        timers_.cancel(*retry_timer_);
+    if (deadline_timer_)
+        timers_.cancel(*deadline_timer_);
 }
 
 write_outcome write_driver::classify(const result<http_response>& r) {
@@ -41,6 +49,10 @@ void write_driver::wake() { wake_.cancel(); }
 std::uint64_t write_driver::submit(std::string key, write_priority priority,
                                    http_request request) {
     std::uint64_t id = ++next_id_;
+    if (stopping_) {
+        ++summary_.dropped;
+        return id;
+    }
     std::string report_key = on_done_ ? key : std::string();
     if (auto replaced = queue_.push(std::move(key), priority, std::move(request), id))
         superseded_.push_back({*replaced, std::move(report_key), priority, std::nullopt});
@@ -58,54 +70,121 @@ void write_driver::flush_reports() {
             on_done_(r);
 }
 
-void write_driver::stop() {
+void write_driver::stop(std::chrono::milliseconds grace) {
+    if (stopping_)
+        return;
     stopping_ = true;
+    arm_retry(std::nullopt);
+    if (active_ > 0)
+        deadline_timer_ = timers_.add(timers_.now() + grace, [this] {
+            deadline_timer_.reset();
+            cancel_in_flight();
+        });
     wake();
+}
+
+void write_driver::cancel_in_flight() {
+    deadline_passed_ = true;
+    for (auto id : ended_sends_)   // finished sends: their co_spawn no longer listens
+        in_flight_signals_.erase(id);
+    ended_sends_.clear();
+    for (auto& [id, sig] : in_flight_signals_)
+        sig.emit(net::cancellation_type::terminal);
+}
+
+// One scheduler timer for the earliest retry; re-added only when that time changes.
+void write_driver::arm_retry(std::optional<scheduler::time_point> due) {
+    if (due == retry_armed_)
+        return;
+    if (retry_timer_)
+        timers_.cancel(*retry_timer_);
+    retry_timer_.reset();
+    retry_armed_ = due;
+    if (due)
+        retry_timer_ = timers_.add(*due, [this] {
+            retry_timer_.reset();
+            retry_armed_.reset();
+            wake();
+        });
 }
 
 net::awaitable<void> write_driver::run() {
     auto ex = co_await net::this_coro::executor;
     for (;;) {
+        ++wakeups_;
+        for (auto id : ended_sends_)
+            in_flight_signals_.erase(id);
+        ended_sends_.clear();
         flush_reports();
         if (stopping_) {
             if (active_ == 0)
-                co_return;
+                break;
         } else if (active_ < cfg_.max_in_flight) {
-            auto batch = queue_.prepare_batch(cfg_.max_in_flight - active_, clock::now());
+            auto batch = queue_.prepare_batch(cfg_.max_in_flight - active_, timers_.now());
             for (auto& t : batch) {
                 ++active_;
-                net::co_spawn(ex, send(std::move(t)), net::detached);
+                auto send_id = ++next_send_;
+                auto& sig = in_flight_signals_[send_id];
+                // The signal is erased by this loop only after the completion handler ran
+                // (never from inside the send: co_spawn still uses the slot then).
+                net::co_spawn(ex, send(std::move(t)),
+                              net::bind_cancellation_slot(sig.slot(), [this, send_id](
+                                                                          std::exception_ptr e) {
+                                  if (e) {
+                                      try {
+                                          std::rethrow_exception(e);
+                                      } catch (const std::exception& x) {
+                                          GHOST_LOG_ERROR("write failed: ", x.what());
+                                      }
+                                  }
+                                  ended_sends_.push_back(send_id);
+                                  --active_;
+                                  wake();
+                              }));
             }
         }
         // Single-threaded: every wake() happens while we are parked here or before the next
         // prepare_batch, so no wake-up can be lost.
         // With every slot busy, a completion wakes us; a due retry could not be sent anyway
-        // (waiting for it would spin).
-        std::optional<clock::time_point> due;
+        // (waking for it would spin).
+        std::optional<scheduler::time_point> due;
         if (!stopping_ && active_ < cfg_.max_in_flight)
             due = queue_.next_retry_due();
-        wake_.expires_at(due ? *due : clock::time_point::max());
+        arm_retry(due);
+        wake_.expires_at(clock::time_point::max());
         co_await wake_.async_wait(net::as_tuple(net::use_awaitable));
     }
+    arm_retry(std::nullopt);
+    if (deadline_timer_) {
+        timers_.cancel(*deadline_timer_);
+        deadline_timer_.reset();
+    }
+    in_flight_signals_.clear();   // active_ == 0: every completion handler has run
+    ended_sends_.clear();
+    summary_.dropped += queue_.waiting();
 }
 
 net::awaitable<void> write_driver::send(write_ticket ticket) {
-    auto sent = clock::now();
+    auto sent = timers_.now();
     auto method = ticket.request.method;
     auto r = co_await pool_.async_request(ticket.request, cfg_.request_timeout);
+    if (stopping_ && deadline_passed_ && !r && r.error() == errc::cancelled) {
+        ++summary_.cancelled;   // not reported: shutdown
+        co_return;
+    }
     auto outcome = classify(r);
     if (outcome.k != write_outcome::kind::success) {
         GHOST_LOG_DEBUG("write ", ticket.key, " attempt ", ticket.attempt, ": ",
                         r ? "HTTP " + std::to_string(r->status) : r.error().message());
     }
     write_report report{ticket.id, ticket.key, ticket.priority, std::nullopt, method, sent};
-    auto res = queue_.commit(std::move(ticket), outcome, clock::now());
-    --active_;
+    auto res = queue_.commit(std::move(ticket), outcome, timers_.now());
+    if (stopping_ && res != write_queue::commit_result::requeued)
+        ++summary_.finished;   // (a requeued one is counted as dropped when run() ends)
     if (res == write_queue::commit_result::done)
         report.response = std::move(r);
     if (res != write_queue::commit_result::requeued && on_done_)
         on_done_(report);
-    wake();
 }
 
 }  // namespace ghost::engine

@@ -15,13 +15,13 @@ std::string_view resource_version_of(const boost::json::value& object) {
     return rv && rv->is_string() ? std::string_view(rv->get_string()) : std::string_view();
 }
 
-object_pipeline::object_pipeline(engine::timer_wheel& wheel, match_fn match, play_fn play)
-    : wheel_(wheel), match_(std::move(match)), play_(std::move(play)) {}
+object_pipeline::object_pipeline(engine::scheduler& timers, match_fn match, play_fn play)
+    : timers_(timers), match_(std::move(match)), play_(std::move(play)) {}
 
 object_pipeline::~object_pipeline() { cancel_all(); }
 
 std::optional<std::chrono::milliseconds> object_pipeline::on_upsert(
-    const std::string& key, object_snapshot object, engine::timer_wheel::time_point now) {
+    const std::string& key, object_snapshot object, engine::scheduler::time_point now) {
     auto rv = resource_version_of(*object);
     auto it = pending_.find(key);
     if (it != pending_.end() && !rv.empty() && it->second.resource_version == rv) {
@@ -35,7 +35,7 @@ std::optional<std::chrono::milliseconds> object_pipeline::on_upsert(
     }
     ++matched_;
     if (it != pending_.end()) {
-        wheel_.cancel(it->second.timer);
+        timers_.cancel(it->second.timer);
         pending_.erase(it);
     }
     if (choice->delay <= std::chrono::milliseconds::zero()) {
@@ -49,7 +49,7 @@ std::optional<std::chrono::milliseconds> object_pipeline::on_upsert(
     auto text = boost::json::serialize(*object);
     std::string resource_version(rv);  // rv views into the snapshot released next
     object.reset();
-    auto timer = wheel_.add(due, [this, index, key, text = std::move(text), due]() {
+    auto timer = timers_.add(due, [this, index, key, text = std::move(text), due]() {
         pending_.erase(key);
         auto snapshot = std::make_shared<const boost::json::value>(boost::json::parse(
             text, boost::json::make_shared_resource<boost::json::monotonic_resource>(
@@ -65,13 +65,13 @@ void object_pipeline::on_delete(const std::string& key) {
     if (it == pending_.end()) {
         return;
     }
-    wheel_.cancel(it->second.timer);
+    timers_.cancel(it->second.timer);
     pending_.erase(it);
 }
 
 void object_pipeline::cancel_all() {
     for (auto& [key, entry] : pending_) {
-        wheel_.cancel(entry.timer);
+        timers_.cancel(entry.timer);
     }
     pending_.clear();
 }

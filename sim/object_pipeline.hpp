@@ -1,14 +1,15 @@
 #pragma once
 // The per-resource stage pipeline (kwok spec §1.4): every new resourceVersion of an object is
-// matched against the stages, the chosen stage is delayed on the timer wheel and then played
+// matched against the stages, the chosen stage is delayed on the scheduler and then played
 // against the snapshot taken at match time. A newer version replaces a pending one (its delay
 // restarts from now); a version already pending is not matched twice; DELETED cancels.
 //
-// Plain object, no I/O: the owner feeds events and the current time and advances the wheel.
+// Plain object, no I/O: the owner feeds events and the current time; delays go through an
+// engine::scheduler (timer_service in production, manual_scheduler in tests).
 // Per-object state is one map entry (key, resourceVersion, timer id) plus the snapshot as JSON
 // text while a stage is pending, nothing otherwise.
 
-#include "engine/timer_wheel.hpp"
+#include "engine/scheduler.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -37,9 +38,9 @@ public:
     /// Plays stage `stage_index` against `snapshot`; `key` names the object and `due` is when
     /// the stage was due (the event time plus its delay).
     using play_fn = std::function<void(std::size_t stage_index, const std::string& key,
-                                       object_snapshot, engine::timer_wheel::time_point due)>;
+                                       object_snapshot, engine::scheduler::time_point due)>;
 
-    object_pipeline(engine::timer_wheel& wheel, match_fn match, play_fn play);
+    object_pipeline(engine::scheduler& timers, match_fn match, play_fn play);
     object_pipeline(const object_pipeline&) = delete;
     object_pipeline& operator=(const object_pipeline&) = delete;
     ~object_pipeline();
@@ -48,7 +49,7 @@ public:
     /// (immediateNextStage). Returns the delay chosen, or nullopt when nothing was scheduled.
     std::optional<std::chrono::milliseconds> on_upsert(const std::string& key,
                                                        object_snapshot object,
-                                                       engine::timer_wheel::time_point now);
+                                                       engine::scheduler::time_point now);
     /// A DELETED event: the pending stage, if any, is dropped.
     void on_delete(const std::string& key);
     /// Drops everything pending (e.g. the node stopped being managed).
@@ -61,10 +62,10 @@ public:
 private:
     struct pending_entry {
         std::string resource_version;
-        engine::timer_wheel::timer_id timer;
+        engine::scheduler::timer_id timer;
     };
 
-    engine::timer_wheel& wheel_;
+    engine::scheduler& timers_;
     match_fn match_;
     play_fn play_;
     std::unordered_map<std::string, pending_entry> pending_;

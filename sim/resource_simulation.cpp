@@ -48,12 +48,12 @@ struct resource_simulation::play_state {
 
 resource_simulation::resource_simulation(kube::api_resource resource, std::vector<stage> stages,
                                          resource_simulation_config config,
-                                         engine::timer_wheel& wheel, simulation::write_sink sink,
+                                         engine::scheduler& timers, simulation::write_sink sink,
                                          resolve_fn resolve)
     : resource_(std::move(resource)), config_(std::move(config)),
-      wheel_(wheel), sink_(std::move(sink)), resolve_(std::move(resolve)) {
+      timers_(timers), sink_(std::move(sink)), resolve_(std::move(resolve)) {
     if (!config_.wall_now) config_.wall_now = [] { return std::chrono::system_clock::now(); };
-    if (!config_.steady_now) config_.steady_now = [] { return std::chrono::steady_clock::now(); };
+    if (!config_.steady_now) config_.steady_now = [this] { return timers_.now(); };
     rng_.seed(config_.seed ? config_.seed : std::random_device{}());
     funcs_ = kwok_default_funcs(config_.version, [this] { return now_text(); });
     replace_stages(std::move(stages));
@@ -72,9 +72,9 @@ resource_simulation::resource_simulation(kube::api_resource resource, std::vecto
         return stage_choice{index, delay};
     };
     pipeline_ = std::make_unique<object_pipeline>(
-        wheel_, match,
+        timers_, match,
         [this](std::size_t i, const std::string& key, object_snapshot obj,
-               engine::timer_wheel::time_point due) { play(i, key, std::move(obj), due); });
+               engine::scheduler::time_point due) { play(i, key, std::move(obj), due); });
 }
 
 resource_simulation::~resource_simulation() = default;
@@ -101,7 +101,7 @@ void resource_simulation::on_delete(const json_value& object) {
 }
 
 void resource_simulation::play(std::size_t stage_index, const std::string& key,
-                               object_snapshot object, engine::timer_wheel::time_point due) {
+                               object_snapshot object, engine::scheduler::time_point due) {
     const stage& st = *stage_table_[stage_index];
     unsigned char first_block[8 * 1024];
     boost::json::monotonic_resource arena(first_block, sizeof first_block);

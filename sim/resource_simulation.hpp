@@ -10,7 +10,7 @@
 // type merge/strategic, created and patched when it exists; with a subresource only that
 // subresource is patched. A step waits for the previous one; a failed step ends the play.
 
-#include "engine/timer_wheel.hpp"
+#include "engine/scheduler.hpp"
 #include "kube/discovery.hpp"
 #include "sim/object_pipeline.hpp"
 #include "sim/simulation.hpp"
@@ -33,7 +33,7 @@ struct resource_simulation_config {
     std::string event_component = "ghostlet";
     std::string field_manager = "ghostlet";
     std::function<std::chrono::system_clock::time_point()> wall_now;
-    std::function<engine::timer_wheel::time_point()> steady_now;
+    std::function<engine::scheduler::time_point()> steady_now;  ///< unset: the scheduler's
     std::uint64_t seed = 0;  ///< 0: random
 };
 
@@ -53,7 +53,7 @@ public:
         std::function<const kube::api_resource*(std::string_view group_version, std::string_view kind)>;
 
     resource_simulation(kube::api_resource resource, std::vector<stages::stage> stages,
-                        resource_simulation_config config, engine::timer_wheel& wheel,
+                        resource_simulation_config config, engine::scheduler& timers,
                         simulation::write_sink sink, resolve_fn resolve);
     ~resource_simulation();
     resource_simulation(const resource_simulation&) = delete;
@@ -73,7 +73,7 @@ public:
 private:
     struct play_state;
     void play(std::size_t stage_index, const std::string& key, object_snapshot object,
-              engine::timer_wheel::time_point due);
+              engine::scheduler::time_point due);
     void send(std::shared_ptr<play_state> p, std::size_t index);
     std::optional<write_op> encode(const stages::action& a, const boost::json::object& object,
                                    const stages::stage& st, std::string& create_path);
@@ -84,7 +84,7 @@ private:
     std::vector<const stages::stage*> stage_table_;          ///< pipeline index -> stage
     std::size_t base_ = 0;                                   ///< first index of the newest set
     resource_simulation_config config_;
-    engine::timer_wheel& wheel_;
+    engine::scheduler& timers_;
     simulation::write_sink sink_;
     resolve_fn resolve_;
     std::mt19937_64 rng_;

@@ -88,9 +88,9 @@ std::string object_key(const boost::json::object& object) {
 }
 
 simulation::simulation(simulation_config config, std::vector<stage> stages,
-                       engine::timer_wheel& wheel, write_sink sink)
-    : config_(std::move(config)), wheel_(wheel), sink_(std::move(sink)) {
-    if (!config_.steady_now) config_.steady_now = [] { return std::chrono::steady_clock::now(); };
+                       engine::scheduler& timers, write_sink sink)
+    : config_(std::move(config)), timers_(timers), sink_(std::move(sink)) {
+    if (!config_.steady_now) config_.steady_now = [this] { return timers_.now(); };
     if (!config_.wall_now) config_.wall_now = [] { return std::chrono::system_clock::now(); };
     rng_.seed(config_.seed ? config_.seed : std::random_device{}());
 
@@ -118,15 +118,15 @@ simulation::simulation(simulation_config config, std::vector<stage> stages,
         };
     };
     node_pipeline_ = std::make_unique<object_pipeline>(
-        wheel_, matcher(kind_ref::node),
+        timers_, matcher(kind_ref::node),
         [this](std::size_t i, const std::string& key, object_snapshot obj,
-               engine::timer_wheel::time_point due) {
+               engine::scheduler::time_point due) {
             play(kind_ref::node, i, key, std::move(obj), due);
         });
     pod_pipeline_ = std::make_unique<object_pipeline>(
-        wheel_, matcher(kind_ref::pod),
+        timers_, matcher(kind_ref::pod),
         [this](std::size_t i, const std::string& key, object_snapshot obj,
-               engine::timer_wheel::time_point due) {
+               engine::scheduler::time_point due) {
             play(kind_ref::pod, i, key, std::move(obj), due);
         });
 }
@@ -157,7 +157,7 @@ void simulation::replace_stages(std::vector<stage> stages) {
 }
 
 simulation::~simulation() {
-    for (auto& [name, ls] : leases_) wheel_.cancel(ls.timer);
+    for (auto& [name, ls] : leases_) timers_.cancel(ls.timer);
 }
 
 std::size_t simulation::pending_stages() const noexcept {
@@ -430,8 +430,8 @@ void simulation::lease_schedule(const std::string& node,
     auto it = leases_.find(node);
     if (it == leases_.end()) return;
     auto delay = std::max(due - config_.wall_now(), std::chrono::system_clock::duration::zero());
-    wheel_.cancel(it->second.timer);
-    it->second.timer = wheel_.add(
+    timers_.cancel(it->second.timer);
+    it->second.timer = timers_.add(
         config_.steady_now() +
             std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay),
         [this, node] { lease_step(node); });
@@ -556,7 +556,7 @@ void simulation::read_node(const std::string& node) {
 void simulation::lease_stop(const std::string& node) {
     auto it = leases_.find(node);
     if (it == leases_.end()) return;
-    wheel_.cancel(it->second.timer);
+    timers_.cancel(it->second.timer);
     leases_.erase(it);
 }
 
@@ -564,7 +564,7 @@ void simulation::lease_stop(const std::string& node) {
 // Playing stages.
 
 void simulation::play(kind_ref kind, std::size_t stage_index, const std::string& key,
-                      object_snapshot object, engine::timer_wheel::time_point due) {
+                      object_snapshot object, engine::scheduler::time_point due) {
     bool is_node = kind == kind_ref::node;
     if (is_node ? !node_ready_for_stages(key) : pods_.count(key) == 0) {
         return;  // deleted or no longer ours while the stage was waiting

@@ -1,6 +1,7 @@
 #pragma once
 // The simulated kubelets of every managed node, as a plain state machine: Node and Pod events
-// go in, HTTP writes come out through a sink, time advances through the timer wheel. No socket,
+// go in, HTTP writes come out through a sink, time advances through an engine::scheduler
+// (timer_service in ghostlet, manual_scheduler in tests). No socket,
 // no clock of its own: the driver (apps/ghostlet) owns I/O and feeds results back through each
 // write's completion callback.
 //
@@ -10,7 +11,7 @@
 
 #include "engine/error.hpp"
 #include "engine/http_types.hpp"
-#include "engine/timer_wheel.hpp"
+#include "engine/scheduler.hpp"
 #include "kube/label_selector.hpp"
 #include "kube/lease.hpp"
 #include "lang/gotpl.hpp"
@@ -48,7 +49,7 @@ struct write_op {
     std::function<void(const engine::result<engine::http_response>&)> on_done;
     /// When the stage that produced this write was due (event time plus the stage's delay);
     /// done minus origin is the latency the simulator added. Unset for lease writes.
-    std::optional<engine::timer_wheel::time_point> origin;
+    std::optional<engine::scheduler::time_point> origin;
 };
 
 struct simulation_config {
@@ -73,7 +74,8 @@ struct simulation_config {
     std::string version = "v0.1.0-ghostlet";
     std::string event_component = "ghostlet";
 
-    std::function<engine::timer_wheel::time_point()> steady_now;
+    /// Steady time for event stamps; empty: the scheduler's now().
+    std::function<engine::scheduler::time_point()> steady_now;
     std::function<std::chrono::system_clock::time_point()> wall_now;
     std::uint64_t seed = 0;  ///< 0: random
 };
@@ -97,7 +99,7 @@ public:
 
     /// Throws stage_error when a stage cannot be used (e.g. a kind other than Node/Pod).
     simulation(simulation_config config, std::vector<stages::stage> stages,
-               engine::timer_wheel& wheel, write_sink sink);
+               engine::scheduler& timers, write_sink sink);
     ~simulation();
     simulation(const simulation&) = delete;
     simulation& operator=(const simulation&) = delete;
@@ -133,7 +135,7 @@ private:
     };
     struct lease_state {
         std::unique_ptr<kube::lease_fsm> fsm;
-        engine::timer_wheel::timer_id timer{};
+        engine::scheduler::timer_id timer{};
         bool in_flight = false;
         object_snapshot latest_node;  ///< only while the lease is not held: staged once it is
     };
@@ -172,7 +174,7 @@ private:
 
     // Playing stages.
     void play(kind_ref kind, std::size_t stage_index, const std::string& key,
-              object_snapshot object, engine::timer_wheel::time_point due);
+              object_snapshot object, engine::scheduler::time_point due);
     void send_writes(std::shared_ptr<stage_play> play, std::size_t index);
     std::optional<write_op> action_to_write(kind_ref kind, const stages::action& a,
                                             const boost::json::object& object,
@@ -193,7 +195,7 @@ private:
     std::string now_text() const;
 
     simulation_config config_;
-    engine::timer_wheel& wheel_;
+    engine::scheduler& timers_;
     write_sink sink_;
     std::mt19937_64 rng_;
     simulation_stats stats_;

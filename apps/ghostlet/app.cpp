@@ -3,7 +3,7 @@
 #include "engine/http_server.hpp"
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
-#include "engine/timer_wheel.hpp"
+#include "engine/timer_service.hpp"
 #include "kube/api_client.hpp"
 #include "kube/list_watch.hpp"
 #include "sim/simulation.hpp"
@@ -13,8 +13,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +22,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <list>
 
 namespace ghost::ghostlet {
 namespace {
@@ -29,41 +30,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
-
-// Keeps one asio timer armed for the wheel's earliest due time. The simulation adds timers to
-// the wheel directly, so whoever fed it an event calls poke() to re-arm if the new due is
-// earlier than the one the timer waits for.
-class wheel_driver {
-public:
-    wheel_driver(asio::any_io_executor ex, engine::timer_wheel& wheel, engine::histogram& lateness)
-        : timer_(ex), wheel_(wheel), lateness_(lateness) {}
-
-    void poke() {
-        auto due = wheel_.next_due();
-        if (due && *due < armed_) timer_.cancel();
-    }
-
-    asio::awaitable<void> async_run() {
-        auto cs = co_await asio::this_coro::cancellation_state;
-        while (!cs.cancelled()) {
-            auto now = std::chrono::steady_clock::now();
-            if (armed_ <= now) {
-                lateness_.observe(std::chrono::duration<double>(now - armed_).count());
-            }
-            wheel_.advance(now);
-            auto due = wheel_.next_due();
-            armed_ = due ? *due : std::chrono::steady_clock::now() + 1h;
-            timer_.expires_at(armed_);
-            co_await timer_.async_wait(use_nothrow);
-        }
-    }
-
-private:
-    asio::steady_timer timer_;
-    engine::timer_wheel& wheel_;
-    engine::histogram& lateness_;
-    engine::timer_wheel::time_point armed_ = engine::timer_wheel::time_point::max();
-};
 
 sim::simulation_config make_sim_config(const options& o) {
     sim::simulation_config c;
@@ -104,6 +70,8 @@ asio::awaitable<void> async_wait_for_api(kube::api_client& client) {
         probe.limit = 1;
         auto r = co_await client.async_get(kube::with_query("/api/v1/nodes", probe));
         if (r) co_return;
+        auto cs = co_await asio::this_coro::cancellation_state;
+        if (cs.cancelled() != asio::cancellation_type::none) co_return;   // shutdown
         GHOST_LOG_WARN("waiting for the API server (attempt ", attempt, "): ",
                        r.error().ec.message(),
                        r.error().http_status ? " HTTP " + std::to_string(r.error().http_status)
@@ -160,22 +128,74 @@ struct runtime_metrics {
         "ghostlet_watch_starts_total", "Watch requests opened (2 at start; more are reconnects)");
 };
 
+// Every long-lived loop is co_spawned through here: its completion handler logs how it ended
+// and the group counts what still runs. cancel_all() emits terminal cancellation on the loops
+// still running. The group must outlive the io_context's run() (it does: see runtime).
+class task_group {
+public:
+    explicit task_group(asio::any_io_executor ex) : ex_(std::move(ex)) {}
+
+    void spawn(std::string name, asio::awaitable<void> loop) {
+        auto& t = tasks_.emplace_back();
+        t.name = std::move(name);
+        ++running_;
+        asio::co_spawn(ex_, std::move(loop),
+                       asio::bind_cancellation_slot(t.cancel.slot(), [this, &t](std::exception_ptr e) {
+                           t.done = true;
+                           --running_;
+                           if (e) {
+                               try {
+                                   std::rethrow_exception(e);
+                               } catch (const std::exception& ex) {
+                                   GHOST_LOG_ERROR(t.name, " stopped: ", ex.what());
+                               }
+                           } else {
+                               GHOST_LOG_DEBUG(t.name, " ended");
+                           }
+                       }));
+    }
+    void cancel_all() {
+        for (auto& t : tasks_)
+            if (!t.done) t.cancel.emit(asio::cancellation_type::terminal);
+    }
+    std::size_t running() const noexcept { return running_; }
+
+private:
+    struct task {
+        std::string name;
+        asio::cancellation_signal cancel;
+        bool done = false;
+    };
+    asio::any_io_executor ex_;
+    std::list<task> tasks_;   // stable addresses: handlers and slots point into it
+    std::size_t running_ = 0;
+};
+
+// Declaration order is destruction order reversed, and each member only touches those above
+// it: the io_context outlives every socket and timer; the pool outlives the client, writer and
+// watches; the timer service outlives the simulation; the server (whose routes read the
+// simulation and writer) goes first. run() returns only after the io_context ran out of work,
+// so no coroutine frame is left parked when these are destroyed.
 struct runtime {
     asio::io_context ioc{1};
     runtime_metrics metrics;
-    std::unique_ptr<engine::http_server> server;
     bool synced = false;
+    bool stopping = false;
+    bool writer_done = false;
     std::unique_ptr<engine::http_pool> pool;
     std::unique_ptr<kube::api_client> client;
     // 100 us ticks: with 1M pending timers lateness p99 is ~0.15 ms (1 ms ticks: ~1 ms, all
     // of it rounding; bench/engine_bench timer_lateness). Wake-ups stay bounded by distinct
     // due times, a few hundred a second at 10,000 nodes.
-    engine::timer_wheel wheel{std::chrono::steady_clock::now(), std::chrono::microseconds(100)};
-    std::unique_ptr<wheel_driver> wheel_loop;
+    std::unique_ptr<engine::timer_service> timers;
     std::unique_ptr<sim_writer> writer;
     std::unique_ptr<sim::simulation> sim;
     std::unique_ptr<resource_stages> resources;  ///< stages on kinds other than Node and Pod
     std::unique_ptr<stage_crs> stage_resources;  ///< --enable-crds=Stage
+    std::unique_ptr<engine::http_server> server;
+    task_group watches{ioc.get_executor()};   // API wait, node and pod list/watch, progress
+    task_group services{ioc.get_executor()};  // writer, server
+    std::chrono::milliseconds writer_grace{500};
 };
 
 void log_progress(const runtime& rt) {
@@ -190,8 +210,10 @@ void log_progress(const runtime& rt) {
 }
 
 asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
-    auto ex = co_await asio::this_coro::executor;
+    co_await asio::this_coro::throw_if_cancelled(false);   // shutdown is checked, not thrown
     co_await async_wait_for_api(*rt.client);
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
+        co_return;
     GHOST_LOG_INFO("API server ready; watching nodes and pods");
     rt.synced = true;
 
@@ -203,7 +225,7 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
     pods.path = "/api/v1/pods";
     pods.options.field_selector = rt.sim->pod_field_selector();
 
-    // One handler shape for both kinds: count, hand the object over, time it, re-arm the wheel.
+    // One handler shape for both kinds: count, hand the object over, time it.
     auto handler = [&rt](engine::counter& events, engine::histogram& handling, auto upsert,
                          auto remove) {
         return [&rt, &events, &handling, upsert, remove](kube::event_kind kind,
@@ -217,7 +239,6 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
             }
             handling.observe(
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-            rt.wheel_loop->poke();
         };
     };
     using sim_t = sim::simulation;
@@ -233,11 +254,11 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
     nodes.on_watch_started = [&rt] { rt.metrics.watches.inc(); };
     pods.on_watch_started = [&rt] { rt.metrics.watches.inc(); };
 
-    // Node and pod streams and the progress log run side by side until the process stops.
-    auto node_loop = kube::async_run_list_watch(*rt.client, std::move(nodes), on_node);
-    auto pod_loop = kube::async_run_list_watch(*rt.client, std::move(pods), on_pod);
-    asio::steady_timer progress(ex);
-    auto progress_loop = [&]() -> asio::awaitable<void> {
+    // Node and pod streams and the progress log run side by side until shutdown cancels them.
+    rt.watches.spawn("node list/watch", kube::async_run_list_watch(*rt.client, std::move(nodes), on_node));
+    rt.watches.spawn("pod list/watch", kube::async_run_list_watch(*rt.client, std::move(pods), on_pod));
+    rt.watches.spawn("progress log", [](runtime& rt) -> asio::awaitable<void> {
+        asio::steady_timer progress(co_await asio::this_coro::executor);
         auto cs = co_await asio::this_coro::cancellation_state;
         while (!cs.cancelled()) {
             progress.expires_after(5s);
@@ -245,13 +266,32 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
             if (ec) break;
             log_progress(rt);
         }
-    };
-    using namespace boost::asio::experimental::awaitable_operators;
-    auto stage_crs_loop = [&]() -> asio::awaitable<void> {
-        if (rt.stage_resources) co_await rt.stage_resources->async_run();
-    };
-    co_await (std::move(node_loop) && std::move(pod_loop) && rt.resources->async_run() &&
-              stage_crs_loop() && progress_loop());
+    }(rt));
+    rt.watches.spawn("stages on other kinds", rt.resources->async_run());
+    if (rt.stage_resources)
+        rt.watches.spawn("Stage resources", rt.stage_resources->async_run());
+}
+
+// The shutdown rule: the list/watches stop by terminal cancellation and no timer fires any
+// more; the writer stops sending and gives its requests in flight `writer_grace`, then cancels
+// them (dropping what is queued); then the pool and the server close. Nothing is stopped
+// by force: the io_context runs out of work by itself.
+asio::awaitable<void> async_shutdown(runtime& rt) {
+    rt.stopping = true;
+    rt.watches.cancel_all();
+    rt.timers->stop();
+    rt.writer->stop(rt.writer_grace);
+    // The writer's loop (a tracked service) returns once nothing is in flight.
+    asio::steady_timer poll(co_await asio::this_coro::executor);
+    while (!rt.writer_done || rt.watches.running() > 0) {
+        poll.expires_after(1ms);
+        co_await poll.async_wait(use_nothrow);
+    }
+    const auto& s = rt.writer->shutdown_summary();
+    GHOST_LOG_INFO("shutdown: writes finished=", s.finished, " cancelled=", s.cancelled,
+                   " dropped=", s.dropped, " (grace ", rt.writer_grace.count(), " ms)");
+    rt.pool->close();
+    if (rt.server) rt.server->close();
 }
 
 }  // namespace
@@ -300,7 +340,7 @@ void start_server(runtime& rt, const options& opts) {
     reg.add_gauge("ghostlet_write_errors_total", "Writes the API server refused for good",
                   [&rt] { return static_cast<double>(rt.sim->stats().write_errors); });
     GHOST_LOG_INFO("serving /healthz /readyz /metrics on ", address, " (port ", rt.server->port(), ")");
-    asio::co_spawn(rt.ioc, rt.server->async_run(), asio::detached);
+    rt.services.spawn("metrics server", rt.server->async_run());
 }
 
 int run(const options& opts, std::vector<stages::stage> stage_list,
@@ -313,7 +353,10 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
     kube::client_options client_opts;
     client_opts.base_path = access.base_path;
     rt.client = std::make_unique<kube::api_client>(*rt.pool, client_opts);
-    rt.wheel_loop = std::make_unique<wheel_driver>(ex, rt.wheel, rt.metrics.timer_lateness);
+    rt.timers = std::make_unique<engine::timer_service>(ex, std::chrono::microseconds(100));
+    rt.timers->set_lateness_hook([&m = rt.metrics](std::chrono::nanoseconds late) {
+        m.timer_lateness.observe(std::chrono::duration<double>(late).count());
+    });
     auto& m = rt.metrics;
     writer_metrics wm{&m.queue_wait, &m.added_latency, &m.own_latency,
                       [&m](boost::beast::http::verb v) -> engine::histogram* {
@@ -327,8 +370,8 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
                           default: return nullptr;
                           }
                       }};
-    rt.writer = std::make_unique<sim_writer>(*rt.pool, access.base_path, opts.max_in_flight,
-                                             std::move(wm), [&rt] { rt.wheel_loop->poke(); });
+    rt.writer = std::make_unique<sim_writer>(*rt.pool, *rt.timers, access.base_path,
+                                             opts.max_in_flight, std::move(wm));
     auto split = [](std::vector<stages::stage> all) {
         std::pair<std::vector<stages::stage>, std::vector<stages::stage>> out;
         for (auto& s : all) {
@@ -357,11 +400,10 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
     resource_config.version = sim_config.version;
     resource_config.event_component = sim_config.event_component;
     rt.resources = std::make_unique<resource_stages>(
-        *rt.client, std::move(others), std::move(resource_config), rt.wheel,
-        [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); },
-        [&rt] { rt.wheel_loop->poke(); });
+        *rt.client, std::move(others), std::move(resource_config), *rt.timers,
+        [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
     rt.sim = std::make_unique<sim::simulation>(
-        std::move(sim_config), std::move(node_pod), rt.wheel,
+        std::move(sim_config), std::move(node_pod), *rt.timers,
         [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
 
     start_server(rt, opts);
@@ -375,25 +417,17 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
     signals.async_wait([&rt](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         GHOST_LOG_INFO("signal ", sig, ": stopping");
-        rt.ioc.stop();
+        rt.services.spawn("shutdown", async_shutdown(rt));
     });
 
-    auto log_exit = [](const char* what) {
-        return [what](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                GHOST_LOG_ERROR(what, " stopped: ", ex.what());
-            }
-        };
-    };
-    asio::co_spawn(ex, rt.wheel_loop->async_run(), log_exit("timer wheel"));
-    asio::co_spawn(ex, rt.writer->async_run(), log_exit("writer"));
-    asio::co_spawn(ex, async_main(rt, opts.manage_nodes_with_label_selector),
-                   log_exit("simulation"));
+    rt.services.spawn("writer", [](runtime& rt) -> asio::awaitable<void> {
+        co_await rt.writer->async_run();
+        rt.writer_done = true;
+    }(rt));
+    rt.watches.spawn("start-up", async_main(rt, opts.manage_nodes_with_label_selector));
     rt.ioc.run();
     log_progress(rt);
+    GHOST_LOG_INFO("stopped");
     return 0;
 }
 

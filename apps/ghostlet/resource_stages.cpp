@@ -24,10 +24,8 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 resource_stages::resource_stages(kube::api_client& client, std::vector<stages::stage> stages,
                                  sim::resource_simulation_config config,
-                                 engine::timer_wheel& wheel, sim::simulation::write_sink sink,
-                                 std::function<void()> on_event)
-    : client_(client), config_(std::move(config)), wheel_(wheel), sink_(std::move(sink)),
-      on_event_(std::move(on_event)) {
+                                 engine::scheduler& timers, sim::simulation::write_sink sink)
+    : client_(client), config_(std::move(config)), timers_(timers), sink_(std::move(sink)) {
     for (auto& s : stages) by_kind_[{s.api_group, s.kind}].push_back(std::move(s));
 }
 
@@ -109,7 +107,7 @@ asio::awaitable<void> resource_stages::async_run_kind(std::string gv, std::strin
     GHOST_LOG_INFO("playing ", stages.size(), " stage(s) on ", kind, " (",
                    kube::collection_path(res->ref), ")");
     sims_.push_back(std::make_unique<sim::resource_simulation>(
-        *res, std::move(stages), config_, wheel_, sink_,
+        *res, std::move(stages), config_, timers_, sink_,
         [this](std::string_view g, std::string_view k) { return resolve(g, k); }));
     auto* sim = sims_.back().get();
     sim_of_[{gv, kind}] = sim;
@@ -122,7 +120,6 @@ asio::awaitable<void> resource_stages::async_run_kind(std::string gv, std::strin
             } else {
                 sim->on_upsert(boost::json::value(std::move(obj)));
             }
-            if (on_event_) on_event_();
         });
 }
 

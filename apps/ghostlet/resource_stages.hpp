@@ -3,7 +3,7 @@
 // (core, apps, storage, CRDs...; a kind not served yet is retried, so a CRD installed later is
 // picked up), then runs one list/watch per kind into a sim::resource_simulation.
 
-#include "engine/timer_wheel.hpp"
+#include "engine/scheduler.hpp"
 #include "kube/api_client.hpp"
 #include "kube/discovery.hpp"
 #include "sim/resource_simulation.hpp"
@@ -26,8 +26,8 @@ namespace ghost::ghostlet {
 class resource_stages {
 public:
     resource_stages(kube::api_client& client, std::vector<stages::stage> stages,
-                    sim::resource_simulation_config config, engine::timer_wheel& wheel,
-                    sim::simulation::write_sink sink, std::function<void()> on_event);
+                    sim::resource_simulation_config config, engine::scheduler& timers,
+                    sim::simulation::write_sink sink);
     ~resource_stages();
 
     /// The stages of every kind changed (Stage custom resources): known kinds get their new set
@@ -53,9 +53,8 @@ private:
     kube::api_client& client_;
     std::map<std::pair<std::string, std::string>, std::vector<stages::stage>> by_kind_;
     sim::resource_simulation_config config_;
-    engine::timer_wheel& wheel_;
+    engine::scheduler& timers_;
     sim::simulation::write_sink sink_;
-    std::function<void()> on_event_;
     std::map<std::string, std::vector<kube::api_resource>, std::less<>> discovered_;
     std::map<std::pair<std::string, std::string>, sim::resource_simulation*> sim_of_;
     std::vector<std::unique_ptr<sim::resource_simulation>> sims_;

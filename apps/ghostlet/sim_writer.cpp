@@ -12,18 +12,20 @@ engine::write_priority to_engine(sim::write_class c) {
     return engine::write_priority::other;
 }
 
-double seconds(std::chrono::steady_clock::duration d) {
+double seconds(engine::scheduler::clock::duration d) {
     return std::chrono::duration<double>(d).count();
 }
 
 }  // namespace
 
-sim_writer::sim_writer(engine::http_pool& pool, std::string base_path, int max_in_flight,
-                       writer_metrics metrics, std::function<void()> after_completion)
-    : base_path_(std::move(base_path)),
+sim_writer::sim_writer(engine::http_pool& pool, engine::scheduler& timers, std::string base_path,
+                       int max_in_flight, writer_metrics metrics,
+                       std::function<void()> after_completion)
+    : timers_(timers),
+      base_path_(std::move(base_path)),
       metrics_(std::move(metrics)),
       after_completion_(std::move(after_completion)),
-      driver_(pool,
+      driver_(pool, timers,
               engine::write_driver_config{.max_in_flight = static_cast<std::size_t>(max_in_flight)},
               [this](const engine::write_report& report) { completed(report); }) {}
 
@@ -32,7 +34,7 @@ void sim_writer::submit(sim::write_op op) {
     op.request.headers.emplace_back("Accept", "application/json");
     auto priority = to_engine(op.priority);
     auto id = driver_.submit(std::move(op.key), priority, std::move(op.request));
-    pending_.emplace(id, pending{std::move(op.on_done), std::chrono::steady_clock::now(), op.origin});
+    pending_.emplace(id, pending{std::move(op.on_done), timers_.now(), op.origin});
 }
 
 void sim_writer::completed(const engine::write_report& report) {
@@ -41,7 +43,7 @@ void sim_writer::completed(const engine::write_report& report) {
     auto p = std::move(it->second);
     pending_.erase(it);
     if (!report.response) return;  // replaced by a newer write for the same object
-    auto now = std::chrono::steady_clock::now();
+    auto now = timers_.now();
     if (metrics_.queue_wait) metrics_.queue_wait->observe(seconds(report.sent - p.submitted));
     if (metrics_.round_trip) {
         if (auto* h = metrics_.round_trip(report.method)) h->observe(seconds(now - report.sent));

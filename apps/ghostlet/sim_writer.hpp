@@ -29,12 +29,19 @@ struct writer_metrics {
 
 class sim_writer {
 public:
-    sim_writer(engine::http_pool& pool, std::string base_path, int max_in_flight,
-               writer_metrics metrics, std::function<void()> after_completion);
+    sim_writer(engine::http_pool& pool, engine::scheduler& timers, std::string base_path,
+               int max_in_flight, writer_metrics metrics,
+               std::function<void()> after_completion = {});
 
     void submit(sim::write_op op);
     boost::asio::awaitable<void> async_run();
-    void stop() { driver_.stop(); }
+    /// Stops sending; writes in flight get `grace` to finish (engine::write_driver::stop).
+    void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(500)) {
+        driver_.stop(grace);
+    }
+    const engine::write_shutdown_summary& shutdown_summary() const noexcept {
+        return driver_.shutdown_summary();
+    }
 
     std::size_t queued() const noexcept {
         return driver_.queue().waiting() + driver_.in_flight();
@@ -46,11 +53,12 @@ public:
 private:
     struct pending {
         std::function<void(const engine::result<engine::http_response>&)> on_done;
-        std::chrono::steady_clock::time_point submitted;
-        std::optional<std::chrono::steady_clock::time_point> origin;
+        engine::scheduler::time_point submitted;
+        std::optional<engine::scheduler::time_point> origin;
     };
     void completed(const engine::write_report& report);
 
+    engine::scheduler& timers_;
     std::string base_path_;
     writer_metrics metrics_;
     std::function<void()> after_completion_;

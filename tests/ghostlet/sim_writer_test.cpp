@@ -8,7 +8,7 @@
 
 using namespace std::chrono_literals;
 using ghost::testing::run_async;
-using ghost::testing::sleep_for;
+using ghost::testing::wait_until;
 namespace http = boost::beast::http;
 
 namespace {
@@ -22,39 +22,42 @@ ghost::sim::write_op status_patch(std::string key) {
     op.request.target = "/api/v1/namespaces/default/pods/" + key + "/status";
     op.request.content_type = "application/strategic-merge-patch+json";
     op.request.body = R"({"status":{"phase":"Running"}})";
-    op.origin = std::chrono::steady_clock::now();
     return op;
 }
 
 }  // namespace
 
+// On a manual clock: the stages were due 5 ms before they were submitted, and the API server
+// takes 80 ms of that clock to answer each request (the handler steps the clock).
 TEST(sim_writer, own_latency_leaves_out_the_api_servers_round_trip) {
     ghost::engine::histogram queue_wait(bounds()), added(bounds()), own(bounds()), rtt(bounds());
+    ghost::engine::manual_scheduler sched(ghost::engine::scheduler::time_point{} + 1h);
     run_async([&](auto ex) -> boost::asio::awaitable<void> {
-        ghost::testing::loopback_http_server server(ex, [](const auto&, std::size_t) {
+        ghost::testing::loopback_http_server server(ex, [&](const auto&, std::size_t) {
             ghost::testing::reply r;
             r.body = "{}";
-            r.delay = 80ms;  // a slow API server
+            sched.advance(80ms);  // a slow API server
             return r;
         });
         ghost::engine::http_pool pool(ex, {"127.0.0.1", server.port(), false}, {}, {});
         ghost::ghostlet::writer_metrics m{&queue_wait, &added, &own,
                                           [&](http::verb) { return &rtt; }};
         int completed = 0;
-        ghost::ghostlet::sim_writer writer(pool, "", 8, m, [] {});
+        ghost::ghostlet::sim_writer writer(pool, sched, "", 8, m, [] {});
         bool writer_done = false;
         boost::asio::co_spawn(ex, writer.async_run(), [&](std::exception_ptr) { writer_done = true; });
         for (auto key : {"a", "b", "c"}) {
             auto op = status_patch(key);
+            op.origin = sched.now() - 5ms;
             op.on_done = [&](const ghost::engine::result<ghost::engine::http_response>& r) {
                 EXPECT_TRUE(r && r->status == 200);
                 ++completed;
             };
             writer.submit(std::move(op));
         }
-        for (int i = 0; i < 100 && completed < 3; ++i) co_await sleep_for(10ms);
+        EXPECT_TRUE(co_await wait_until([&] { return completed == 3; }));
         writer.stop();
-        for (int i = 0; i < 100 && !writer_done; ++i) co_await sleep_for(10ms);
+        EXPECT_TRUE(co_await wait_until([&] { return writer_done; }));
         server.stop();
         EXPECT_TRUE(writer_done);
         EXPECT_EQ(completed, 3);
@@ -62,7 +65,9 @@ TEST(sim_writer, own_latency_leaves_out_the_api_servers_round_trip) {
     ASSERT_EQ(own.count(), 3u);
     ASSERT_EQ(added.count(), 3u);
     ASSERT_EQ(rtt.count(), 3u);
-    EXPECT_LT(own.sum() / 3, 0.04) << "sending took the simulator itself longer than the reply";
-    EXPECT_GE(added.sum() / 3, 0.08) << "the acknowledgement includes the server's 80 ms";
-    EXPECT_GE(added.sum() - own.sum(), rtt.sum() * 0.9);
+    // Sent at submission: the simulator's own share is exactly the 5 ms the stage waited.
+    EXPECT_DOUBLE_EQ(own.sum(), 3 * 0.005) << "own latency must leave out the server's time";
+    EXPECT_GE(added.sum() / 3, 0.085) << "the acknowledgement includes the server's 80 ms";
+    EXPECT_GE(rtt.sum() / 3, 0.080);
+    EXPECT_NEAR(added.sum() - own.sum(), rtt.sum(), 1e-9);   // added = own + round trip
 }

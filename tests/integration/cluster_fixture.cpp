@@ -2,10 +2,15 @@
 
 #include "apps/ghostctl/process.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
 
 #include <csignal>
 #include <fstream>
+#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +59,49 @@ bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& do
         if (std::chrono::steady_clock::now() > deadline) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
+}
+
+std::string http_get(unsigned short port, const std::string& path) {
+    namespace beast = boost::beast;
+    namespace http = beast::http;
+    try {
+        boost::asio::io_context ioc;
+        boost::asio::ip::tcp::socket s(ioc);
+        s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+        http::request<http::empty_body> req{http::verb::get, path, 11};
+        req.set(http::field::host, "127.0.0.1");
+        req.keep_alive(false);
+        http::write(s, req);
+        beast::flat_buffer buf;
+        http::response<http::string_body> res;
+        http::read(s, buf, res);
+        return res.body();
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
+double metric_value(const std::string& text, const std::string& name) {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+    }
+    return -1;
+}
+
+unsigned short cluster_fixture::ghostlet_metrics_port() {
+    auto pid_file = work_ / "clusters" / name_ / "pids" / "ghostlet.pid";
+    std::ifstream in(pid_file);
+    pid_t pid = 0;
+    in >> pid;
+    std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string arg;
+    const std::string flag = "--server-address=";
+    while (std::getline(cmd, arg, '\0')) {
+        if (arg.rfind(flag, 0) == 0) return static_cast<unsigned short>(std::stoi(arg.substr(arg.rfind(':') + 1)));
+    }
+    ADD_FAILURE() << "no " << flag << " in the command line of ghostlet (" << pid << ")";
+    return 0;
 }
 
 void cluster_fixture::SetUp() {

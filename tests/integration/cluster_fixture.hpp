@@ -26,6 +26,12 @@ run_result run_process(const std::vector<std::string>& argv);
 /// Polls `done` every 500 ms until it returns true or `timeout` passes.
 bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& done);
 
+/// GET http://127.0.0.1:<port><path>; the body, empty on any error.
+std::string http_get(unsigned short port, const std::string& path);
+
+/// The value of the metric line "<name> <value>" (name with its labels, if any), or -1.
+double metric_value(const std::string& metrics_text, const std::string& name);
+
 class cluster_fixture : public ::testing::Test {
 protected:
     void SetUp() override;
@@ -42,6 +48,8 @@ protected:
     void apply(const std::string& manifest);
     /// SIGKILL a component through its pid file, as a crash would.
     void kill_component(const std::string& component);
+    /// The port of the /metrics server of the ghostlet ghostctl started (from its command line).
+    unsigned short ghostlet_metrics_port();
 
     std::filesystem::path work_;
     std::string name_;

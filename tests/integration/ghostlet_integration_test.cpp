@@ -283,7 +283,14 @@ TEST_F(ghostlet_it, annotation_selector_leaves_other_nodes_alone) {
     apply(plain);
     apply(fake_node);
     ASSERT_TRUE(wait_for(60s, [&] { return node_ready(kubectl_json({"get", "node", "kwok-node-0"})); }));
-    std::this_thread::sleep_for(3s);  // give a wrongly managing ghostlet time to act
+    // Wait until ghostlet has seen both nodes and has nothing left to write: whatever it
+    // would do to real-node-0 is done by then.
+    auto port = ghostlet_metrics_port();
+    ASSERT_TRUE(wait_for(60s, [&] {
+        auto m = http_get(port, "/metrics");
+        return metric_value(m, R"(ghostlet_watch_events_total{kind="node"})") >= 2 &&
+               metric_value(m, "ghostlet_writer_queue_depth") == 0;
+    }));
     auto real = kubectl_json({"get", "node", "real-node-0"});
     EXPECT_FALSE(node_ready(real));
     EXPECT_EQ(str(real, {"status", "phase"}), "");

@@ -6,7 +6,7 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-using ghost::engine::timer_wheel;
+using ghost::engine::manual_scheduler;
 using ghost::sim::object_pipeline;
 using ghost::sim::object_snapshot;
 using ghost::sim::stage_choice;
@@ -26,8 +26,8 @@ struct played {
 };
 
 struct pipeline_fixture : ::testing::Test {
-    timer_wheel::time_point t0{};
-    timer_wheel wheel{t0};
+    manual_scheduler::time_point t0{};
+    manual_scheduler wheel{t0};
     std::vector<played> plays;
     std::chrono::milliseconds delay{0};
     object_pipeline pipeline{
@@ -39,7 +39,7 @@ struct pipeline_fixture : ::testing::Test {
             return std::nullopt;
         },
         [this](std::size_t stage, const std::string& key, object_snapshot snap,
-               timer_wheel::time_point) {
+               manual_scheduler::time_point) {
             plays.push_back({stage, key,
                              std::string(ghost::sim::resource_version_of(*snap))});
         }};
@@ -59,9 +59,9 @@ TEST_F(pipeline_fixture, delayed_stage_waits_for_the_wheel) {
     delay = 500ms;
     pipeline.on_upsert("ns/p", object("1", "Pending"), t0);
     EXPECT_TRUE(plays.empty());
-    wheel.advance(t0 + 499ms);
+    wheel.advance_to(t0 + 499ms);
     EXPECT_TRUE(plays.empty());
-    wheel.advance(t0 + 500ms);
+    wheel.advance_to(t0 + 500ms);
     ASSERT_EQ(plays.size(), 1u);
     EXPECT_EQ(pipeline.pending(), 0u);
 }
@@ -71,7 +71,7 @@ TEST_F(pipeline_fixture, same_resource_version_is_not_matched_twice) {
     pipeline.on_upsert("ns/p", object("7", "Pending"), t0);
     pipeline.on_upsert("ns/p", object("7", "Pending"), t0 + 10ms);
     EXPECT_EQ(pipeline.deduplicated(), 1u);
-    wheel.advance(t0 + 1s);
+    wheel.advance_to(t0 + 1s);
     EXPECT_EQ(plays.size(), 1u);
 }
 
@@ -79,9 +79,9 @@ TEST_F(pipeline_fixture, newer_version_restarts_the_delay_from_now) {
     delay = 1s;
     pipeline.on_upsert("ns/p", object("1", "Pending"), t0);
     pipeline.on_upsert("ns/p", object("2", "Running"), t0 + 600ms);
-    wheel.advance(t0 + 1s);
+    wheel.advance_to(t0 + 1s);
     EXPECT_TRUE(plays.empty()) << "the first timer must have been cancelled";
-    wheel.advance(t0 + 1600ms);
+    wheel.advance_to(t0 + 1600ms);
     ASSERT_EQ(plays.size(), 1u);
     EXPECT_EQ(plays[0].stage, 1u);
     EXPECT_EQ(plays[0].rv, "2");
@@ -91,7 +91,7 @@ TEST_F(pipeline_fixture, unmatched_version_keeps_the_older_pending_stage) {
     delay = 1s;
     pipeline.on_upsert("ns/p", object("1", "Pending"), t0);
     pipeline.on_upsert("ns/p", object("2", "Succeeded"), t0 + 100ms);
-    wheel.advance(t0 + 1s);
+    wheel.advance_to(t0 + 1s);
     ASSERT_EQ(plays.size(), 1u);
     EXPECT_EQ(plays[0].rv, "1");
 }
@@ -100,7 +100,7 @@ TEST_F(pipeline_fixture, delete_cancels_the_pending_stage) {
     delay = 1s;
     pipeline.on_upsert("ns/p", object("1", "Pending"), t0);
     pipeline.on_delete("ns/p");
-    wheel.advance(t0 + 2s);
+    wheel.advance_to(t0 + 2s);
     EXPECT_TRUE(plays.empty());
     EXPECT_EQ(wheel.size(), 0u);
 }
@@ -110,7 +110,7 @@ TEST_F(pipeline_fixture, objects_are_independent) {
     pipeline.on_upsert("ns/a", object("1", "Pending"), t0);
     pipeline.on_upsert("ns/b", object("1", "Running"), t0 + 200ms);
     pipeline.on_delete("ns/a");
-    wheel.advance(t0 + 5s);
+    wheel.advance_to(t0 + 5s);
     ASSERT_EQ(plays.size(), 1u);
     EXPECT_EQ(plays[0].key, "ns/b");
 }

@@ -10,7 +10,7 @@
 namespace {
 
 using namespace ghost::sim;
-using ghost::engine::timer_wheel;
+using ghost::engine::manual_scheduler;
 namespace json = boost::json;
 
 ghost::stages::stage stage_of(const std::string& spec) {
@@ -30,8 +30,8 @@ ghost::kube::api_resource resource(std::string group, std::string plural, std::s
 }
 
 struct resource_sim : ::testing::Test {
-    timer_wheel::time_point steady{};
-    timer_wheel wheel{steady};
+    manual_scheduler::time_point steady{};
+    manual_scheduler wheel{steady};
     std::deque<write_op> writes;
     ghost::kube::api_resource pv = resource("", "persistentvolumes", "PersistentVolume", false, true);
     std::unique_ptr<resource_simulation> sim;
@@ -49,7 +49,7 @@ struct resource_sim : ::testing::Test {
     }
     void advance(std::chrono::milliseconds d) {
         steady += d;
-        wheel.advance(steady);
+        wheel.advance_to(steady);
     }
     write_op take() {
         EXPECT_FALSE(writes.empty());

@@ -14,7 +14,7 @@ using namespace ghost::sim;
 using namespace ghost::stages;
 namespace http = boost::beast::http;
 using ghost::engine::http_response;
-using ghost::engine::timer_wheel;
+using ghost::engine::manual_scheduler;
 
 namespace {
 
@@ -41,10 +41,10 @@ boost::json::value pod_json(std::string_view name, std::string_view node, std::s
 }
 
 struct sim_fixture : ::testing::Test {
-    timer_wheel::time_point steady{};
+    manual_scheduler::time_point steady{};
     std::chrono::system_clock::time_point wall =
         std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
-    timer_wheel wheel{steady};
+    manual_scheduler wheel{steady};
     std::deque<write_op> writes;
     std::unique_ptr<simulation> sim;
 
@@ -60,7 +60,7 @@ struct sim_fixture : ::testing::Test {
     void advance(std::chrono::milliseconds d) {
         steady += d;
         wall += d;
-        wheel.advance(steady);
+        wheel.advance_to(steady);
     }
 
     write_op take() {

@@ -242,7 +242,7 @@ TEST(gotpl_stages, golden_patch_data_matches) {
 }
 
 // Hot-path budget: pod-ready for a typical pod (render only, and render + YAML -> JSON).
-TEST(gotpl_stages, pod_ready_render_is_fast) {
+TEST(gotpl_stages, pod_ready_renders_repeatedly) {
     json::value stage = load_yaml(stages_dir / "pod/fast/pod-ready.yaml");
     json::value pod = load_yaml(stages_dir / "pod/fast/testdata/pod-pending.input.yaml");
     std::string text(stage.at("spec").at("next").at("statusTemplate").as_string());
@@ -262,9 +262,8 @@ TEST(gotpl_stages, pod_ready_render_is_fast) {
     double render_us = std::chrono::duration<double, std::micro>(mid - start).count() / n;
     double full_us = std::chrono::duration<double, std::micro>(end - mid).count() / (n / 4);
     std::printf("pod-ready: render %.2f us, render+yaml %.2f us\n", render_us, full_us);
-    // Generous bounds (sanitizer builds, shared CI cores); the numbers above are the signal.
-    EXPECT_LT(render_us, 500.0);
-    EXPECT_LT(full_us, 5000.0);
+    // Printed only: speed is measured by bench/ (no time bounds in tests).
+    EXPECT_FALSE(out.empty());
 }
 
 // node-initialize on a node that already reports capacity, addresses and nodeInfo: existing

@@ -7,7 +7,12 @@ target_compile_definitions(ghost_project_options INTERFACE
 if(GHOST_WARNINGS_AS_ERRORS)
     target_compile_options(ghost_project_options INTERFACE -Werror)
 endif()
-if(GHOST_SANITIZE)
+if(GHOST_FUZZ)
+    target_compile_options(ghost_project_options INTERFACE
+        -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+        -fno-sanitize-recover=undefined)
+    target_link_options(ghost_project_options INTERFACE -fsanitize=address,undefined)
+elseif(GHOST_SANITIZE)
     target_compile_options(ghost_project_options INTERFACE
         -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
     target_link_options(ghost_project_options INTERFACE -fsanitize=address,undefined)

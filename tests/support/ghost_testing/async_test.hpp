@@ -32,7 +32,7 @@ namespace ghost::testing {
 namespace net = boost::asio;
 
 template <class Fn>
-void run_async(Fn&& fn, std::chrono::seconds limit = std::chrono::seconds(20)) {
+void run_async(Fn&& fn, std::chrono::seconds limit = std::chrono::seconds(60)) {
     net::io_context ioc;
     bool done = false;
     std::exception_ptr error;
@@ -49,6 +49,22 @@ void run_async(Fn&& fn, std::chrono::seconds limit = std::chrono::seconds(20)) {
     ASSERT_TRUE(done) << "test coroutine did not finish in time";
     if (error)
         std::rethrow_exception(error);
+}
+
+// Waits until `pred()` holds, checking every millisecond; false when `guard` passed first.
+// The guard only catches hangs: tests never assert how long the wait took.
+template <class Pred>
+net::awaitable<bool> wait_until(Pred pred,
+                                std::chrono::milliseconds guard = std::chrono::seconds(30)) {
+    net::steady_timer t(co_await net::this_coro::executor);
+    const auto end = std::chrono::steady_clock::now() + guard;
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() > end)
+            co_return false;
+        t.expires_after(std::chrono::milliseconds(1));
+        co_await t.async_wait(net::use_awaitable);
+    }
+    co_return true;
 }
 
 inline net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
