@@ -1,6 +1,7 @@
 #include "sim/simulation.hpp"
 
 #include "engine/log.hpp"
+#include "kube/patch.hpp"
 #include "kube/resource.hpp"
 #include "kube/status.hpp"
 
@@ -659,7 +660,7 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
         op.priority = a.subresource == "status" ? write_class::status : write_class::other;
         op.request.method = http::verb::patch;
         op.request.target = std::move(path);
-        op.request.content_type = std::string(content_type(a.type));
+        op.request.content_type = std::string(kube::content_type(a.type));
         op.request.body = boost::json::serialize(a.data);
         break;
     }

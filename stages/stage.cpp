@@ -273,7 +273,7 @@ stage_patch parse_patch(const context& cx, const YAML::Node& n, const std::strin
                                  path + ".template");
     std::string type = get_string(cx, n["type"], path + ".type");
     if (type.empty()) {
-        out.type = patch_type::unset;
+        out.type = std::nullopt;
     } else if (type == "json") {
         out.type = patch_type::json;
     } else if (type == "merge") {

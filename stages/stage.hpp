@@ -3,6 +3,7 @@
 // Validation problems throw stage_error with a one-line message naming the file, the stage,
 // the field path and what was expected.
 
+#include "kube/patch.hpp"
 #include "lang/gotpl.hpp"
 #include "lang/jq.hpp"
 
@@ -63,7 +64,8 @@ struct stage_finalizers {
     bool empty = false;
 };
 
-enum class patch_type { unset, json, merge, strategic, apply };
+// The patch types are kube's (json, merge, strategic, apply).
+using kube::patch_type;
 
 // A template as written and as compiled at load (kwok trims the text before parsing).
 struct stage_template {
@@ -75,7 +77,7 @@ struct stage_patch {
     std::string subresource;
     std::string root;
     stage_template templ;
-    patch_type type = patch_type::unset;
+    std::optional<patch_type> type;  // nullopt: the kind's default (see play_options)
     std::optional<std::string> impersonation;  // username
 };
 

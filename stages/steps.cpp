@@ -6,17 +6,6 @@ namespace ghost::stages {
 
 namespace json = boost::json;
 
-std::string_view content_type(patch_type type) {
-    switch (type) {
-    case patch_type::json: return "application/json-patch+json";
-    case patch_type::merge: return "application/merge-patch+json";
-    case patch_type::strategic: return "application/strategic-merge-patch+json";
-    case patch_type::apply: return "application/apply-patch+yaml";
-    case patch_type::unset: break;
-    }
-    return "application/merge-patch+json";
-}
-
 bool strategic_by_default(const stage& s) {
     return s.api_group == "v1" && (s.kind == "Pod" || s.kind == "Node");
 }
@@ -177,7 +166,7 @@ boost::system::result<std::vector<action>> play_stage(const stage& s, const json
                 .kind = action_kind::patch,
                 .step = i,
                 .subresource = step.patch->subresource,
-                .type = step.patch->type == patch_type::unset ? default_type : step.patch->type,
+                .type = step.patch->type.value_or(default_type),
                 .data = std::move(*data),
                 .impersonation = step.patch->impersonation});
         }

@@ -82,7 +82,7 @@ TEST(stage, legacy_next_converts_to_steps_in_order) {
     EXPECT_EQ(s.steps[2].patch->root, "status");
     EXPECT_EQ(s.steps[2].patch->templ.text, "phase: Running");
     EXPECT_EQ(*s.steps[2].patch->impersonation, "bob");
-    EXPECT_EQ(s.steps[2].patch->type, patch_type::unset);
+    EXPECT_EQ(s.steps[2].patch->type, std::nullopt);
     EXPECT_TRUE(s.steps[3].delete_object);
 }
 
