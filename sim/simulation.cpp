@@ -426,7 +426,7 @@ void simulation::lease_step(const std::string& node) {
         return;
     }
     write_op op;
-    op.priority = write_class::lease;
+    op.priority = engine::write_priority::lease;
     op.key = "lease/" + node;
     auto lease_path = kube::object_path(kube::resources::leases(), kube::node_lease_namespace, node);
     bool is_get = act.kind == kind::get;
@@ -510,7 +510,7 @@ void simulation::lease_acquired(const std::string& node) {
 void simulation::read_node(const std::string& node) {
     write_op op;
     op.key = "node-read/" + node;
-    op.priority = write_class::lease;
+    op.priority = engine::write_priority::lease;
     op.request.method = http::verb::get;
     op.request.target = kube::object_path(kube::resources::nodes(), "", node);
     op.on_done = [this, node](const engine::result<engine::http_response>& r) {
@@ -657,7 +657,8 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
     case action_kind::patch: {
         auto path = kube::object_path(resource, ns, name, a.subresource);
         op.key = path;
-        op.priority = a.subresource == "status" ? write_class::status : write_class::other;
+        op.priority = a.subresource == "status" ? engine::write_priority::status
+                                                : engine::write_priority::other;
         op.request.method = http::verb::patch;
         op.request.target = std::move(path);
         op.request.content_type = std::string(kube::content_type(a.type));
@@ -667,7 +668,7 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
     case action_kind::delete_object: {
         auto path = kube::object_path(resource, ns, name);
         op.key = path + "#delete";
-        op.priority = write_class::other;
+        op.priority = engine::write_priority::other;
         op.request.method = http::verb::delete_;
         op.request.target = std::move(path);
         op.request.content_type = "application/json";
@@ -697,7 +698,7 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
             {"lastTimestamp", now},
             {"count", 1}};
         op.key = "event/" + std::to_string(++events_sent_);
-        op.priority = write_class::other;
+        op.priority = engine::write_priority::other;
         op.request.method = http::verb::post;
         op.request.target = kube::collection_path(kube::resources::events(), event_ns);
         op.request.content_type = "application/json";
