@@ -78,16 +78,6 @@ const char* kind_name(bool node) { return node ? "node" : "pod"; }
 
 }  // namespace
 
-std::string object_key(const boost::json::object& object) {
-    auto ns = metadata_string(object, "namespace");
-    auto name = metadata_string(object, "name");
-    if (ns.empty()) return std::string(name);
-    std::string key;
-    key.reserve(ns.size() + name.size() + 1);
-    key.append(ns).append("/").append(name);
-    return key;
-}
-
 simulation::simulation(simulation_config config, std::vector<stage> stages,
                        engine::timer_wheel& wheel, write_sink sink)
     : config_(std::move(config)), wheel_(wheel), sink_(std::move(sink)) {
@@ -283,7 +273,9 @@ void simulation::forget_parked_pod(const std::string& node, const std::string& k
     if (it == parked_pods_.end()) return;
     auto& pods = it->second;
     auto before = pods.size();
-    std::erase_if(pods, [&](const object_snapshot& p) { return object_key(p->get_object()) == key; });
+    std::erase_if(pods, [&](const object_snapshot& p) {
+        return kube::object_key(p->get_object()) == key;
+    });
     parked_count_ -= before - pods.size();
     if (pods.empty()) parked_pods_.erase(it);
 }
@@ -347,7 +339,7 @@ void simulation::on_pod_upsert(json_value pod) {
         // The node is not known yet (its event may come later) or its lease is not ours yet.
         if (parked_count_ >= max_parked_pods) {
             ++stats_.pods_dropped;
-            GHOST_LOG_WARN("pod ", object_key(*obj), " on unknown node ", node,
+            GHOST_LOG_WARN("pod ", kube::object_key(*obj), " on unknown node ", node,
                            " dropped: ", max_parked_pods, " pods already wait for their nodes");
             return;
         }
@@ -357,7 +349,7 @@ void simulation::on_pod_upsert(json_value pod) {
         return;
     }
     if (!entry->managed) return;
-    std::string key = object_key(*obj);
+    std::string key = kube::object_key(*obj);
     auto& state = pods_[key];
     state.node = node;
     mark_pod_ips(*obj, state);
@@ -369,7 +361,7 @@ void simulation::on_pod_delete(const json_value& pod) {
     ++stats_.pod_events;
     auto* obj = pod.if_object();
     if (!obj) return;
-    std::string key = object_key(*obj);
+    std::string key = kube::object_key(*obj);
     pod_pipeline_->on_delete(key);
     forget_parked_pod(std::string(child_string(child(*obj, "spec"), "nodeName")), key);
     auto it = pods_.find(key);

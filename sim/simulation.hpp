@@ -204,7 +204,4 @@ private:
     std::unique_ptr<object_pipeline> pod_pipeline_;
 };
 
-/// "ns/name" for namespaced objects, "name" otherwise.
-std::string object_key(const boost::json::object& object);
-
 }  // namespace ghost::sim
