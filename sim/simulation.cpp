@@ -4,12 +4,12 @@
 #include "kube/patch.hpp"
 #include "kube/resource.hpp"
 #include "kube/status.hpp"
+#include "kube/time.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <ctime>
 
 namespace ghost::sim {
 
@@ -22,30 +22,6 @@ namespace http = boost::beast::http;
 using json_value = boost::json::value;
 using func_result = boost::system::result<json_value>;
 using args_t = std::span<const json_value>;
-
-std::string format_rfc3339_nano(std::chrono::system_clock::time_point t) {
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-    long frac = static_cast<long>(ns % 1'000'000'000);
-    if (frac < 0) {
-        frac += 1'000'000'000;
-        --secs;
-    }
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::string out(buf, n);
-    if (frac != 0) {
-        char digits[16];
-        std::snprintf(digits, sizeof digits, ".%09ld", frac);
-        std::string f(digits);
-        while (f.back() == '0') f.pop_back();  // Go's RFC3339Nano trims trailing zeros
-        out += f;
-    }
-    out += 'Z';
-    return out;
-}
 
 std::string_view string_arg(args_t args, std::size_t i) {
     return i < args.size() && args[i].is_string() ? std::string_view(args[i].get_string())
@@ -146,7 +122,7 @@ std::string simulation::pod_field_selector() const {
     return "spec.nodeName!=";
 }
 
-std::string simulation::now_text() const { return format_rfc3339_nano(config_.wall_now()); }
+std::string simulation::now_text() const { return kube::format_rfc3339_nano(config_.wall_now()); }
 
 // ---------------------------------------------------------------------------------------------
 // Which objects are ours.
