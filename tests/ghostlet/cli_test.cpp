@@ -1,12 +1,14 @@
 // The ghostlet binary's start-up errors: one line on stderr naming the file, the field and what
 // was expected, and exit code 2 — before any connection is attempted.
+#include "engine/subprocess.hpp"
+
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -17,16 +19,12 @@ struct outcome {
     std::string output;
 };
 
-outcome run_ghostlet(const std::string& args) {
-    std::string cmd = std::string(GHOSTLET_BINARY) + " " + args + " 2>&1";
-    outcome o;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return o;
-    std::array<char, 4096> buf{};
-    while (auto n = std::fread(buf.data(), 1, buf.size(), p)) o.output.append(buf.data(), n);
-    int st = ::pclose(p);
-    o.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return o;
+outcome run_ghostlet(std::vector<std::string> args) {
+    ghost::engine::spawn_options o;
+    o.argv = {GHOSTLET_BINARY};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    auto r = ghost::engine::run_capture(o);
+    return {r.exit_code, std::move(r.output)};
 }
 
 std::string write_file(const std::string& name, const std::string& text) {
@@ -59,14 +57,14 @@ current-context: x
 }  // namespace
 
 TEST(ghostlet_cli, unknown_flag) {
-    auto o = run_ghostlet("--manage-all-nodes --no-such-flag");
+    auto o = run_ghostlet({"--manage-all-nodes", "--no-such-flag"});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find("unknown flag: --no-such-flag"), std::string::npos) << o.output;
     EXPECT_EQ(line_count(o.output), 1u) << o.output;
 }
 
 TEST(ghostlet_cli, bad_flag_value) {
-    auto o = run_ghostlet("--manage-all-nodes --node-lease-duration-seconds=soon");
+    auto o = run_ghostlet({"--manage-all-nodes", "--node-lease-duration-seconds=soon"});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find("--node-lease-duration-seconds: expected an integer"),
               std::string::npos)
@@ -86,7 +84,7 @@ spec:
       operator: Sometimes
       values: [Running]
 )");
-    auto o = run_ghostlet("--manage-all-nodes -c " + file);
+    auto o = run_ghostlet({"--manage-all-nodes", "-c", file});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find(file), std::string::npos) << o.output;
     EXPECT_NE(o.output.find("broken"), std::string::npos) << o.output;
@@ -106,7 +104,7 @@ spec:
     statusTemplate: |
       phase: {{ .status.phase | NoSuchFunction }}
 )");
-    auto o = run_ghostlet("--manage-all-nodes -c " + file);
+    auto o = run_ghostlet({"--manage-all-nodes", "-c", file});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find("bad-template"), std::string::npos) << o.output;
     EXPECT_NE(o.output.find("NoSuchFunction"), std::string::npos) << o.output;
@@ -128,7 +126,7 @@ contexts:
   context: {cluster: c, user: u}
 current-context: x
 )");
-    auto o = run_ghostlet("--manage-all-nodes --kubeconfig " + file);
+    auto o = run_ghostlet({"--manage-all-nodes", "--kubeconfig", file});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find(file), std::string::npos) << o.output;
     EXPECT_NE(o.output.find("certificate-authority-data"), std::string::npos) << o.output;
@@ -136,7 +134,7 @@ current-context: x
 
 TEST(ghostlet_cli, missing_manage_mode) {
     auto kubeconfig = write_file("good-kubeconfig.yaml", good_kubeconfig);
-    auto o = run_ghostlet("--kubeconfig " + kubeconfig);
+    auto o = run_ghostlet({"--kubeconfig", kubeconfig});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find("no nodes are managed"), std::string::npos) << o.output;
 }
