@@ -1,5 +1,7 @@
 #include "stages/steps.hpp"
 
+#include "kube/patch.hpp"
+
 #include <algorithm>
 
 namespace ghost::stages {
@@ -34,13 +36,13 @@ void add_ops(json::array& ops, const std::vector<std::string>& current,
     if (!current.empty()) {
         for (auto& f : add) {
             if (contains(current, f)) continue;
-            ops.push_back(json::object{{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", f}});
+            ops.push_back(kube::patch_add("/metadata/finalizers/-", json::value(f)));
         }
         return;
     }
     json::array values;
     for (auto& f : add) values.emplace_back(f);
-    ops.push_back(json::object{{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", values}});
+    ops.push_back(kube::patch_add("/metadata/finalizers", std::move(values)));
 }
 
 }  // namespace
@@ -52,8 +54,7 @@ json::array finalizer_ops(const std::vector<std::string>& current, const stage_f
         json::array removed;
         for (std::size_t i = current.size(); i-- > 0;) {
             if (!contains(change.remove, current[i])) continue;
-            removed.push_back(
-                json::object{{"op", "remove"}, {"path", "/metadata/finalizers/" + std::to_string(i)}});
+            removed.push_back(kube::patch_remove("/metadata/finalizers/" + std::to_string(i)));
         }
         if (removed.size() == current.size()) {
             empty = true;
@@ -66,7 +67,7 @@ json::array finalizer_ops(const std::vector<std::string>& current, const stage_f
         if (!change.add.empty()) add_ops(ops, current, change.add);
     } else {
         if (!current.empty())
-            ops.push_back(json::object{{"op", "remove"}, {"path", "/metadata/finalizers"}});
+            ops.push_back(kube::patch_remove("/metadata/finalizers"));
         if (!change.add.empty()) add_ops(ops, {}, change.add);
     }
     return ops;
