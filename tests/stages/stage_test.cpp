@@ -151,6 +151,11 @@ TEST(stage, validation_errors_name_file_stage_and_field) {
                                   "  - patch: {template: 'a: b', type: yolo}\n")
                   .find("spec.steps[0].patch.type: expected one of json, merge, strategic"),
               std::string::npos);
+    EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  steps:\n"
+                                  "  - apply: {template: 'a: b', type: json}\n")
+                  .find("spec.steps[0].apply.type: expected one of apply, merge, strategic, "
+                        "got \"json\""),
+              std::string::npos);
     EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  sellector: {}\n")
                   .find("spec.sellector: unknown field"),
               std::string::npos);
