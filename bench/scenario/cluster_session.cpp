@@ -72,7 +72,7 @@ std::string name_of(const json::object& o) {
 }  // namespace
 
 struct cluster_session::load_job {
-    enum { nodes, pods, delete_pods } what;
+    load_kind what = load_kind::nodes;
     std::string prefix;
     std::size_t count = 0;
     int phase = 0;
@@ -206,8 +206,15 @@ object_counts cluster_session::counts() {
     return on_io([this] { return counts_; });
 }
 
-std::future<load_stats> cluster_session::start_load(std::shared_ptr<load_job> job,
-                                                    int parallelism) {
+std::future<load_stats> cluster_session::start_load(
+    load_kind what, std::string prefix, std::size_t count, int phase,
+    std::function<std::string(std::size_t)> node_of, int parallelism) {
+    auto job = std::make_shared<load_job>();
+    job->what = what;
+    job->prefix = std::move(prefix);
+    job->count = count;
+    job->phase = phase;
+    job->node_of = std::move(node_of);
     stop_load_ = false;
     auto fut = job->done.get_future();
     on_io([&] {
@@ -221,20 +228,20 @@ std::future<load_stats> cluster_session::start_load(std::shared_ptr<load_job> jo
 asio::awaitable<void> cluster_session::run_load(std::shared_ptr<load_job> job, int parallelism) {
     const auto node_params = kube::default_fake_node_parameters();
     const auto pod_params = kube::default_fake_pod_parameters();
-    const char* key = job->what == load_job::nodes  ? "POST nodes"
-                      : job->what == load_job::pods ? "POST pods"
+    const char* key = job->what == load_kind::nodes  ? "POST nodes"
+                      : job->what == load_kind::pods ? "POST pods"
                                                     : "DELETE pods";
     auto make = [&](std::size_t i) {
         kube::bulk_op op;
         auto name = kube::scaled_name(job->prefix, i);
-        if (job->what == load_job::nodes) {
+        if (job->what == load_kind::nodes) {
             auto& t = nodes_[name];
             if (!t.sent) ++counts_.nodes_seen;
             t.sent = steady::now();
             t.phase = job->phase;
             op.path = kube::collection_path(kube::resources::nodes());
             op.body = json::serialize(kube::make_fake_node(job->prefix, i, node_params));
-        } else if (job->what == load_job::pods) {
+        } else if (job->what == load_kind::pods) {
             auto [it, fresh] = pods_.try_emplace(name);
             if (fresh) ++counts_.pods_seen;
             it->second.sent = steady::now();
@@ -277,34 +284,19 @@ asio::awaitable<void> cluster_session::run_load(std::shared_ptr<load_job> job, i
 
 std::future<load_stats> cluster_session::create_nodes(std::string prefix, std::size_t count,
                                                       int phase, int parallelism) {
-    auto job = std::make_shared<load_job>();
-    job->what = load_job::nodes;
-    job->prefix = std::move(prefix);
-    job->count = count;
-    job->phase = phase;
-    return start_load(job, parallelism);
+    return start_load(load_kind::nodes, std::move(prefix), count, phase, {}, parallelism);
 }
 
 std::future<load_stats> cluster_session::create_pods(
     std::string prefix, std::size_t count, int phase,
     std::function<std::string(std::size_t)> node_of, int parallelism) {
-    auto job = std::make_shared<load_job>();
-    job->what = load_job::pods;
-    job->prefix = std::move(prefix);
-    job->count = count;
-    job->phase = phase;
-    job->node_of = std::move(node_of);
-    return start_load(job, parallelism);
+    return start_load(load_kind::pods, std::move(prefix), count, phase, std::move(node_of),
+                      parallelism);
 }
 
 std::future<load_stats> cluster_session::delete_pods(std::string prefix, std::size_t count,
                                                      int phase, int parallelism) {
-    auto job = std::make_shared<load_job>();
-    job->what = load_job::delete_pods;
-    job->prefix = std::move(prefix);
-    job->count = count;
-    job->phase = phase;
-    return start_load(job, parallelism);
+    return start_load(load_kind::delete_pods, std::move(prefix), count, phase, {}, parallelism);
 }
 
 void cluster_session::stop_load() { stop_load_ = true; }

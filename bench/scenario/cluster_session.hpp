@@ -88,11 +88,15 @@ private:
         int phase = -1, delete_phase = -1;
         bool tainted_not_ready = false;  // nodes only
     };
+    enum class load_kind { nodes, pods, delete_pods };
     struct load_job;
 
     template <class F>
     auto on_io(F&& f) -> decltype(f());
-    std::future<load_stats> start_load(std::shared_ptr<load_job> job, int parallelism);
+    std::future<load_stats> start_load(load_kind what, std::string prefix, std::size_t count,
+                                       int phase,
+                                       std::function<std::string(std::size_t)> node_of,
+                                       int parallelism);
     boost::asio::awaitable<void> run_load(std::shared_ptr<load_job> job, int parallelism);
     void spawn_watch(std::string path, std::string label_selector,
                      std::function<void(int kind, boost::json::object&&)> handler);
