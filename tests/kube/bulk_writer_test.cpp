@@ -2,6 +2,7 @@
 
 #include "ghost_testing/async_test.hpp"
 #include "ghost_testing/loopback_http_server.hpp"
+#include "tests/kube/local_access.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,12 +20,6 @@ using ghost::testing::loopback_http_server;
 using ghost::testing::reply;
 using ghost::testing::run_async;
 
-cluster_access local(const loopback_http_server& s) {
-    cluster_access a;
-    a.ep = {"127.0.0.1", s.port(), false};
-    return a;
-}
-
 }  // namespace
 
 TEST(bulk_writer, bounded_parallelism_and_every_op_once) {
@@ -39,7 +34,7 @@ TEST(bulk_writer, bounded_parallelism_and_every_op_once) {
             r.delay = 5ms;
             return r;
         });
-        auto pool = make_http_pool(ex, local(server));
+        auto pool = make_http_pool(ex, ghost::kube::test_support::local_access(server));
         api_client client(*pool);
         std::size_t results = 0, made = 0;
         bulk_options options;
@@ -74,7 +69,7 @@ TEST(bulk_writer, retries_transient_failures_and_stops_on_request) {
             if (m.target() == "/c/1") return reply{400, "{}"};  // permanent: once
             return reply{201, "{}"};
         });
-        auto pool = make_http_pool(ex, local(server));
+        auto pool = make_http_pool(ex, ghost::kube::test_support::local_access(server));
         api_client client(*pool);
         bulk_options options;
         options.parallelism = 1;
