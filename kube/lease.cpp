@@ -4,7 +4,6 @@
 
 #include <boost/json/array.hpp>
 
-#include <cstdio>
 
 namespace ghost::kube {
 
@@ -15,78 +14,6 @@ std::string node_lease_path(std::string_view node_name) {
     auto r = resources::leases();
     return node_name.empty() ? collection_path(r, node_lease_namespace)
                              : object_path(r, node_lease_namespace, node_name);
-}
-
-std::string format_micro_time(wall_clock::time_point t) {
-    auto us = time_point_cast<microseconds>(t).time_since_epoch().count();
-    auto days = floor<std::chrono::days>(sys_time<microseconds>(microseconds(us)));
-    year_month_day ymd{days};
-    auto rest = microseconds(us) - days.time_since_epoch();
-    auto h = duration_cast<hours>(rest);
-    auto m = duration_cast<minutes>(rest - h);
-    auto s = duration_cast<seconds>(rest - h - m);
-    auto f = rest - h - m - s;
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", int(ymd.year()),
-                  unsigned(ymd.month()), unsigned(ymd.day()), int(h.count()), int(m.count()),
-                  int(s.count()), int(f.count()));
-    return buf;
-}
-
-std::optional<wall_clock::time_point> parse_micro_time(std::string_view s) {
-    std::size_t i = 0;
-    auto digits = [&](std::size_t n, int& out) {
-        if (i + n > s.size()) return false;
-        out = 0;
-        for (std::size_t k = 0; k < n; ++k) {
-            char c = s[i + k];
-            if (c < '0' || c > '9') return false;
-            out = out * 10 + (c - '0');
-        }
-        i += n;
-        return true;
-    };
-    auto lit = [&](char c) {
-        if (i < s.size() && (s[i] == c || (c == 'T' && s[i] == 't'))) {
-            ++i;
-            return true;
-        }
-        return false;
-    };
-    int Y, M, D, h, m, sec;
-    if (!digits(4, Y) || !lit('-') || !digits(2, M) || !lit('-') || !digits(2, D) || !lit('T') ||
-        !digits(2, h) || !lit(':') || !digits(2, m) || !lit(':') || !digits(2, sec))
-        return std::nullopt;
-    year_month_day ymd{year(Y), month(unsigned(M)), day(unsigned(D))};
-    if (!ymd.ok() || h > 23 || m > 59 || sec > 60) return std::nullopt;
-    long long frac_us = 0;
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        int n = 0;
-        long long scale = 100000;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-            frac_us += (s[i] - '0') * scale;
-            scale /= 10;
-            ++i;
-            ++n;
-        }
-        if (n == 0) return std::nullopt;
-    }
-    minutes offset{0};
-    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-        ++i;
-    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-        int sign = s[i] == '-' ? -1 : 1;
-        ++i;
-        int oh, om;
-        if (!digits(2, oh) || !lit(':') || !digits(2, om)) return std::nullopt;
-        offset = minutes(sign * (oh * 60 + om));
-    } else {
-        return std::nullopt;
-    }
-    if (i != s.size()) return std::nullopt;
-    auto tp = sys_days(ymd) + hours(h) + minutes(m) + seconds(sec) + microseconds(frac_us) - offset;
-    return time_point_cast<wall_clock::duration>(tp);
 }
 
 lease_info read_lease(const json::object& lease) {
@@ -112,7 +39,7 @@ lease_info read_lease(const json::object& lease) {
         if (auto* v = s.if_contains("leaseTransitions"); v && v->is_int64())
             info.transitions = int(v->get_int64());
         if (auto* v = s.if_contains("renewTime"); v && v->is_string())
-            info.renew_time = parse_micro_time(v->get_string());
+            info.renew_time = parse_rfc3339(v->get_string());
         if (auto* v = s.if_contains("acquireTime"); v && v->is_string())
             info.acquire_time = v->get_string();
     }

@@ -4,6 +4,7 @@
 // by someone else is left alone until it expires, then taken over (leaseTransitions + 1).
 
 #include "kube/status.hpp"
+#include "kube/time.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -15,17 +16,10 @@
 
 namespace ghost::kube {
 
-using wall_clock = std::chrono::system_clock;
-
 inline constexpr std::string_view node_lease_namespace = "kube-node-lease";
 
 // /apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases[/name]
 std::string node_lease_path(std::string_view node_name = {});
-
-// MicroTime: "2026-01-02T03:04:05.123456Z" (UTC, always six fraction digits).
-std::string format_micro_time(wall_clock::time_point t);
-// RFC 3339 with optional fraction and 'Z' or a numeric offset; nullopt when malformed.
-std::optional<wall_clock::time_point> parse_micro_time(std::string_view s);
 
 struct lease_identity {
     std::string node_name;

@@ -2,6 +2,7 @@
 
 #include "engine/log.hpp"
 #include "kube/api_client.hpp"
+#include "kube/resource.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -27,14 +28,6 @@ std::string_view to_string(event_kind k) noexcept {
     case event_kind::deleted: return "deleted";
     }
     return "?";
-}
-
-std::string object_key(std::string_view ns, std::string_view name) {
-    if (ns.empty()) return std::string(name);
-    std::string k;
-    k.reserve(ns.size() + 1 + name.size());
-    k.append(ns).append(1, '/').append(name);
-    return k;
 }
 
 // ---- list_watch_fsm --------------------------------------------------------------------------
@@ -146,16 +139,6 @@ json::object stub_object(const std::string& key) {
     return obj;
 }
 
-std::string key_of(const json::object& obj) {
-    auto* md = obj.if_contains("metadata");
-    if (!md || !md->is_object()) return {};
-    const auto& m = md->get_object();
-    std::string_view ns, name;
-    if (auto* v = m.if_contains("namespace"); v && v->is_string()) ns = v->get_string();
-    if (auto* v = m.if_contains("name"); v && v->is_string()) name = v->get_string();
-    return object_key(ns, name);
-}
-
 asio::awaitable<bool> cancelled() {
     auto cs = co_await asio::this_coro::cancellation_state;
     co_return cs.cancelled() != asio::cancellation_type::none;
@@ -204,7 +187,7 @@ asio::awaitable<void> async_run_list_watch(api_client& client, list_watch_params
             objects.reserve(r->items.size());
             for (auto& item : r->items) {
                 if (!item.is_object()) continue;
-                keys.push_back(key_of(item.get_object()));
+                keys.push_back(object_key(item.get_object()));
                 objects.push_back(std::move(item.get_object()));
             }
             auto vanished = fsm.on_list_done(std::move(r->resource_version), keys);

@@ -33,9 +33,6 @@ struct backoff_policy {
     double factor = 2.0;
 };
 
-// "ns/name" or "name" for cluster-scoped objects.
-std::string object_key(std::string_view ns, std::string_view name);
-
 class list_watch_fsm {
 public:
     enum class state { need_list, listing, watching, backoff };

@@ -6,6 +6,24 @@
 
 namespace ghost::kube {
 
+std::string object_key(std::string_view ns, std::string_view name) {
+    if (ns.empty()) return std::string(name);
+    std::string k;
+    k.reserve(ns.size() + 1 + name.size());
+    k.append(ns).append(1, '/').append(name);
+    return k;
+}
+
+std::string object_key(const boost::json::object& object) {
+    auto* md = object.if_contains("metadata");
+    if (!md || !md->is_object()) return {};
+    const auto& m = md->get_object();
+    std::string_view ns, name;
+    if (auto* v = m.if_contains("namespace"); v && v->is_string()) ns = v->get_string();
+    if (auto* v = m.if_contains("name"); v && v->is_string()) name = v->get_string();
+    return object_key(ns, name);
+}
+
 std::string encode_segment(std::string_view s) {
     return boost::urls::encode(s, boost::urls::pchars);
 }

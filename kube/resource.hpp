@@ -1,6 +1,8 @@
 #pragma once
 // API paths and list/watch query strings.
 
+#include <boost/json/object.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +25,11 @@ std::string collection_path(const resource_ref& r, std::string_view ns = {});
 // Object (optionally a subresource): /api/v1/namespaces/ns/pods/name/status.
 std::string object_path(const resource_ref& r, std::string_view ns, std::string_view name,
                         std::string_view subresource = {});
+
+// The key objects are tracked by: "ns/name" for namespaced objects, "name" otherwise.
+std::string object_key(std::string_view ns, std::string_view name);
+// The same from metadata.namespace and metadata.name (a missing or non-string field is "").
+std::string object_key(const boost::json::object& object);
 
 namespace resources {
 inline resource_ref nodes() { return {"", "v1", "nodes", false}; }

@@ -3,6 +3,8 @@
 // address as written (+1) and increments; released addresses are reused first; there is no
 // exhaustion check (kwok walks past the end too). IPv4 and IPv6.
 
+#include "engine/ip_address.hpp"
+
 #include <map>
 #include <set>
 #include <string>
@@ -25,7 +27,7 @@ public:
     bool is_v6() const noexcept { return v6_; }
 
 private:
-    using u128 = unsigned __int128;
+    using u128 = engine::uint128;
     bool parse(std::string_view ip, u128& out) const;
     std::string format(u128 v) const;
 

@@ -2,13 +2,13 @@
 
 #include "engine/log.hpp"
 #include "kube/resource.hpp"
+#include "kube/time.hpp"
 #include "sim/node_registry.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <ctime>
 
 namespace ghost::sim {
 
@@ -21,15 +21,6 @@ namespace {
 std::string_view string_field(const boost::json::object& o, std::string_view key) {
     auto* v = o.if_contains(key);
     return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-std::string format_rfc3339(std::chrono::system_clock::time_point t) {
-    std::time_t secs = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(buf, n);
 }
 
 }  // namespace
@@ -65,7 +56,7 @@ resource_simulation::resource_simulation(kube::api_resource resource, std::vecto
                         : std::chrono::milliseconds(0);
         if (!error.empty()) {
             ++stats_.play_errors;
-            GHOST_LOG_WARN(resource_.kind, " ", object_key(obj.as_object()), ": ", error);
+            GHOST_LOG_WARN(resource_.kind, " ", kube::object_key(obj.as_object()), ": ", error);
         }
         if (!st) return std::nullopt;
         auto index = base_ + static_cast<std::size_t>(st - lc.stages().data());
@@ -85,19 +76,19 @@ void resource_simulation::replace_stages(std::vector<stage> stages) {
     for (const auto& st : sets_.back()->stages()) stage_table_.push_back(&st);
 }
 
-std::string resource_simulation::now_text() const { return format_rfc3339(config_.wall_now()); }
+std::string resource_simulation::now_text() const { return kube::format_rfc3339(config_.wall_now()); }
 
 void resource_simulation::on_upsert(json_value object) {
     ++stats_.events;
     if (!object.is_object()) return;
-    std::string key = object_key(object.as_object());
+    std::string key = kube::object_key(object.as_object());
     pipeline_->on_upsert(key, std::make_shared<const json_value>(std::move(object)),
                          config_.steady_now());
 }
 
 void resource_simulation::on_delete(const json_value& object) {
     ++stats_.events;
-    if (object.is_object()) pipeline_->on_delete(object_key(object.as_object()));
+    if (object.is_object()) pipeline_->on_delete(kube::object_key(object.as_object()));
 }
 
 void resource_simulation::play(std::size_t stage_index, const std::string& key,
@@ -204,7 +195,7 @@ std::optional<write_op> resource_simulation::encode(const action& a,
     std::string_view name = metadata_string(object, "name");
     std::string_view ns = metadata_string(object, "namespace");
     write_op op;
-    op.priority = write_class::other;
+    op.priority = engine::write_priority::other;
     switch (a.kind) {
     case action_kind::patch: {
         // kwok's stages write status through the subresource; a resource without one (many
@@ -213,7 +204,7 @@ std::optional<write_op> resource_simulation::encode(const action& a,
         if (sub == "status" && !resource_.has_status) sub = {};
         auto path = kube::object_path(resource_.ref, ns, name, sub);
         op.key = path;
-        if (sub == "status") op.priority = write_class::status;
+        if (sub == "status") op.priority = engine::write_priority::status;
         op.request.method = http::verb::patch;
         op.request.target = std::move(path);
         op.request.content_type = std::string(content_type(a.type));

@@ -1,14 +1,15 @@
 #include "sim/simulation.hpp"
 
 #include "engine/log.hpp"
+#include "kube/patch.hpp"
 #include "kube/resource.hpp"
 #include "kube/status.hpp"
+#include "kube/time.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <ctime>
 
 namespace ghost::sim {
 
@@ -21,30 +22,6 @@ namespace http = boost::beast::http;
 using json_value = boost::json::value;
 using func_result = boost::system::result<json_value>;
 using args_t = std::span<const json_value>;
-
-std::string format_rfc3339_nano(std::chrono::system_clock::time_point t) {
-    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-    std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
-    long frac = static_cast<long>(ns % 1'000'000'000);
-    if (frac < 0) {
-        frac += 1'000'000'000;
-        --secs;
-    }
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::string out(buf, n);
-    if (frac != 0) {
-        char digits[16];
-        std::snprintf(digits, sizeof digits, ".%09ld", frac);
-        std::string f(digits);
-        while (f.back() == '0') f.pop_back();  // Go's RFC3339Nano trims trailing zeros
-        out += f;
-    }
-    out += 'Z';
-    return out;
-}
 
 std::string_view string_arg(args_t args, std::size_t i) {
     return i < args.size() && args[i].is_string() ? std::string_view(args[i].get_string())
@@ -77,16 +54,6 @@ const char* kind_name(bool node) { return node ? "node" : "pod"; }
 
 }  // namespace
 
-std::string object_key(const boost::json::object& object) {
-    auto ns = metadata_string(object, "namespace");
-    auto name = metadata_string(object, "name");
-    if (ns.empty()) return std::string(name);
-    std::string key;
-    key.reserve(ns.size() + name.size() + 1);
-    key.append(ns).append("/").append(name);
-    return key;
-}
-
 simulation::simulation(simulation_config config, std::vector<stage> stages,
                        engine::scheduler& timers, write_sink sink)
     : config_(std::move(config)), timers_(timers), sink_(std::move(sink)) {
@@ -110,7 +77,7 @@ simulation::simulation(simulation_config config, std::vector<stage> stages,
             if (!error.empty()) {
                 ++stats_.play_errors;
                 GHOST_LOG_WARN(kind_name(kind == kind_ref::node), " ",
-                               object_key(obj.as_object()), ": ", error);
+                               kube::object_key(obj.as_object()), ": ", error);
             }
             if (!st) return std::nullopt;
             auto index = set.base + static_cast<std::size_t>(st - set.stages.stages().data());
@@ -178,7 +145,7 @@ std::string simulation::pod_field_selector() const {
     return "spec.nodeName!=";
 }
 
-std::string simulation::now_text() const { return format_rfc3339_nano(config_.wall_now()); }
+std::string simulation::now_text() const { return kube::format_rfc3339_nano(config_.wall_now()); }
 
 // ---------------------------------------------------------------------------------------------
 // Which objects are ours.
@@ -305,7 +272,9 @@ void simulation::forget_parked_pod(const std::string& node, const std::string& k
     if (it == parked_pods_.end()) return;
     auto& pods = it->second;
     auto before = pods.size();
-    std::erase_if(pods, [&](const object_snapshot& p) { return object_key(p->get_object()) == key; });
+    std::erase_if(pods, [&](const object_snapshot& p) {
+        return kube::object_key(p->get_object()) == key;
+    });
     parked_count_ -= before - pods.size();
     if (pods.empty()) parked_pods_.erase(it);
 }
@@ -369,7 +338,7 @@ void simulation::on_pod_upsert(json_value pod) {
         // The node is not known yet (its event may come later) or its lease is not ours yet.
         if (parked_count_ >= max_parked_pods) {
             ++stats_.pods_dropped;
-            GHOST_LOG_WARN("pod ", object_key(*obj), " on unknown node ", node,
+            GHOST_LOG_WARN("pod ", kube::object_key(*obj), " on unknown node ", node,
                            " dropped: ", max_parked_pods, " pods already wait for their nodes");
             return;
         }
@@ -379,7 +348,7 @@ void simulation::on_pod_upsert(json_value pod) {
         return;
     }
     if (!entry->managed) return;
-    std::string key = object_key(*obj);
+    std::string key = kube::object_key(*obj);
     auto& state = pods_[key];
     state.node = node;
     mark_pod_ips(*obj, state);
@@ -391,7 +360,7 @@ void simulation::on_pod_delete(const json_value& pod) {
     ++stats_.pod_events;
     auto* obj = pod.if_object();
     if (!obj) return;
-    std::string key = object_key(*obj);
+    std::string key = kube::object_key(*obj);
     pod_pipeline_->on_delete(key);
     forget_parked_pod(std::string(child_string(child(*obj, "spec"), "nodeName")), key);
     auto it = pods_.find(key);
@@ -448,7 +417,7 @@ void simulation::lease_step(const std::string& node) {
         return;
     }
     write_op op;
-    op.priority = write_class::lease;
+    op.priority = engine::write_priority::lease;
     op.key = "lease/" + node;
     auto lease_path = kube::object_path(kube::resources::leases(), kube::node_lease_namespace, node);
     bool is_get = act.kind == kind::get;
@@ -532,7 +501,7 @@ void simulation::lease_acquired(const std::string& node) {
 void simulation::read_node(const std::string& node) {
     write_op op;
     op.key = "node-read/" + node;
-    op.priority = write_class::lease;
+    op.priority = engine::write_priority::lease;
     op.request.method = http::verb::get;
     op.request.target = kube::object_path(kube::resources::nodes(), "", node);
     op.on_done = [this, node](const engine::result<engine::http_response>& r) {
@@ -680,17 +649,18 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
     case action_kind::patch: {
         auto path = kube::object_path(resource, ns, name, a.subresource);
         op.key = path;
-        op.priority = a.subresource == "status" ? write_class::status : write_class::other;
+        op.priority = a.subresource == "status" ? engine::write_priority::status
+                                                : engine::write_priority::other;
         op.request.method = http::verb::patch;
         op.request.target = std::move(path);
-        op.request.content_type = std::string(content_type(a.type));
+        op.request.content_type = std::string(kube::content_type(a.type));
         op.request.body = boost::json::serialize(a.data);
         break;
     }
     case action_kind::delete_object: {
         auto path = kube::object_path(resource, ns, name);
         op.key = path + "#delete";
-        op.priority = write_class::other;
+        op.priority = engine::write_priority::other;
         op.request.method = http::verb::delete_;
         op.request.target = std::move(path);
         op.request.content_type = "application/json";
@@ -720,7 +690,7 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
             {"lastTimestamp", now},
             {"count", 1}};
         op.key = "event/" + std::to_string(++events_sent_);
-        op.priority = write_class::other;
+        op.priority = engine::write_priority::other;
         op.request.method = http::verb::post;
         op.request.target = kube::collection_path(kube::resources::events(), event_ns);
         op.request.content_type = "application/json";

@@ -12,6 +12,7 @@
 #include "engine/error.hpp"
 #include "engine/http_types.hpp"
 #include "engine/scheduler.hpp"
+#include "engine/write_queue.hpp"
 #include "kube/label_selector.hpp"
 #include "kube/lease.hpp"
 #include "lang/gotpl.hpp"
@@ -37,14 +38,12 @@
 
 namespace ghost::sim {
 
-/// Writes are sent in this order of preference: a late lease renewal makes the node NotReady.
-enum class write_class { lease = 0, status = 1, other = 2 };
-
 /// One HTTP call the simulation wants made. Writes with the same key coalesce while unsent
 /// (the newer replaces the older); `on_done` gets the final outcome after retries.
 struct write_op {
     std::string key;
-    write_class priority = write_class::status;
+    /// Leases go first (a late renewal makes the node NotReady), then status, then the rest.
+    engine::write_priority priority = engine::write_priority::status;
     engine::http_request request;
     std::function<void(const engine::result<engine::http_response>&)> on_done;
     /// When the stage that produced this write was due (event time plus the stage's delay);
@@ -226,9 +225,6 @@ private:
     std::unique_ptr<object_pipeline> node_pipeline_;
     std::unique_ptr<object_pipeline> pod_pipeline_;
 };
-
-/// "ns/name" for namespaced objects, "name" otherwise.
-std::string object_key(const boost::json::object& object);
 
 /// The range of fallback node InternalIPs: 10.255.0.0/16 (hosts .0.1 to .255.254).
 inline constexpr const char* fallback_node_range = "10.255.0.0/16";

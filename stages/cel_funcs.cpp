@@ -1,7 +1,7 @@
 #include "stages/cel_funcs.hpp"
 
 #include "kube/quantity.hpp"
-#include "lang/duration.hpp"
+#include "kube/time.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -53,7 +53,7 @@ value timestamp_now() {
 }
 
 std::optional<double> rfc3339_seconds(std::string_view s) {
-    auto t = lang::parse_rfc3339(s);
+    auto t = kube::parse_rfc3339(s);
     if (!t) return std::nullopt;
     return double(std::chrono::duration_cast<std::chrono::nanoseconds>(t->time_since_epoch()).count()) /
            1e9;

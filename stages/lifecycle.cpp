@@ -1,6 +1,7 @@
 #include "stages/lifecycle.hpp"
 
 #include "lang/cel.hpp"
+#include "kube/time.hpp"
 #include "lang/duration.hpp"
 #include "stages/selector.hpp"
 
@@ -116,7 +117,7 @@ std::optional<nanoseconds> duration_value(std::optional<std::int64_t> fallback_m
     if (v && v->is_string()) {
         std::string_view s = v->get_string();
         if (s.empty()) return std::nullopt;  // kwok: empty string means "no value"
-        if (auto t = lang::parse_rfc3339(s))
+        if (auto t = kube::parse_rfc3339(s))
             return std::chrono::duration_cast<nanoseconds>(*t - now);
         if (auto d = lang::parse_go_duration(s)) return *d;
     }

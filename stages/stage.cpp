@@ -7,8 +7,10 @@
 #include "stages/template_funcs.hpp"
 
 #include <fstream>
+#include <initializer_list>
 #include <set>
 #include <sstream>
+#include <utility>
 
 namespace ghost::stages {
 
@@ -288,6 +290,18 @@ stage_template compile_template(const context& cx, std::string text, const std::
     return {std::move(text), std::move(*parsed)};
 }
 
+// A patch/apply `type`: one of `allowed` (kwok's names), else a stage_error listing them.
+patch_type parse_patch_type(const context& cx, const std::string& type, const std::string& path,
+                            std::initializer_list<std::pair<std::string_view, patch_type>> allowed) {
+    std::string names;
+    for (const auto& [name, t] : allowed) {
+        if (type == name) return t;
+        names += names.empty() ? "" : ", ";
+        names += name;
+    }
+    cx.fail(path, "expected one of " + names + ", got \"" + type + "\"");
+}
+
 stage_patch parse_patch(const context& cx, const YAML::Node& n, const std::string& path) {
     expect_map(cx, n, path);
     check_fields(cx, n, path, {"subresource", "root", "template", "type", "impersonation"});
@@ -297,16 +311,11 @@ stage_patch parse_patch(const context& cx, const YAML::Node& n, const std::strin
     out.templ = compile_template(cx, get_string(cx, n["template"], path + ".template"),
                                  path + ".template");
     std::string type = get_string(cx, n["type"], path + ".type");
-    if (type.empty()) {
-        out.type = patch_type::unset;
-    } else if (type == "json") {
-        out.type = patch_type::json;
-    } else if (type == "merge") {
-        out.type = patch_type::merge;
-    } else if (type == "strategic") {
-        out.type = patch_type::strategic;
-    } else {
-        cx.fail(path + ".type", "expected one of json, merge, strategic, got \"" + type + "\"");
+    if (!type.empty()) {
+        out.type = parse_patch_type(cx, type, path + ".type",
+                                    {{"json", patch_type::json},
+                                     {"merge", patch_type::merge},
+                                     {"strategic", patch_type::strategic}});
     }
     out.impersonation = parse_impersonation(cx, n["impersonation"], path + ".impersonation");
     return out;
@@ -321,15 +330,11 @@ stage_apply parse_apply(const context& cx, const YAML::Node& n, const std::strin
     if (text.empty()) cx.fail(path + ".template", "expected a template");
     out.templ = compile_template(cx, std::move(text), path + ".template");
     std::string type = get_string(cx, n["type"], path + ".type");
-    if (type.empty() || type == "apply") {
-        out.type = patch_type::apply;
-    } else if (type == "merge") {
-        out.type = patch_type::merge;
-    } else if (type == "strategic") {
-        out.type = patch_type::strategic;
-    } else {
-        cx.fail(path + ".type", "expected one of apply, merge, strategic, got \"" + type + "\"");
-    }
+    out.type = type.empty() ? patch_type::apply
+                            : parse_patch_type(cx, type, path + ".type",
+                                               {{"apply", patch_type::apply},
+                                                {"merge", patch_type::merge},
+                                                {"strategic", patch_type::strategic}});
     out.impersonation = parse_impersonation(cx, n["impersonation"], path + ".impersonation");
     return out;
 }

@@ -4,6 +4,7 @@
 // the field path and what was expected.
 
 #include "lang/cel.hpp"
+#include "kube/patch.hpp"
 #include "lang/gotpl.hpp"
 #include "lang/jq.hpp"
 
@@ -68,7 +69,8 @@ struct stage_finalizers {
     bool empty = false;
 };
 
-enum class patch_type { unset, json, merge, strategic, apply };
+// The patch types are kube's (json, merge, strategic, apply).
+using kube::patch_type;
 
 // A template as written and as compiled at load (kwok trims the text before parsing).
 struct stage_template {
@@ -80,7 +82,7 @@ struct stage_patch {
     std::string subresource;
     std::string root;
     stage_template templ;
-    patch_type type = patch_type::unset;
+    std::optional<patch_type> type;  // nullopt: the kind's default (see play_options)
     std::optional<std::string> impersonation;  // username
 };
 

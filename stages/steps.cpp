@@ -1,21 +1,12 @@
 #include "stages/steps.hpp"
 
+#include "kube/patch.hpp"
+
 #include <algorithm>
 
 namespace ghost::stages {
 
 namespace json = boost::json;
-
-std::string_view content_type(patch_type type) {
-    switch (type) {
-    case patch_type::json: return "application/json-patch+json";
-    case patch_type::merge: return "application/merge-patch+json";
-    case patch_type::strategic: return "application/strategic-merge-patch+json";
-    case patch_type::apply: return "application/apply-patch+yaml";
-    case patch_type::unset: break;
-    }
-    return "application/merge-patch+json";
-}
 
 bool strategic_by_default(const stage& s) {
     return s.api_group == "v1" && (s.kind == "Pod" || s.kind == "Node");
@@ -45,13 +36,13 @@ void add_ops(json::array& ops, const std::vector<std::string>& current,
     if (!current.empty()) {
         for (auto& f : add) {
             if (contains(current, f)) continue;
-            ops.push_back(json::object{{"op", "add"}, {"path", "/metadata/finalizers/-"}, {"value", f}});
+            ops.push_back(kube::patch_add("/metadata/finalizers/-", json::value(f)));
         }
         return;
     }
     json::array values;
     for (auto& f : add) values.emplace_back(f);
-    ops.push_back(json::object{{"op", "add"}, {"path", "/metadata/finalizers"}, {"value", values}});
+    ops.push_back(kube::patch_add("/metadata/finalizers", std::move(values)));
 }
 
 }  // namespace
@@ -63,8 +54,7 @@ json::array finalizer_ops(const std::vector<std::string>& current, const stage_f
         json::array removed;
         for (std::size_t i = current.size(); i-- > 0;) {
             if (!contains(change.remove, current[i])) continue;
-            removed.push_back(
-                json::object{{"op", "remove"}, {"path", "/metadata/finalizers/" + std::to_string(i)}});
+            removed.push_back(kube::patch_remove("/metadata/finalizers/" + std::to_string(i)));
         }
         if (removed.size() == current.size()) {
             empty = true;
@@ -77,7 +67,7 @@ json::array finalizer_ops(const std::vector<std::string>& current, const stage_f
         if (!change.add.empty()) add_ops(ops, current, change.add);
     } else {
         if (!current.empty())
-            ops.push_back(json::object{{"op", "remove"}, {"path", "/metadata/finalizers"}});
+            ops.push_back(kube::patch_remove("/metadata/finalizers"));
         if (!change.add.empty()) add_ops(ops, {}, change.add);
     }
     return ops;
@@ -177,7 +167,7 @@ boost::system::result<std::vector<action>> play_stage(const stage& s, const json
                 .kind = action_kind::patch,
                 .step = i,
                 .subresource = step.patch->subresource,
-                .type = step.patch->type == patch_type::unset ? default_type : step.patch->type,
+                .type = step.patch->type.value_or(default_type),
                 .data = std::move(*data),
                 .impersonation = step.patch->impersonation});
         }

@@ -27,15 +27,11 @@ struct action {
     action_kind kind = action_kind::patch;
     std::size_t step = 0;            // index of the step that produced it (retries resume here)
     std::string subresource;         // patch/apply: "" = main resource
-    patch_type type = patch_type::merge;  // patch/apply: never unset
+    patch_type type = patch_type::merge;  // patch/apply (kube::content_type(type) for HTTP)
     boost::json::value data;         // patch/apply body (JSON patch: an array of ops)
     stage_event event;               // event
     std::optional<std::string> impersonation;
 };
-
-// "application/json-patch+json", "application/merge-patch+json",
-// "application/strategic-merge-patch+json", "application/apply-patch+yaml".
-std::string_view content_type(patch_type type);
 
 // True for the typed kinds kwok patches with strategic merge by default (v1 Pod and Node).
 bool strategic_by_default(const stage& s);

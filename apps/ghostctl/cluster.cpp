@@ -5,6 +5,7 @@
 #include "apps/ghostctl/pki.hpp"
 #include "apps/ghostctl/ports.hpp"
 #include "apps/ghostctl/process.hpp"
+#include "engine/subprocess.hpp"
 
 #include <boost/json.hpp>
 
@@ -373,8 +374,8 @@ void cluster_manager::start_components(const cluster_state& s, std::chrono::mill
     // Every started component must stay up while we wait.
     auto check_alive = [&] {
         for (auto& [c, pid] : started) {
-            if (auto st = poll_child(pid)) {
-                fail(failure_of(*c, "exited during start (" + describe_wait_status(*st) + ")"));
+            if (auto st = engine::try_wait(pid)) {
+                fail(failure_of(*c, "exited during start (" + engine::describe_wait_status(*st) + ")"));
             }
             if (!pid_alive(pid)) fail(failure_of(*c, "exited during start"));
         }

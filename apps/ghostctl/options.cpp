@@ -1,6 +1,7 @@
 #include "apps/ghostctl/options.hpp"
 
 #include "engine/flags.hpp"
+#include "lang/duration.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -150,26 +151,9 @@ std::chrono::milliseconds parse_duration(const std::string& text) {
         }
         return std::chrono::seconds(n);
     }
-    double total_ms = 0;
-    std::size_t i = 0;
-    while (i < text.size()) {
-        std::size_t start = i;
-        while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) ||
-                                   text[i] == '.')) {
-            ++i;
-        }
-        if (start == i) throw bad();
-        double n = std::stod(text.substr(start, i - start));
-        std::size_t ustart = i;
-        while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-        std::string unit = text.substr(ustart, i - ustart);
-        if (unit == "ms") total_ms += n;
-        else if (unit == "s") total_ms += n * 1000;
-        else if (unit == "m") total_ms += n * 60'000;
-        else if (unit == "h") total_ms += n * 3'600'000;
-        else throw bad();
-    }
-    return std::chrono::milliseconds(static_cast<long long>(total_ms));
+    auto d = lang::parse_go_duration(text);
+    if (!d || *d < std::chrono::nanoseconds(0)) throw bad();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
 }
 
 extra_arg parse_extra_arg(const std::string& text) {

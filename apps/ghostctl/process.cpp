@@ -1,20 +1,16 @@
 #include "apps/ghostctl/process.hpp"
 
 #include "apps/ghostctl/pki.hpp"
+#include "engine/subprocess.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <deque>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 #include <thread>
 
 namespace ghost::ghostctl {
@@ -30,95 +26,23 @@ char proc_state(pid_t pid) {
     return s[rp + 2];
 }
 
-[[noreturn]] void child_fail(int pipe_fd, const char* what) {
-    int e = errno;
-    char buf[256];
-    int n = std::snprintf(buf, sizeof buf, "%s: %s", what, std::strerror(e));
-    if (n > 0) (void)!::write(pipe_fd, buf, static_cast<std::size_t>(n));
-    ::_exit(127);
-}
-
 }  // namespace
 
 pid_t spawn_daemon(const spawn_spec& spec) {
     std::filesystem::create_directories(spec.log_file.parent_path());
     std::filesystem::create_directories(spec.pid_file.parent_path());
-    // Everything the child needs is prepared before fork: only async-signal-safe calls after it.
-    std::vector<std::string> argv_s;
-    argv_s.push_back(spec.binary);
-    argv_s.insert(argv_s.end(), spec.args.begin(), spec.args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::string log = spec.log_file.string();
-    std::string cwd = spec.cwd.string();
-
-    int err_pipe[2];
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-        throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-    }
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        int e = errno;
-        ::close(err_pipe[0]);
-        ::close(err_pipe[1]);
-        throw std::runtime_error(std::string("fork: ") + std::strerror(e));
-    }
-    if (pid == 0) {
-        ::close(err_pipe[0]);
-        ::setsid();
-        ::signal(SIGPIPE, SIG_DFL);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        int in = ::open("/dev/null", O_RDONLY);
-        int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (in < 0 || out < 0) child_fail(err_pipe[1], "opening the log file");
-        ::dup2(in, 0);
-        ::dup2(out, 1);
-        ::dup2(out, 2);
-        // Close everything else (inherited pipes would keep a caller's capture open forever).
-        int keep = err_pipe[1];
-        for (int fd = 3; fd < 1024; ++fd) {
-            if (fd != keep) ::close(fd);
-        }
-        if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) child_fail(keep, "chdir");
-        ::execv(argv[0], argv.data());
-        child_fail(keep, "exec");
-    }
-    ::close(err_pipe[1]);
-    char buf[512];
-    ssize_t n;
-    do {
-        n = ::read(err_pipe[0], buf, sizeof buf);
-    } while (n < 0 && errno == EINTR);
-    ::close(err_pipe[0]);
-    if (n > 0) {
-        int st = 0;
-        ::waitpid(pid, &st, 0);
-        throw std::runtime_error("cannot start " + spec.binary + ": " +
-                                 std::string(buf, static_cast<std::size_t>(n)));
-    }
+    engine::spawn_options o;
+    o.argv.push_back(spec.binary);
+    o.argv.insert(o.argv.end(), spec.args.begin(), spec.args.end());
+    o.cwd = spec.cwd;
+    o.out = engine::spawn_options::output::append_to_file;
+    o.output_file = spec.log_file;
+    o.group = engine::spawn_options::grouping::own_session;
+    // Inherited pipes would keep a caller's capture open forever.
+    o.close_other_fds = true;
+    pid_t pid = engine::spawn(o).pid;
     write_file(spec.pid_file, std::to_string(pid) + "\n");
     return pid;
-}
-
-std::optional<int> poll_child(pid_t pid) {
-    int st = 0;
-    pid_t r = ::waitpid(pid, &st, WNOHANG);
-    if (r == pid) return st;
-    return std::nullopt;
-}
-
-std::string describe_wait_status(int status) {
-    if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) {
-        int sig = WTERMSIG(status);
-        const char* name = ::strsignal(sig);
-        return "killed by signal " + std::to_string(sig) +
-               (name != nullptr ? std::string(" (") + name + ")" : "");
-    }
-    return "wait status " + std::to_string(status);
 }
 
 bool pid_alive(pid_t pid) {
@@ -167,13 +91,10 @@ std::optional<pid_t> read_pid_file(const std::filesystem::path& file) {
 
 bool stop_process(pid_t pid, std::chrono::milliseconds grace) {
     if (pid <= 1) return true;
-    auto signal_it = [&](int sig) {
-        // A component leads its own process group; signal the group so helpers go too.
-        if (::getpgid(pid) == pid) ::kill(-pid, sig);
-        ::kill(pid, sig);
-    };
+    // A component leads its own process group; the group is signalled so helpers go too.
+    auto signal_it = [&](int sig) { engine::signal_process(pid, sig); };
     auto gone = [&] {
-        poll_child(pid);  // reaps when it is our child, no-op otherwise
+        engine::try_wait(pid);  // reaps when it is our child, no-op otherwise
         return !pid_alive(pid);
     };
     if (gone()) return true;

@@ -20,16 +20,11 @@ struct spawn_spec {
     std::filesystem::path cwd;
 };
 
-// fork + setsid + exec; stdin /dev/null, stdout/stderr appended to log_file, every other fd
-// closed. Writes the pid file. Throws std::runtime_error when exec fails (reported through a
-// CLOEXEC pipe, so "binary not found" is an error here, not a silent early exit).
+// engine::spawn in its own session: stdin /dev/null, stdout/stderr appended to log_file, every
+// other fd closed. Writes the pid file. Throws std::runtime_error when exec fails ("binary not
+// found" is an error here, not a silent early exit). Wait for it with engine::try_wait and
+// describe its end with engine::describe_wait_status.
 pid_t spawn_daemon(const spawn_spec& spec);
-
-// For our own children: the wait status when it has exited (reaps it), else nullopt.
-std::optional<int> poll_child(pid_t pid);
-
-// "exit status 1" / "killed by signal 9 (Killed)".
-std::string describe_wait_status(int status);
 
 // Running and not a zombie.
 bool pid_alive(pid_t pid);

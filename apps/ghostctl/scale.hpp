@@ -1,8 +1,8 @@
 #pragma once
 // `ghostctl scale node|pod [name] --replicas N [--param '.key=value'] [-n ns]`, as kwokctl scale:
 // objects named <name>-<000000>, labelled kwok.x-k8s.io/kwokctl-scale=<name>; scaling down
-// deletes the highest indexes. The object shapes follow kwokctl's built-in node and pod
-// resources (podCIDR per index, InternalIP per index, cpu 32 / memory 256Gi / pods 110).
+// deletes the highest indexes. The object shapes are kube/fake_objects.hpp (kwokctl's built-in
+// node and pod resources), written through kube/bulk_writer.hpp.
 
 #include <boost/json/object.hpp>
 
@@ -28,25 +28,9 @@ struct scale_request {
     int parallelism = 16;
 };
 
-inline constexpr const char* scale_label = "kwok.x-k8s.io/kwokctl-scale";
-
 /// The parameters a template reads, after the --param assignments. Throws scale_error naming
 /// the bad --param.
 boost::json::object scale_parameters(const scale_request& req);
-
-/// "<name>-000042".
-std::string scaled_name(const std::string& prefix, int index, int serial_length);
-
-/// The i-th subnet of the same size as `cidr` ("10.0.0.0/24", 3 -> "10.0.3.0/24").
-std::string add_cidr(const std::string& cidr, std::uint64_t index);
-/// `ip` + index ("192.0.2.1", 300 -> "192.0.3.45").
-std::string add_ip(const std::string& ip, std::uint64_t index);
-
-boost::json::object make_scaled_node(const std::string& prefix, int index,
-                                     const boost::json::object& params, int serial_length);
-boost::json::object make_scaled_pod(const std::string& prefix, int index,
-                                    const boost::json::object& params, const std::string& ns,
-                                    int serial_length);
 
 /// Creates or deletes objects until exactly `replicas` exist; prints progress to `out`.
 /// Returns the exit code.

@@ -3,15 +3,6 @@
 namespace ghost::ghostlet {
 namespace {
 
-engine::write_priority to_engine(sim::write_class c) {
-    switch (c) {
-    case sim::write_class::lease: return engine::write_priority::lease;
-    case sim::write_class::status: return engine::write_priority::status;
-    case sim::write_class::other: break;
-    }
-    return engine::write_priority::other;
-}
-
 double seconds(engine::scheduler::clock::duration d) {
     return std::chrono::duration<double>(d).count();
 }
@@ -32,8 +23,7 @@ sim_writer::sim_writer(engine::http_pool& pool, engine::scheduler& timers, std::
 void sim_writer::submit(sim::write_op op) {
     if (!base_path_.empty()) op.request.target = base_path_ + op.request.target;
     op.request.headers.emplace_back("Accept", "application/json");
-    auto priority = to_engine(op.priority);
-    auto id = driver_.submit(std::move(op.key), priority, std::move(op.request));
+    auto id = driver_.submit(std::move(op.key), op.priority, std::move(op.request));
     pending_.emplace(id, pending{std::move(op.on_done), timers_.now(), op.origin});
 }
 

@@ -3,27 +3,16 @@
 #include "engine/log.hpp"
 #include "kube/list_watch.hpp"
 #include "kube/resource.hpp"
+#include "kube/time.hpp"
 #include "sim/node_registry.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
-#include <ctime>
 
 namespace ghost::ghostlet {
 
-namespace {
-
-std::string now_rfc3339() {
-    std::time_t secs = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    return std::string(buf, std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm));
-}
-
-}  // namespace
 
 stage_crs::stage_crs(kube::api_client& client, sim::simulation::write_sink sink,
                      on_change_fn on_change, std::string event_component)
@@ -69,7 +58,7 @@ void stage_crs::publish() {
 void stage_crs::report(const boost::json::object& object, const std::string& error) {
     std::string name(sim::metadata_string(object, "name"));
     GHOST_LOG_WARN("invalid ", error, " (the Stage is skipped; the others keep playing)");
-    auto now = now_rfc3339();
+    auto now = kube::format_rfc3339(std::chrono::system_clock::now());
     boost::json::object event{
         {"apiVersion", "v1"},
         {"kind", "Event"},
@@ -90,7 +79,7 @@ void stage_crs::report(const boost::json::object& object, const std::string& err
         {"count", 1}};
     sim::write_op op;
     op.key = "stage-event/" + std::to_string(++events_sent_);
-    op.priority = sim::write_class::other;
+    op.priority = engine::write_priority::other;
     op.request.method = boost::beast::http::verb::post;
     op.request.target = kube::collection_path(kube::resources::events(), "default");
     op.request.content_type = "application/json";

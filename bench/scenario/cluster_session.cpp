@@ -1,5 +1,7 @@
 #include "bench/scenario/cluster_session.hpp"
 
+#include "kube/bulk_writer.hpp"
+#include "kube/fake_objects.hpp"
 #include "kube/kubeconfig.hpp"
 #include "kube/list_watch.hpp"
 #include "kube/resource.hpp"
@@ -8,20 +10,16 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <cstdio>
 
 namespace ghost::bench {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
-
-constexpr const char* scale_label = "kwok.x-k8s.io/kwokctl-scale";
 
 const json::value* find(const json::object& o, std::initializer_list<const char*> path) {
     const json::value* v = nullptr;
@@ -71,71 +69,17 @@ std::string name_of(const json::object& o) {
     return n && n->is_string() ? std::string(n->get_string()) : std::string();
 }
 
-// The same shape as kwokctl's scaled node (fake-node template): kwok's annotation, a taint,
-// podCIDR and InternalIP per index, cpu 32 / memory 256Gi / pods 110.
-json::object make_node(const std::string& prefix, std::size_t i) {
-    auto name = cluster_session::scaled_name(prefix, i);
-    char cidr[32], ip[32];
-    std::snprintf(cidr, sizeof cidr, "10.%zu.%zu.0/24", (i >> 8) & 0xff, i & 0xff);
-    std::snprintf(ip, sizeof ip, "192.%zu.%zu.%zu", 168 + ((i >> 16) & 0x3f), (i >> 8) & 0xff,
-                  i & 0xff);
-    json::object alloc{{"cpu", "32"}, {"memory", "256Gi"}, {"pods", "110"}};
-    return json::object{
-        {"apiVersion", "v1"},
-        {"kind", "Node"},
-        {"metadata",
-         {{"name", name},
-          {"labels",
-           {{"kubernetes.io/hostname", name}, {"kubernetes.io/os", "linux"},
-            {"kubernetes.io/arch", "amd64"}, {"type", "kwok"}, {scale_label, prefix}}},
-          {"annotations", {{"kwok.x-k8s.io/node", "fake"}, {"node.alpha.kubernetes.io/ttl", "0"}}}}},
-        {"spec",
-         {{"podCIDR", cidr},
-          {"podCIDRs", json::array{cidr}},
-          {"taints", json::array{json::object{
-                         {"key", "kwok.x-k8s.io/node"}, {"value", "fake"}, {"effect", "NoSchedule"}}}}}},
-        {"status",
-         {{"allocatable", alloc},
-          {"capacity", alloc},
-          {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", ip}}}},
-          {"nodeInfo", {{"architecture", "amd64"}, {"operatingSystem", "linux"}}}}}};
-}
-
-json::object make_pod(const std::string& prefix, std::size_t i, const std::string& node) {
-    return json::object{
-        {"apiVersion", "v1"},
-        {"kind", "Pod"},
-        {"metadata",
-         {{"name", cluster_session::scaled_name(prefix, i)},
-          {"namespace", "default"},
-          {"labels", {{"app", prefix}, {scale_label, prefix}}}}},
-        {"spec",
-         {{"nodeName", node},
-          {"containers", json::array{json::object{{"name", "container-0"}, {"image", "busybox"}}}},
-          {"tolerations", json::array{json::object{{"key", "kwok.x-k8s.io/node"},
-                                                   {"operator", "Exists"},
-                                                   {"effect", "NoSchedule"}}}}}}};
-}
-
 }  // namespace
 
 struct cluster_session::load_job {
-    enum { nodes, pods, delete_pods } what;
+    load_kind what = load_kind::nodes;
     std::string prefix;
     std::size_t count = 0;
     int phase = 0;
     std::function<std::string(std::size_t)> node_of;
-    std::size_t next = 0;
-    int workers = 0;
     load_stats stats;
     std::promise<load_stats> done;
 };
-
-std::string cluster_session::scaled_name(const std::string& prefix, std::size_t i) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "-%06zu", i);
-    return prefix + buf;
-}
 
 cluster_session::cluster_session(const std::filesystem::path& kubeconfig)
     : guard_(io_.get_executor()) {
@@ -212,7 +156,7 @@ void cluster_session::spawn_watch(std::string path, std::string label_selector,
 }
 
 void cluster_session::start_watches(bool leases) {
-    std::string selector = scale_label;
+    std::string selector(kube::scale_label);
     spawn_watch(kube::collection_path(kube::resources::nodes()), selector,
                 [this](int kind, json::object&& o) {
                     auto [it, fresh] = nodes_.try_emplace(name_of(o));
@@ -262,106 +206,97 @@ object_counts cluster_session::counts() {
     return on_io([this] { return counts_; });
 }
 
-std::future<load_stats> cluster_session::start_load(std::shared_ptr<load_job> job,
-                                                    int parallelism) {
+std::future<load_stats> cluster_session::start_load(
+    load_kind what, std::string prefix, std::size_t count, int phase,
+    std::function<std::string(std::size_t)> node_of, int parallelism) {
+    auto job = std::make_shared<load_job>();
+    job->what = what;
+    job->prefix = std::move(prefix);
+    job->count = count;
+    job->phase = phase;
+    job->node_of = std::move(node_of);
     stop_load_ = false;
     auto fut = job->done.get_future();
     on_io([&] {
-        job->workers = std::max(1, parallelism);
-        for (int i = 0; i < job->workers; ++i) {
-            ++active_;
-            asio::co_spawn(io_, load_worker(job), [this](std::exception_ptr) { --active_; });
-        }
+        ++active_;
+        asio::co_spawn(io_, run_load(job, parallelism), [this](std::exception_ptr) { --active_; });
         return 0;
     });
     return fut;
 }
 
-asio::awaitable<void> cluster_session::load_worker(std::shared_ptr<load_job> job) {
-    asio::steady_timer timer(io_);
-    while (!stop_load_ && job->next < job->count) {
-        std::size_t i = job->next++;
-        std::string path, body, key;
-        if (job->what == load_job::nodes) {
-            auto& t = nodes_[scaled_name(job->prefix, i)];
+asio::awaitable<void> cluster_session::run_load(std::shared_ptr<load_job> job, int parallelism) {
+    const auto node_params = kube::default_fake_node_parameters();
+    const auto pod_params = kube::default_fake_pod_parameters();
+    const char* key = job->what == load_kind::nodes  ? "POST nodes"
+                      : job->what == load_kind::pods ? "POST pods"
+                                                    : "DELETE pods";
+    auto make = [&](std::size_t i) {
+        kube::bulk_op op;
+        auto name = kube::scaled_name(job->prefix, i);
+        if (job->what == load_kind::nodes) {
+            auto& t = nodes_[name];
             if (!t.sent) ++counts_.nodes_seen;
             t.sent = steady::now();
             t.phase = job->phase;
-            path = kube::collection_path(kube::resources::nodes());
-            body = json::serialize(make_node(job->prefix, i));
-            key = "POST nodes";
-        } else if (job->what == load_job::pods) {
-            auto name = scaled_name(job->prefix, i);
+            op.path = kube::collection_path(kube::resources::nodes());
+            op.body = json::serialize(kube::make_fake_node(job->prefix, i, node_params));
+        } else if (job->what == load_kind::pods) {
             auto [it, fresh] = pods_.try_emplace(name);
             if (fresh) ++counts_.pods_seen;
             it->second.sent = steady::now();
             it->second.phase = job->phase;
-            path = kube::collection_path(kube::resources::pods(), "default");
-            body = json::serialize(make_pod(job->prefix, i, job->node_of(i)));
-            key = "POST pods";
+            auto params = pod_params;
+            params["nodeName"] = job->node_of(i);  // bound: no scheduler needed
+            op.path = kube::collection_path(kube::resources::pods(), "default");
+            op.body = json::serialize(kube::make_fake_pod(job->prefix, i, params, "default"));
         } else {
-            auto name = scaled_name(job->prefix, i);
             auto& t = pods_[name];
             t.delete_sent = steady::now();
             t.delete_phase = job->phase;
-            path = kube::object_path(kube::resources::pods(), "default", name, "");
-            key = "DELETE pods";
+            op.k = kube::bulk_op::kind::remove;
+            op.path = kube::object_path(kube::resources::pods(), "default", name, "");
         }
-        for (int attempt = 0; attempt < 10 && !stop_load_; ++attempt) {
-            job->stats.requests[key] += 1;
-            // No co_await inside ?: (GCC 12 destroys the result twice).
-            kube::api_result<kube::api_response> r = kube::api_error{};
-            if (job->what == load_job::delete_pods) {
-                r = co_await client_->async_delete(path);
-            } else {
-                r = co_await client_->async_create(path, body);
-            }
-            if (r) break;
-            const auto& e = r.error();
-            if (e.ec == kube::errc::already_exists || e.ec == kube::errc::not_found) break;
-            ++job->stats.errors;
-            job->stats.last_error = e.ec.message() + " " + e.status.message;
-            if (!kube::is_transient(e.ec)) break;
-            timer.expires_after(std::chrono::milliseconds(200 << std::min(attempt, 5)));
-            co_await timer.async_wait(asio::use_awaitable);
-        }
+        return op;
+    };
+    auto on_result = [&](std::size_t, const kube::bulk_op&,
+                         const kube::api_result<kube::api_response>& r) {
+        job->stats.requests[key] += 1;
+        if (r) return;
+        const auto& e = r.error();
+        if (e.ec == kube::errc::already_exists || e.ec == kube::errc::not_found) return;
+        ++job->stats.errors;
+        job->stats.last_error = e.ec.message() + " " + e.status.message;
+    };
+    kube::bulk_options options;
+    options.parallelism = static_cast<std::size_t>(std::max(1, parallelism));
+    options.max_attempts = 10;
+    options.stop = [this] { return stop_load_.load(); };
+    try {
+        co_await kube::async_bulk_write(*client_, job->count, make, on_result, options);
+    } catch (...) {
+        job->done.set_exception(std::current_exception());
+        co_return;
     }
-    if (--job->workers == 0) {
-        job->stats.finished = steady::now();
-        job->done.set_value(job->stats);
-    }
+    job->stats.finished = steady::now();
+    job->done.set_value(job->stats);
 }
 
 std::future<load_stats> cluster_session::create_nodes(std::string prefix, std::size_t count,
                                                       int phase, int parallelism) {
-    auto job = std::make_shared<load_job>();
-    job->what = load_job::nodes;
-    job->prefix = std::move(prefix);
-    job->count = count;
-    job->phase = phase;
-    return start_load(job, parallelism);
+    return start_load(load_kind::nodes, std::move(prefix), count, phase, {}, parallelism);
 }
 
 std::future<load_stats> cluster_session::create_pods(
     std::string prefix, std::size_t count, int phase,
     std::function<std::string(std::size_t)> node_of, int parallelism) {
-    auto job = std::make_shared<load_job>();
-    job->what = load_job::pods;
-    job->prefix = std::move(prefix);
-    job->count = count;
-    job->phase = phase;
-    job->node_of = std::move(node_of);
-    return start_load(job, parallelism);
+    return start_load(load_kind::pods, std::move(prefix), count, phase, std::move(node_of),
+                      parallelism);
 }
 
 std::future<load_stats> cluster_session::delete_pods(std::string prefix, std::size_t count,
                                                      int phase, int parallelism) {
-    auto job = std::make_shared<load_job>();
-    job->what = load_job::delete_pods;
-    job->prefix = std::move(prefix);
-    job->count = count;
-    job->phase = phase;
-    return start_load(job, parallelism);
+    return start_load(load_kind::delete_pods, std::move(prefix), count, phase, {}, parallelism);
 }
 
 void cluster_session::stop_load() { stop_load_ = true; }

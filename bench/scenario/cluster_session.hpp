@@ -1,7 +1,8 @@
 #pragma once
 // The runner's view of one cluster: watches on nodes, pods (and leases) that record when each
 // object was created, became Ready/Running and vanished, plus a load generator that creates
-// and deletes objects with a fixed parallelism (like `kwokctl scale`). Everything runs on one
+// and deletes objects with a fixed parallelism (kwokctl's shapes and `kwokctl scale`'s bounded
+// writer: kube/fake_objects.hpp, kube/bulk_writer.hpp). Everything runs on one
 // io_context thread; the public calls are made from the orchestrating thread and block.
 
 #include "engine/http_pool.hpp"
@@ -81,20 +82,22 @@ public:
     // Plain HTTP GET on 127.0.0.1:port (the simulator's server); nullopt on failure.
     std::optional<std::string> local_get(std::uint16_t port, const std::string& path);
 
-    static std::string scaled_name(const std::string& prefix, std::size_t i);
-
 private:
     struct tracked {
         std::optional<steady::time_point> sent, done, delete_sent, deleted;
         int phase = -1, delete_phase = -1;
         bool tainted_not_ready = false;  // nodes only
     };
+    enum class load_kind { nodes, pods, delete_pods };
     struct load_job;
 
     template <class F>
     auto on_io(F&& f) -> decltype(f());
-    std::future<load_stats> start_load(std::shared_ptr<load_job> job, int parallelism);
-    boost::asio::awaitable<void> load_worker(std::shared_ptr<load_job> job);
+    std::future<load_stats> start_load(load_kind what, std::string prefix, std::size_t count,
+                                       int phase,
+                                       std::function<std::string(std::size_t)> node_of,
+                                       int parallelism);
+    boost::asio::awaitable<void> run_load(std::shared_ptr<load_job> job, int parallelism);
     void spawn_watch(std::string path, std::string label_selector,
                      std::function<void(int kind, boost::json::object&&)> handler);
 

@@ -4,6 +4,7 @@
 #include "bench/scenario/proc_stats.hpp"
 #include "bench/scenario/prom_text.hpp"
 #include "bench/scenario/subprocess.hpp"
+#include "kube/fake_objects.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -351,7 +352,7 @@ private:
             load = session_->create_pods(
                 pod_prefix, ps.count, index,
                 [nodes, one](std::size_t i) {
-                    return cluster_session::scaled_name(node_prefix, one ? 0 : i % nodes);
+                    return kube::scaled_name(node_prefix, one ? 0 : i % nodes);
                 },
                 cfg_.parallelism);
             p.latency_basis = "create request sent -> watch shows phase Running";

@@ -1,89 +1,51 @@
 #include "bench/scenario/subprocess.hpp"
 
-#include <cerrno>
-#include <csignal>
-#include <cstring>
-#include <fcntl.h>
+#include "engine/subprocess.hpp"
+
 #include <netinet/in.h>
-#include <stdexcept>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
+
+#include <fstream>
+#include <stdexcept>
 
 namespace ghost::bench {
 namespace {
 
-pid_t start(const std::vector<std::string>& argv, const std::filesystem::path& log,
-            bool own_group) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return -1;
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        if (own_group) {
-            ::setpgid(0, 0);
-            // A background simulator must not outlive a crashed runner.
-            ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-        }
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-        int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0) ::dup2(devnull, 0);
-        ::execv(args[0], args.data());
-        ::dprintf(2, "exec %s: %s\n", args[0], std::strerror(errno));
-        ::_exit(127);
-    }
-    ::close(fd);
-    return pid;
+engine::spawn_options log_to(const std::vector<std::string>& argv,
+                             const std::filesystem::path& log) {
+    engine::spawn_options o;
+    o.argv = argv;
+    o.out = engine::spawn_options::output::append_to_file;
+    o.output_file = log;
+    return o;
 }
 
 }  // namespace
 
 int run_command(const std::vector<std::string>& argv, const std::filesystem::path& log,
                 std::chrono::seconds timeout) {
-    pid_t pid = start(argv, log, false);
-    if (pid < 0) return -1;
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    for (;;) {
-        pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid) break;
-        if (r < 0 && errno != EINTR) return -1;
-        if (std::chrono::steady_clock::now() > deadline) {
-            ::kill(pid, SIGTERM);
-            std::this_thread::sleep_for(std::chrono::seconds(5));
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, &status, 0);
-            return 124;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pid_t pid = -1;
+    try {
+        pid = engine::spawn(log_to(argv, log)).pid;
+    } catch (const std::exception& e) {
+        std::ofstream(log, std::ios::app) << e.what() << "\n";
+        return -1;
     }
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    if (auto st = engine::wait_for(pid, timeout)) return engine::exit_code(*st);
+    engine::terminate(pid, std::chrono::seconds(5));
+    return 124;
 }
 
 pid_t spawn_background(const std::vector<std::string>& argv, const std::filesystem::path& log) {
-    pid_t pid = start(argv, log, true);
-    if (pid < 0) throw std::runtime_error("cannot start " + join_command(argv));
-    return pid;
+    auto o = log_to(argv, log);
+    o.group = engine::spawn_options::grouping::own_group;
+    o.die_with_parent = true;  // a background simulator must not outlive a crashed runner
+    return engine::spawn(o).pid;
 }
 
 void stop_child(pid_t pid, std::chrono::milliseconds grace) {
-    if (pid <= 0) return;
-    ::kill(pid, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + grace;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-        pid_t r = ::waitpid(pid, &status, WNOHANG);
-        if (r == pid || (r < 0 && errno == ECHILD)) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
+    if (pid > 0) engine::terminate(pid, grace);
 }
 
 std::uint16_t free_port() {

@@ -108,6 +108,8 @@ TEST(options, durations) {
     EXPECT_EQ(parse_duration("1h1s"), std::chrono::seconds(3601));
     EXPECT_THROW(parse_duration("5x"), usage_error);
     EXPECT_THROW(parse_duration(""), usage_error);
+    EXPECT_THROW(parse_duration("-5s"), usage_error);
+    EXPECT_EQ(parse_duration("1.5s"), std::chrono::milliseconds(1500));
 }
 
 }  // namespace

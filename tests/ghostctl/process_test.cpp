@@ -1,4 +1,5 @@
 #include "apps/ghostctl/process.hpp"
+#include "engine/subprocess.hpp"
 
 #include <gtest/gtest.h>
 
@@ -51,11 +52,11 @@ TEST_F(process_test, exit_status_is_reported) {
     pid_t pid = spawn_daemon(s);
     std::optional<int> st;
     for (int i = 0; i < 200 && !st; ++i) {
-        st = poll_child(pid);
+        st = engine::try_wait(pid);
         if (!st) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ASSERT_TRUE(st);
-    EXPECT_EQ(describe_wait_status(*st), "exit status 3");
+    EXPECT_EQ(engine::describe_wait_status(*st), "exit status 3");
 }
 
 TEST_F(process_test, missing_binary_throws) {

@@ -1,12 +1,15 @@
 // The ghostlet binary's start-up errors: one line on stderr naming the file, the field and what
 // was expected, and exit code 2 — before any connection is attempted.
+#include "engine/subprocess.hpp"
+
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sys/wait.h>
+#include <string>
+#include <vector>
+
 #include <unistd.h>
 
 namespace {
@@ -18,16 +21,12 @@ struct outcome {
     std::string output;
 };
 
-outcome run_ghostlet(const std::string& args) {
-    std::string cmd = std::string(GHOSTLET_BINARY) + " " + args + " 2>&1";
-    outcome o;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return o;
-    std::array<char, 4096> buf{};
-    while (auto n = std::fread(buf.data(), 1, buf.size(), p)) o.output.append(buf.data(), n);
-    int st = ::pclose(p);
-    o.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return o;
+outcome run_ghostlet(std::vector<std::string> args) {
+    ghost::engine::spawn_options o;
+    o.argv = {GHOSTLET_BINARY};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    auto r = ghost::engine::run_capture(o);
+    return {r.exit_code, std::move(r.output)};
 }
 
 std::string write_file(const std::string& name, const std::string& text) {
@@ -60,14 +59,14 @@ current-context: x
 }  // namespace
 
 TEST(ghostlet_cli, unknown_flag) {
-    auto o = run_ghostlet("--manage-all-nodes --no-such-flag");
+    auto o = run_ghostlet({"--manage-all-nodes", "--no-such-flag"});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find("unknown flag: --no-such-flag"), std::string::npos) << o.output;
     EXPECT_EQ(line_count(o.output), 1u) << o.output;
 }
 
 TEST(ghostlet_cli, bad_flag_value) {
-    auto o = run_ghostlet("--manage-all-nodes --node-lease-duration-seconds=soon");
+    auto o = run_ghostlet({"--manage-all-nodes", "--node-lease-duration-seconds=soon"});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find("--node-lease-duration-seconds: expected an integer"),
               std::string::npos)
@@ -87,7 +86,7 @@ spec:
       operator: Sometimes
       values: [Running]
 )");
-    auto o = run_ghostlet("--manage-all-nodes -c " + file);
+    auto o = run_ghostlet({"--manage-all-nodes", "-c", file});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find(file), std::string::npos) << o.output;
     EXPECT_NE(o.output.find("broken"), std::string::npos) << o.output;
@@ -107,7 +106,7 @@ spec:
     statusTemplate: |
       phase: {{ .status.phase | NoSuchFunction }}
 )");
-    auto o = run_ghostlet("--manage-all-nodes -c " + file);
+    auto o = run_ghostlet({"--manage-all-nodes", "-c", file});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find("bad-template"), std::string::npos) << o.output;
     EXPECT_NE(o.output.find("NoSuchFunction"), std::string::npos) << o.output;
@@ -129,7 +128,7 @@ contexts:
   context: {cluster: c, user: u}
 current-context: x
 )");
-    auto o = run_ghostlet("--manage-all-nodes --kubeconfig " + file);
+    auto o = run_ghostlet({"--manage-all-nodes", "--kubeconfig", file});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find(file), std::string::npos) << o.output;
     EXPECT_NE(o.output.find("certificate-authority-data"), std::string::npos) << o.output;
@@ -137,13 +136,13 @@ current-context: x
 
 TEST(ghostlet_cli, missing_manage_mode) {
     auto kubeconfig = write_file("good-kubeconfig.yaml", good_kubeconfig);
-    auto o = run_ghostlet("--kubeconfig " + kubeconfig);
+    auto o = run_ghostlet({"--kubeconfig", kubeconfig});
     EXPECT_EQ(o.exit_code, 2);
     EXPECT_NE(o.output.find("no nodes are managed"), std::string::npos) << o.output;
 }
 
 TEST(ghostlet_cli, missing_config_path_is_one_line_exit_2) {
-    auto o = run_ghostlet("--manage-all-nodes -c /nonexistent/kwok.yaml");
+    auto o = run_ghostlet({"--manage-all-nodes", "-c", "/nonexistent/kwok.yaml"});
     EXPECT_EQ(o.exit_code, 2) << o.output;
     EXPECT_NE(o.output.find("/nonexistent/kwok.yaml"), std::string::npos) << o.output;
     EXPECT_EQ(line_count(o.output), 1u) << o.output;
@@ -153,17 +152,12 @@ TEST(ghostlet_cli, unreadable_config_file_is_one_line_exit_2) {
     auto file = write_file("unreadable.yaml", "kind: KwokConfiguration\n");
     fs::permissions(file, fs::perms::none);
     // root reads anything: run as nobody then (setpriv, util-linux).
-    std::string prefix = ::geteuid() == 0
-                             ? "setpriv --reuid=65534 --regid=65534 --clear-groups -- "
-                             : "";
-    std::string cmd = prefix + GHOSTLET_BINARY + " --manage-all-nodes -c " + file + " 2>&1";
-    outcome o;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    std::array<char, 4096> buf{};
-    while (auto n = std::fread(buf.data(), 1, buf.size(), p)) o.output.append(buf.data(), n);
-    int st = ::pclose(p);
-    o.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    ghost::engine::spawn_options opts;
+    if (::geteuid() == 0)
+        opts.argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
+    opts.argv.insert(opts.argv.end(), {GHOSTLET_BINARY, "--manage-all-nodes", "-c", file});
+    auto r = ghost::engine::run_capture(opts);
+    outcome o{r.exit_code, std::move(r.output)};
     EXPECT_EQ(o.exit_code, 2) << o.output;
     EXPECT_NE(o.output.find(file), std::string::npos) << o.output;
     EXPECT_NE(o.output.find("Permission denied"), std::string::npos) << o.output;
@@ -173,14 +167,14 @@ TEST(ghostlet_cli, unreadable_config_file_is_one_line_exit_2) {
 TEST(ghostlet_cli, config_directory_without_yaml_is_one_line_exit_2) {
     auto dir = fs::temp_directory_path() / "ghostlet-cli-empty-dir";
     fs::create_directories(dir);
-    auto o = run_ghostlet("--manage-all-nodes -c " + dir.string());
+    auto o = run_ghostlet({"--manage-all-nodes", "-c", dir.string()});
     EXPECT_EQ(o.exit_code, 2) << o.output;
     EXPECT_NE(o.output.find(dir.string()), std::string::npos) << o.output;
     EXPECT_EQ(line_count(o.output), 1u) << o.output;
 }
 
 TEST(ghostlet_cli, help_lists_kwoks_flags) {
-    auto o = run_ghostlet("--help");
+    auto o = run_ghostlet({"--help"});
     EXPECT_EQ(o.exit_code, 0);
     for (const char* flag : {"-c, --config strings", "--tls-cert-file string", "--enable-crds",
                              "--tracing-endpoint", "--node-lease-duration-seconds int"}) {

@@ -1,6 +1,7 @@
 #include "tests/integration/cluster_fixture.hpp"
 
 #include "apps/ghostctl/process.hpp"
+#include "engine/subprocess.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,37 +20,14 @@ namespace ghost::testing {
 namespace fs = std::filesystem;
 
 run_result run_process(const std::vector<std::string>& args) {
-    int p[2];
-    if (::pipe(p) != 0) return {};
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(p[1], 1);
-        ::dup2(p[1], 2);
-        ::close(p[0]);
-        ::close(p[1]);
-        std::vector<std::string> a = args;
-        std::vector<char*> argv;
-        for (auto& s : a) argv.push_back(s.data());
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
+    engine::spawn_options o;
+    o.argv = args;
+    try {
+        auto r = engine::run_capture(o);
+        return {r.exit_code, std::move(r.output)};
+    } catch (const std::exception& e) {
+        return {127, e.what()};
     }
-    ::close(p[1]);
-    run_result r;
-    char buf[8192];
-    for (;;) {
-        ssize_t n = ::read(p[0], buf, sizeof buf);
-        if (n > 0) {
-            r.output.append(buf, static_cast<std::size_t>(n));
-        } else if (n == 0 || errno != EINTR) {
-            break;
-        }
-    }
-    ::close(p[0]);
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    return r;
 }
 
 bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& done) {

@@ -3,6 +3,7 @@
 // deletes everything it created in TearDown, also when an assertion failed.
 
 #include "engine/http_pool.hpp"
+#include "engine/subprocess.hpp"
 #include "tests/integration/cluster_fixture.hpp"
 #include "kube/kubeconfig.hpp"
 #include "apps/ghostctl/cluster.hpp"
@@ -16,10 +17,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -233,21 +232,16 @@ TEST_F(ghostctl_it, delete_after_apiserver_sigkill) {
 
 TEST_F(ghostctl_it, delete_after_ghostctl_killed_mid_create) {
     const auto name = cluster_name("m");
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        int null = ::open("/dev/null", O_WRONLY);
-        ::dup2(null, 1);
-        ::dup2(null, 2);
-        ::execl(GHOSTCTL_BINARY, GHOSTCTL_BINARY, "create", "cluster", "--name", name.c_str(),
-                static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
+    engine::spawn_options o;
+    o.argv = {GHOSTCTL_BINARY, "create", "cluster", "--name", name};
+    o.out = engine::spawn_options::output::discard;
+    pid_t pid = engine::spawn(o).pid;
     // Kill ghostctl as soon as the apiserver was launched.
     auto pid_file = cluster_dir(name) / "pids" / "kube-apiserver.pid";
     for (int i = 0; i < 600 && !fs::exists(pid_file); ++i) std::this_thread::sleep_for(20ms);
     ASSERT_TRUE(fs::exists(pid_file));
     ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
+    engine::wait(pid);
     auto rec = record(name);
     EXPECT_GE(rec.pids.size(), 2u);
     auto del = run_ghostctl({"delete", "cluster", "--name", name});

@@ -3,10 +3,10 @@
 // are touched, and everything converges again after kube-apiserver or ghostlet restarts.
 #include "tests/integration/cluster_fixture.hpp"
 
+#include "engine/ip_address.hpp"
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
-
-#include <arpa/inet.h>
 
 #include <map>
 #include <set>
@@ -38,13 +38,9 @@ std::string str(const json::value& v, std::initializer_list<const char*> path) {
 }
 
 bool ipv4_in_cidr(const std::string& ip, const std::string& cidr) {
-    auto slash = cidr.find('/');
-    in_addr a{}, net{};
-    if (inet_pton(AF_INET, ip.c_str(), &a) != 1) return false;
-    if (inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &net) != 1) return false;
-    int bits = std::stoi(cidr.substr(slash + 1));
-    std::uint32_t mask = bits == 0 ? 0 : ~std::uint32_t(0) << (32 - bits);
-    return (ntohl(a.s_addr) & mask) == (ntohl(net.s_addr) & mask);
+    auto a = ghost::engine::parse_ip(ip);
+    auto p = ghost::engine::parse_cidr(cidr);
+    return a && p && !a->v6 && ghost::engine::contains(*p, *a);
 }
 
 std::size_t count_running(const json::value& pods) {

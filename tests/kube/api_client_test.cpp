@@ -1,6 +1,7 @@
 #include "kube/api_client.hpp"
 
 #include "ghost_testing/loopback_http_server.hpp"
+#include "tests/kube/local_access.hpp"
 #include "ghost_testing/async_test.hpp"
 
 #include <boost/json/parse.hpp>
@@ -30,10 +31,7 @@ seen_request record(const http_message& m) {
 }
 
 cluster_access local(const loopback_http_server& s) {
-    cluster_access a;
-    a.ep = {"127.0.0.1", s.port(), false};
-    a.bearer_token = "tok";
-    return a;
+    return ghost::kube::test_support::local_access(s, "tok");
 }
 
 }  // namespace

@@ -31,21 +31,6 @@ lease_info foreign(wall_clock::time_point renewed, int transitions = 2) {
 
 }  // namespace
 
-TEST(micro_time, format_and_parse) {
-    auto t = at(2026, 1, 2, 3, 4, 5, 123456);
-    EXPECT_EQ(format_micro_time(t), "2026-01-02T03:04:05.123456Z");
-    EXPECT_EQ(format_micro_time(at(1999, 12, 31, 23, 59, 59, 7)), "1999-12-31T23:59:59.000007Z");
-    EXPECT_EQ(parse_micro_time("2026-01-02T03:04:05.123456Z"), t);
-    EXPECT_EQ(parse_micro_time("2026-01-02T03:04:05Z"), at(2026, 1, 2, 3, 4, 5, 0));
-    EXPECT_EQ(parse_micro_time("2026-01-02T05:04:05.5+02:00"), at(2026, 1, 2, 3, 4, 5, 500000));
-    EXPECT_EQ(parse_micro_time("2026-01-02T01:04:05-02:00"), at(2026, 1, 2, 3, 4, 5, 0));
-    EXPECT_FALSE(parse_micro_time("2026-01-02 03:04:05Z"));
-    EXPECT_FALSE(parse_micro_time("2026-13-02T03:04:05Z"));
-    EXPECT_FALSE(parse_micro_time("2026-01-02T03:04:05"));
-    EXPECT_FALSE(parse_micro_time("2026-01-02T03:04:05.Z"));
-    EXPECT_FALSE(parse_micro_time("2026-01-02T03:04:05Zjunk"));
-}
-
 TEST(lease, builds_the_object) {
     auto t = at(2026, 1, 2, 3, 4, 5, 123456);
     auto l = make_lease(me(), t, {}, 0);

@@ -129,8 +129,3 @@ TEST(list_watch_fsm, list_failures_back_off_and_retry_list) {
     f.on_list_done("300", {});
     EXPECT_EQ(f.consecutive_failures(), 0);
 }
-
-TEST(list_watch_fsm, object_key) {
-    EXPECT_EQ(object_key("ns", "a"), "ns/a");
-    EXPECT_EQ(object_key("", "node-1"), "node-1");
-}

@@ -1,5 +1,7 @@
 #include "kube/resource.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <gtest/gtest.h>
 
 using namespace ghost::kube;
@@ -37,4 +39,14 @@ TEST(resource, query_strings) {
     o.limit = 500;
     o.continue_token = "eyJ2Ijoi+/a=";
     EXPECT_EQ(query_string(o), "?limit=500&continue=eyJ2Ijoi%2B%2Fa%3D");
+}
+
+TEST(resource, object_key) {
+    EXPECT_EQ(object_key("ns", "a"), "ns/a");
+    EXPECT_EQ(object_key("", "node-1"), "node-1");
+    auto pod = boost::json::parse(R"({"metadata":{"namespace":"ns","name":"a"}})").as_object();
+    EXPECT_EQ(object_key(pod), "ns/a");
+    auto node = boost::json::parse(R"({"metadata":{"name":"node-1"}})").as_object();
+    EXPECT_EQ(object_key(node), "node-1");
+    EXPECT_EQ(object_key(boost::json::object{}), "");
 }

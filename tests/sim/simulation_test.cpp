@@ -329,7 +329,7 @@ TEST_F(sim_fixture, leases_are_acquired_before_the_node_is_staged_and_then_renew
     auto create = take();
     EXPECT_EQ(create.request.method, http::verb::post);
     EXPECT_EQ(create.request.target, "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases");
-    EXPECT_EQ(create.priority, write_class::lease);
+    EXPECT_EQ(create.priority, ghost::engine::write_priority::lease);
     auto lease = body(create);
     EXPECT_EQ(lease.at("spec").at("holderIdentity"), "test-holder");
     EXPECT_EQ(lease.at("metadata").at("ownerReferences").at(0).at("uid"), "uid-n0");
@@ -406,7 +406,9 @@ TEST_F(sim_fixture, heartbeat_with_lease_refreshes_node_status_within_ten_minute
         while (!writes.empty()) {
             auto op = take();
             if (op.request.target == "/api/v1/nodes/n0/status") ++status_patches;
-            complete(op, 200, op.priority == write_class::lease ? create.request.body : "{}");
+            complete(op, 200,
+                     op.priority == ghost::engine::write_priority::lease ? create.request.body
+                                                                        : "{}");
         }
     }
     EXPECT_EQ(status_patches, 1u);

@@ -3,7 +3,7 @@
 // delay range and the played actions of every stage that could be picked, rendered with
 // placeholder functions, compared structurally with <case>.output.yaml.
 
-#include "lang/duration.hpp"
+#include "kube/time.hpp"
 #include "lang/gotpl.hpp"
 #include "stages/template_funcs.hpp"
 #include "lang/gotpl_format.hpp"
@@ -27,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace ghost::lang;
+using ghost::kube::parse_rfc3339;
 using namespace ghost::stages;
 
 const fs::path corpus = fs::path(GHOST_SHARED_DIR) / "kwok-stages";

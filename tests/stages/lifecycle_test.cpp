@@ -1,4 +1,4 @@
-#include "lang/duration.hpp"
+#include "kube/time.hpp"
 #include "stages/lifecycle.hpp"
 
 #include <boost/json/parse.hpp>
@@ -9,7 +9,7 @@
 
 namespace {
 
-using namespace ghost::lang;
+using ghost::kube::parse_rfc3339;
 using namespace ghost::stages;
 using namespace std::chrono_literals;
 namespace json = boost::json;
@@ -22,29 +22,6 @@ stage make(const std::string& name, const std::string& extra,
 }
 
 const auto now = *parse_rfc3339("2006-01-02T15:04:05Z");
-
-TEST(duration, go_durations) {
-    EXPECT_EQ(*parse_go_duration("10s"), 10s);
-    EXPECT_EQ(*parse_go_duration("1m30s"), 90s);
-    EXPECT_EQ(*parse_go_duration("500ms"), 500ms);
-    EXPECT_EQ(*parse_go_duration("1.5h"), 90min);
-    EXPECT_EQ(*parse_go_duration("-2us"), -2us);
-    EXPECT_EQ(*parse_go_duration("0"), 0ns);
-    EXPECT_FALSE(parse_go_duration("10"));
-    EXPECT_FALSE(parse_go_duration(""));
-    EXPECT_FALSE(parse_go_duration("1x"));
-    EXPECT_FALSE(parse_go_duration("s"));
-}
-
-TEST(duration, rfc3339) {
-    auto t = parse_rfc3339("2006-01-02T15:04:05Z");
-    ASSERT_TRUE(t);
-    EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(t->time_since_epoch()).count(),
-              1136214245);
-    EXPECT_EQ(*parse_rfc3339("2006-01-02T16:04:05.5+01:00") - *t, 500ms);
-    EXPECT_FALSE(parse_rfc3339("2006-01-02 15:04:05"));
-    EXPECT_FALSE(parse_rfc3339("2006-01-02T15:04:05"));
-}
 
 TEST(lifecycle, nil_selector_stages_are_dropped) {
     std::vector<stage> v{make("a", "", ""), make("b", "")};

@@ -82,7 +82,7 @@ TEST(stage, legacy_next_converts_to_steps_in_order) {
     EXPECT_EQ(s.steps[2].patch->root, "status");
     EXPECT_EQ(s.steps[2].patch->templ.text, "phase: Running");
     EXPECT_EQ(*s.steps[2].patch->impersonation, "bob");
-    EXPECT_EQ(s.steps[2].patch->type, patch_type::unset);
+    EXPECT_EQ(s.steps[2].patch->type, std::nullopt);
     EXPECT_TRUE(s.steps[3].delete_object);
 }
 
@@ -150,6 +150,11 @@ TEST(stage, validation_errors_name_file_stage_and_field) {
     EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  steps:\n"
                                   "  - patch: {template: 'a: b', type: yolo}\n")
                   .find("spec.steps[0].patch.type: expected one of json, merge, strategic"),
+              std::string::npos);
+    EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  steps:\n"
+                                  "  - apply: {template: 'a: b', type: json}\n")
+                  .find("spec.steps[0].apply.type: expected one of apply, merge, strategic, "
+                        "got \"json\""),
               std::string::npos);
     EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  sellector: {}\n")
                   .find("spec.sellector: unknown field"),
