@@ -1,6 +1,7 @@
 #include "apps/ghostctl/cluster.hpp"
 
 #include "apps/ghostctl/https_get.hpp"
+#include "apps/ghostctl/crds.hpp"
 #include "apps/ghostctl/kubeconfig_file.hpp"
 #include "apps/ghostctl/pki.hpp"
 #include "apps/ghostctl/ports.hpp"
@@ -68,6 +69,9 @@ json::object options_to_json(const create_options& o) {
     j["wait_ms"] = o.wait.count();
     j["heartbeat_factor"] = o.heartbeat_factor;
     j["node_lease_duration_seconds"] = o.node_lease_duration_seconds;
+    json::array crds;
+    for (auto& k : o.enable_crds) crds.push_back(json::string(k));
+    j["enable_crds"] = std::move(crds);
     return j;
 }
 
@@ -86,6 +90,8 @@ create_options options_from_json(const json::object& j) {
     o.heartbeat_factor = static_cast<int>(j.at("heartbeat_factor").to_number<std::int64_t>());
     o.node_lease_duration_seconds =
         static_cast<int>(j.at("node_lease_duration_seconds").to_number<std::int64_t>());
+    if (auto* crds = j.if_contains("enable_crds"))
+        for (auto& k : crds->as_array()) o.enable_crds.push_back(json::value_to<std::string>(k));
     return o;
 }
 
@@ -418,6 +424,24 @@ void cluster_manager::start_components(const cluster_state& s, std::chrono::mill
 
     for (const auto& c : s.components) {
         if (running_pid(L, c)) continue;
+        if (c.name == "ghostlet") {
+            // kwok's CRDs for the kinds the cluster enables, before ghostlet lists them; one
+            // that exists already (a restart) is fine.
+            for (const auto& kind : s.options.enable_crds) {
+                const auto* k = stages::find_kwok_kind(kind);
+                if (!k) fail("--enable-crds: unknown kind " + kind);
+                https_reply r;
+                try {
+                    r = https_post(api, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                                   json::serialize(crd_manifest(*k)));
+                } catch (const std::exception& e) {
+                    fail("installing the " + kind + " CRD: " + e.what());
+                }
+                if (r.status != 201 && r.status != 409)
+                    fail("installing the " + kind + " CRD: HTTP " + std::to_string(r.status) + " " +
+                         r.body.substr(0, 300));
+            }
+        }
         pid_t pid = 0;
         try {
             pid = spawn_daemon({c.binary, c.args, L.log_of(c.name), L.pid_of(c.name), L.dir});

@@ -141,6 +141,11 @@ std::vector<component> build_components(const component_inputs& in) {
                   "--node-lease-duration-seconds=" +
                       std::to_string(o.node_lease_duration_seconds * factor)};
         std::error_code ec;
+        if (!o.enable_crds.empty()) {
+            std::string kinds;
+            for (const auto& k : o.enable_crds) kinds += (kinds.empty() ? "" : ",") + k;
+            c.args.push_back("--enable-crds=" + kinds);
+        }
         if (std::filesystem::exists(L.ghostlet_config(), ec)) {
             c.args.insert(c.args.end(), {"--config", L.ghostlet_config().string()});
         }

@@ -1,6 +1,6 @@
 #pragma once
-// Blocking HTTPS GET with client-certificate auth, for readiness probes during create: one
-// request over the engine's http_pool on a private io_context.
+// Blocking HTTPS requests with client-certificate auth, for readiness probes and the CRDs
+// installed during create: one request over the engine's http_pool on a private io_context.
 
 #include <chrono>
 #include <string>
@@ -23,5 +23,8 @@ struct https_reply {
 // Throws std::runtime_error on connect/TLS/timeout failures; any HTTP status is a reply.
 https_reply https_get(const https_target& t, const std::string& path,
                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// POST of a JSON body.
+https_reply https_post(const https_target& t, const std::string& path, std::string json_body,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace ghost::ghostctl

@@ -1,6 +1,7 @@
 #include "apps/ghostctl/options.hpp"
 
 #include "engine/flags.hpp"
+#include "stages/kwok_kinds.hpp"
 #include "lang/duration.hpp"
 
 #include <algorithm>
@@ -56,7 +57,7 @@ const char* const kubectl_help =
 // The flags each command takes besides the global ones (--name, --help).
 const std::vector<std::string> create_flags = {
     "disable-qps-limits", "extra-args", "disable", "kube-apiserver-port", "wait",
-    "heartbeat-factor", "node-lease-duration-seconds"};
+    "heartbeat-factor", "node-lease-duration-seconds", "enable-crds"};
 const std::vector<std::string> delete_flags = {"all"};
 const std::vector<std::string> start_flags = {"wait"};
 const std::vector<std::string> logs_flags = {"follow"};
@@ -111,6 +112,22 @@ engine::flag_set make_flags(command& cmd, bool& help) {
               "multiplies lease/monitor periods");
     f.integer("node-lease-duration-seconds", &co.node_lease_duration_seconds, 1, 3600,
               "node lease duration before the factor");
+    f.add("enable-crds", 0, false, "strings",
+          "kwok kinds served as custom resources (installs their CRDs; ghostlet watches them), "
+          "e.g. Stage",
+          [&co](const std::string& v) {
+              for (const auto& k : engine::split_csv(v)) {
+                  if (k.empty()) continue;
+                  if (!stages::find_kwok_kind(k)) {
+                      std::string list;
+                      for (const auto& kk : stages::kwok_kinds())
+                          list += (list.empty() ? "" : ", ") + std::string(kk.kind);
+                      throw usage_error("--enable-crds: unknown kind \"" + k + "\" (expected one of " +
+                                        list + ")");
+                  }
+                  co.enable_crds.push_back(k);
+              }
+          });
     f.add("replicas", 0, false, "int", "number of objects wanted",
           [&cmd](const std::string& v) { cmd.scale.replicas = to_int(v, 0, 10'000'000); });
     f.integer("serial-length", &cmd.scale.serial_length, 1, 12,

@@ -32,6 +32,7 @@ struct create_options {
     std::chrono::milliseconds wait{std::chrono::seconds(120)};
     int heartbeat_factor = 5;
     int node_lease_duration_seconds = 40;
+    std::vector<std::string> enable_crds;  ///< kwok kinds: CRDs installed, ghostlet watches them
 };
 
 enum class command_kind {

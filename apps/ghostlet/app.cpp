@@ -159,6 +159,12 @@ public:
             if (!t.done) t.cancel.emit(asio::cancellation_type::terminal);
     }
     std::size_t running() const noexcept { return running_; }
+    std::string running_names() const {
+        std::string out;
+        for (const auto& t : tasks_)
+            if (!t.done) out += (out.empty() ? "" : ", ") + t.name;
+        return out;
+    }
 
 private:
     struct task {
@@ -272,21 +278,29 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
         rt.watches.spawn("Stage resources", rt.stage_resources->async_run());
 }
 
-// The shutdown rule: the list/watches stop by terminal cancellation and no timer fires any
-// more; the writer stops sending and gives its requests in flight `writer_grace`, then cancels
-// them (dropping what is queued); then the pool and the server close. Nothing is stopped
-// by force: the io_context runs out of work by itself.
+// The shutdown rule: the list/watches stop by terminal cancellation; the writer stops sending
+// and gives its requests in flight `writer_grace` (a timer on the service), then cancels them
+// (dropping what is queued); then no timer fires any more and the pool and the server close.
+// Nothing is stopped by force: the io_context runs out of work by itself.
 asio::awaitable<void> async_shutdown(runtime& rt) {
     rt.stopping = true;
     rt.watches.cancel_all();
-    rt.timers->stop();
+    // The writer's grace deadline is a timer on the service: stop the service only after it.
     rt.writer->stop(rt.writer_grace);
     // The writer's loop (a tracked service) returns once nothing is in flight.
     asio::steady_timer poll(co_await asio::this_coro::executor);
+    auto waiting_since = std::chrono::steady_clock::now();
+    bool reported = false;
     while (!rt.writer_done || rt.watches.running() > 0) {
         poll.expires_after(1ms);
         co_await poll.async_wait(use_nothrow);
+        if (!reported && std::chrono::steady_clock::now() - waiting_since > 2 * rt.writer_grace) {
+            reported = true;  // a loop that ignores cancellation would keep us here: name it
+            GHOST_LOG_WARN("shutdown: still waiting for ", rt.writer_done ? "" : "the writer ",
+                           rt.watches.running_names());
+        }
     }
+    rt.timers->stop();
     const auto& s = rt.writer->shutdown_summary();
     GHOST_LOG_INFO("shutdown: writes finished=", s.finished, " cancelled=", s.cancelled,
                    " dropped=", s.dropped, " (grace ", rt.writer_grace.count(), " ms)");

@@ -82,6 +82,8 @@ asio::awaitable<void> resource_stages::async_prefetch() {
         for (const auto& v : versions->as_array()) {
             auto* gv = v.is_object() ? v.as_object().if_contains("groupVersion") : nullptr;
             if (gv && gv->is_string()) co_await async_refresh(std::string(gv->get_string()));
+            auto cs = co_await asio::this_coro::cancellation_state;
+            if (cs.cancelled() != asio::cancellation_type::none) co_return;
         }
     }
 }
@@ -89,8 +91,16 @@ asio::awaitable<void> resource_stages::async_prefetch() {
 asio::awaitable<void> resource_stages::async_run_kind(std::string gv, std::string kind,
                                                       std::vector<stages::stage> stages) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
+    if (!prefetched_) {
+        prefetched_ = true;  // one child fetches discovery for all (apply targets)
+        co_await async_prefetch();
+    }
+    // A cancellation that arrives during a request is not seen by the next wait: check it.
+    auto cs = co_await asio::this_coro::cancellation_state;
+    auto cancelled = [&cs] { return cs.cancelled() != asio::cancellation_type::none; };
     const kube::api_resource* res = resolve(gv, kind);
     for (bool logged = false; !res;) {
+        if (cancelled()) co_return;
         co_await async_refresh(gv);
         res = resolve(gv, kind);
         if (res) break;
@@ -99,10 +109,12 @@ asio::awaitable<void> resource_stages::async_run_kind(std::string gv, std::strin
                            " is not served yet; waiting for it (a CRD installed later is picked up)");
             logged = true;
         }
+        if (cancelled()) co_return;
         timer.expires_after(2s);
         auto [ec] = co_await timer.async_wait(use_nothrow);
         if (ec) co_return;
     }
+    if (cancelled()) co_return;
     stages = by_kind_[{gv, kind}];  // the newest set, if Stage resources changed meanwhile
     GHOST_LOG_INFO("playing ", stages.size(), " stage(s) on ", kind, " (",
                    kube::collection_path(res->ref), ")");
@@ -169,12 +181,13 @@ void resource_stages::replace_stages(std::vector<stages::stage> stages) {
 asio::awaitable<void> resource_stages::async_run() {
     ex_ = co_await asio::this_coro::executor;
     children_done_ = std::make_unique<asio::steady_timer>(*ex_, asio::steady_timer::time_point::max());
-    co_await async_prefetch();
     // One child per kind; on our cancellation every child gets terminal cancellation and we
     // wait for all of them, so nothing outlives this object's members.
     for (auto& [key, list] : by_kind_) spawn_kind(key);
     asio::steady_timer forever(*ex_, asio::steady_timer::time_point::max());
-    co_await forever.async_wait(use_nothrow);  // returns on our cancellation
+    auto cs = co_await asio::this_coro::cancellation_state;
+    if (cs.cancelled() == asio::cancellation_type::none)
+        co_await forever.async_wait(use_nothrow);  // returns on our cancellation
     stopping_ = true;
     for (auto& s : signals_) s.emit(asio::cancellation_type::terminal);
     while (running_ > 0) {

@@ -64,6 +64,7 @@ private:
     std::size_t running_ = 0;
     std::unique_ptr<boost::asio::steady_timer> children_done_;
     bool stopping_ = false;
+    bool prefetched_ = false;
 };
 
 }  // namespace ghost::ghostlet

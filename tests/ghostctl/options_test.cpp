@@ -114,3 +114,16 @@ TEST(options, durations) {
 
 }  // namespace
 }  // namespace ghost::ghostctl
+
+TEST(options, enable_crds_takes_kwok_kinds) {
+    auto c = ghost::ghostctl::parse_command_line({"create", "cluster", "--enable-crds", "Stage,Metric"});
+    EXPECT_EQ(c.create.enable_crds, (std::vector<std::string>{"Stage", "Metric"}));
+    try {
+        ghost::ghostctl::parse_command_line({"create", "cluster", "--enable-crds=Widget"});
+        FAIL() << "Widget is not a kwok kind";
+    } catch (const ghost::ghostctl::usage_error& e) {
+        EXPECT_NE(std::string(e.what()).find("--enable-crds: unknown kind \"Widget\""),
+                  std::string::npos)
+            << e.what();
+    }
+}

@@ -1,7 +1,6 @@
 // Stage custom resources, live (--enable-crds=Stage), against a real control plane: a Stage
 // applied with kubectl changes how new pods behave within seconds, deleting it restores the
 // default behaviour, and an invalid Stage gets an Event naming the field while the rest play.
-#include "apps/ghostctl/crds.hpp"
 #include "tests/integration/cluster_fixture.hpp"
 
 #include <boost/json.hpp>
@@ -57,10 +56,9 @@ spec:
 class stage_crs_it : public cluster_fixture {};
 
 TEST_F(stage_crs_it, stage_resources_change_new_pods_live) {
-    create_cluster("crs", {"--extra-args", "ghostlet=enable-crds=Stage"});
-    const auto* stage_kind = stages::find_kwok_kind("Stage");
-    ASSERT_NE(stage_kind, nullptr);
-    apply(json::serialize(ghostctl::crd_manifest(*stage_kind)));
+    // ghostctl installs kwok's Stage CRD and starts ghostlet with --enable-crds=Stage.
+    create_cluster("crs", {"--enable-crds", "Stage"});
+    ASSERT_EQ(kubectl({"get", "crd", "stages.kwok.x-k8s.io"}).exit_code, 0);
     ASSERT_TRUE(wait_for(30s, [&] { return kubectl({"get", "stages"}).exit_code == 0; }));
     ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "1"}).exit_code, 0);
     std::string node;
