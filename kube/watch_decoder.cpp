@@ -88,8 +88,14 @@ bool watch_decoder::decode(std::string_view line, watch_event& ev) {
     if (ev.type == watch_event_type::error) {
         // The object is a Status.
         int64_t code = 0;
+        // After any error the on-demand document must not be read further (found by
+        // fuzz/watch_decoder_fuzz: a bad "code" then a read of "reason" dereferenced null).
         auto c = obj.find_field_unordered("code");
-        if (!c.error() && c.get_int64().get(code) == simdjson::SUCCESS) ev.code = int(code);
+        if (c.error() != simdjson::NO_SUCH_FIELD) {
+            if (auto err = c.get_int64().get(code))
+                return malformed(std::string("Status code: ") + simdjson::error_message(err));
+            ev.code = int(code);
+        }
         if (auto err = opt_string(obj, "reason", ev.reason))
             return malformed(std::string("Status reason: ") + simdjson::error_message(err));
         if (auto err = opt_string(obj, "message", ev.message))

@@ -147,3 +147,19 @@ TEST(watch_decoder, reset_drops_partial_line) {
     });
     EXPECT_EQ(n, 1);
 }
+
+// Found by fuzz/watch_decoder_fuzz: a Status with an unreadable "code" followed by other fields
+// crashed (the on-demand document was read after an error). Now it is one malformed event.
+TEST(watch_decoder, an_unreadable_status_code_is_a_malformed_event) {
+    watch_decoder d;
+    std::vector<std::pair<bool, std::string>> seen;
+    d.feed("{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"co,e\":82cod\"message\":\"too old\"}}\n"
+           "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":82cod0,\"reason\":\"x\"}}\n"
+           "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"ok\",\"resourceVersion\":\"1\"}}}\n",
+           [&](const watch_event& e) { seen.emplace_back(e.malformed, std::string(e.name)); });
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_TRUE(seen[0].first);
+    EXPECT_TRUE(seen[1].first);
+    EXPECT_FALSE(seen[2].first);
+    EXPECT_EQ(seen[2].second, "ok") << "decoding goes on after malformed lines";
+}
