@@ -1,6 +1,7 @@
 #include "sim/resource_simulation.hpp"
 
 #include "engine/log.hpp"
+#include "kube/event.hpp"
 #include "kube/resource.hpp"
 #include "kube/time.hpp"
 #include "sim/node_registry.hpp"
@@ -222,31 +223,12 @@ std::optional<write_op> resource_simulation::encode(const action& a,
     }
     case action_kind::event: {
         auto now = now_text();
-        boost::json::object involved{{"apiVersion", string_field(object, "apiVersion")},
-                                     {"kind", string_field(object, "kind")},
-                                     {"name", name},
-                                     {"uid", metadata_string(object, "uid")},
-                                     {"resourceVersion", metadata_string(object, "resourceVersion")}};
-        if (!ns.empty()) involved["namespace"] = ns;
-        std::string event_ns = ns.empty() ? "default" : std::string(ns);
-        boost::json::object event{
-            {"apiVersion", "v1"},
-            {"kind", "Event"},
-            {"metadata", {{"generateName", std::string(name) + "."}, {"namespace", event_ns}}},
-            {"involvedObject", std::move(involved)},
-            {"type", a.event.type.empty() ? "Normal" : a.event.type},
-            {"reason", a.event.reason},
-            {"message", a.event.message},
-            {"source", {{"component", config_.event_component}}},
-            {"reportingComponent", config_.event_component},
-            {"firstTimestamp", now},
-            {"lastTimestamp", now},
-            {"count", 1}};
         op.key = "event/" + std::to_string(++events_sent_);
-        op.request.method = http::verb::post;
-        op.request.target = kube::collection_path(kube::resources::events(), event_ns);
-        op.request.content_type = "application/json";
-        op.request.body = boost::json::serialize(event);
+        op.priority = engine::write_priority::other;
+        op.request = kube::make_event_request(
+            {string_field(object, "apiVersion"), string_field(object, "kind"), name, ns,
+             metadata_string(object, "uid"), metadata_string(object, "resourceVersion")},
+            {a.event.type, a.event.reason, a.event.message, config_.event_component, now});
         break;
     }
     case action_kind::apply: {

@@ -2,6 +2,7 @@
 
 #include "engine/log.hpp"
 #include "kube/patch.hpp"
+#include "kube/event.hpp"
 #include "kube/resource.hpp"
 #include "kube/status.hpp"
 #include "kube/time.hpp"
@@ -669,32 +670,12 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
     }
     case action_kind::event: {
         auto now = now_text();
-        boost::json::object involved{{"apiVersion", "v1"},
-                                     {"kind", is_node ? "Node" : "Pod"},
-                                     {"name", name},
-                                     {"uid", metadata_string(object, "uid")},
-                                     {"resourceVersion", metadata_string(object, "resourceVersion")}};
-        if (!ns.empty()) involved["namespace"] = ns;
-        std::string event_ns = ns.empty() ? "default" : std::string(ns);
-        boost::json::object event{
-            {"apiVersion", "v1"},
-            {"kind", "Event"},
-            {"metadata", {{"generateName", std::string(name) + "."}, {"namespace", event_ns}}},
-            {"involvedObject", std::move(involved)},
-            {"type", a.event.type.empty() ? "Normal" : a.event.type},
-            {"reason", a.event.reason},
-            {"message", a.event.message},
-            {"source", {{"component", config_.event_component}}},
-            {"reportingComponent", config_.event_component},
-            {"firstTimestamp", now},
-            {"lastTimestamp", now},
-            {"count", 1}};
         op.key = "event/" + std::to_string(++events_sent_);
         op.priority = engine::write_priority::other;
-        op.request.method = http::verb::post;
-        op.request.target = kube::collection_path(kube::resources::events(), event_ns);
-        op.request.content_type = "application/json";
-        op.request.body = boost::json::serialize(event);
+        op.request = kube::make_event_request(
+            {"v1", is_node ? "Node" : "Pod", name, ns, metadata_string(object, "uid"),
+             metadata_string(object, "resourceVersion")},
+            {a.event.type, a.event.reason, a.event.message, config_.event_component, now});
         break;
     }
     case action_kind::apply:

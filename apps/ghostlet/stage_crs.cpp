@@ -2,6 +2,7 @@
 
 #include "engine/log.hpp"
 #include "kube/list_watch.hpp"
+#include "kube/event.hpp"
 #include "kube/resource.hpp"
 #include "kube/time.hpp"
 #include "sim/node_registry.hpp"
@@ -59,31 +60,13 @@ void stage_crs::report(const boost::json::object& object, const std::string& err
     std::string name(sim::metadata_string(object, "name"));
     GHOST_LOG_WARN("invalid ", error, " (the Stage is skipped; the others keep playing)");
     auto now = kube::format_rfc3339(std::chrono::system_clock::now());
-    boost::json::object event{
-        {"apiVersion", "v1"},
-        {"kind", "Event"},
-        {"metadata", {{"generateName", name + "."}, {"namespace", "default"}}},
-        {"involvedObject",
-         {{"apiVersion", "kwok.x-k8s.io/v1alpha1"},
-          {"kind", "Stage"},
-          {"name", name},
-          {"uid", sim::metadata_string(object, "uid")},
-          {"resourceVersion", sim::metadata_string(object, "resourceVersion")}}},
-        {"type", "Warning"},
-        {"reason", "InvalidStage"},
-        {"message", error},
-        {"source", {{"component", event_component_}}},
-        {"reportingComponent", event_component_},
-        {"firstTimestamp", now},
-        {"lastTimestamp", now},
-        {"count", 1}};
     sim::write_op op;
     op.key = "stage-event/" + std::to_string(++events_sent_);
     op.priority = engine::write_priority::other;
-    op.request.method = boost::beast::http::verb::post;
-    op.request.target = kube::collection_path(kube::resources::events(), "default");
-    op.request.content_type = "application/json";
-    op.request.body = boost::json::serialize(event);
+    op.request = kube::make_event_request(
+        {"kwok.x-k8s.io/v1alpha1", "Stage", name, {}, sim::metadata_string(object, "uid"),
+         sim::metadata_string(object, "resourceVersion")},
+        {"Warning", "InvalidStage", error, event_component_, now});
     op.on_done = [name](const engine::result<engine::http_response>& r) {
         if (!r || r->status >= 300) GHOST_LOG_DEBUG("event for Stage ", name, " not recorded");
     };

@@ -17,6 +17,16 @@
 
 namespace ghost::testing {
 
+std::string str(const boost::json::value& v, std::initializer_list<const char*> path) {
+    const boost::json::value* cur = &v;
+    for (const char* p : path) {
+        const auto* obj = cur->if_object();
+        if (!obj || !obj->contains(p)) return {};
+        cur = &obj->at(p);
+    }
+    return cur->is_string() ? std::string(cur->get_string()) : std::string();
+}
+
 namespace fs = std::filesystem;
 
 run_result run_process(const std::vector<std::string>& args) {

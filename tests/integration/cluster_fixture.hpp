@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,9 @@ struct run_result {
 
 /// Runs `argv` (argv[0] a path) and collects its output; the environment is the test's.
 run_result run_process(const std::vector<std::string>& argv);
+
+/// The string at `path` in a JSON document ("" when absent or not a string).
+std::string str(const boost::json::value& v, std::initializer_list<const char*> path);
 
 /// Polls `done` every 500 ms until it returns true or `timeout` passes.
 bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& done);

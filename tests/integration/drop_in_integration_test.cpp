@@ -21,16 +21,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-std::string str(const json::value& v, std::initializer_list<const char*> path) {
-    const json::value* cur = &v;
-    for (const char* p : path) {
-        const auto* obj = cur->if_object();
-        if (!obj || !obj->contains(p)) return {};
-        cur = &obj->at(p);
-    }
-    return cur->is_string() ? std::string(cur->get_string()) : std::string();
-}
-
 std::string condition(const json::value& obj, const std::string& type) {
     const auto* status = obj.as_object().if_contains("status");
     const auto* conds = status ? status->as_object().if_contains("conditions") : nullptr;

@@ -27,16 +27,6 @@ bool node_ready(const json::value& node) {
     return false;
 }
 
-std::string str(const json::value& v, std::initializer_list<const char*> path) {
-    const json::value* cur = &v;
-    for (const char* p : path) {
-        const auto* obj = cur->if_object();
-        if (!obj || !obj->contains(p)) return {};
-        cur = &obj->at(p);
-    }
-    return cur->is_string() ? std::string(cur->get_string()) : std::string();
-}
-
 bool ipv4_in_cidr(const std::string& ip, const std::string& cidr) {
     auto a = ghost::engine::parse_ip(ip);
     auto p = ghost::engine::parse_cidr(cidr);

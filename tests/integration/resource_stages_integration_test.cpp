@@ -15,16 +15,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-std::string at_path(const json::value& v, std::initializer_list<const char*> path) {
-    const json::value* cur = &v;
-    for (const char* p : path) {
-        const auto* obj = cur->if_object();
-        if (!obj || !obj->contains(p)) return {};
-        cur = &obj->at(p);
-    }
-    return cur->is_string() ? std::string(cur->get_string()) : std::string();
-}
-
 const char* const stages_yaml = R"(apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:
@@ -112,10 +102,10 @@ data: {a: "1"}
     json::value cm;
     EXPECT_TRUE(wait_for(30s, [&] {
         cm = kubectl_json({"get", "configmap", "cm-play", "-n", "default"});
-        return at_path(cm, {"data", "played"}) == "yes";
+        return str(cm, {"data", "played"}) == "yes";
     })) << json::serialize(cm);
-    EXPECT_EQ(at_path(cm, {"data", "name"}), "cm-play");
-    EXPECT_EQ(at_path(cm, {"data", "a"}), "1") << "a merge patch keeps the other keys";
+    EXPECT_EQ(str(cm, {"data", "name"}), "cm-play");
+    EXPECT_EQ(str(cm, {"data", "a"}), "1") << "a merge patch keeps the other keys";
 
     // The CRD arrives after ghostlet started: its stage is resolved then.
     apply(widget_crd);
@@ -127,18 +117,18 @@ data: {a: "1"}
     json::value w;
     EXPECT_TRUE(wait_for(60s, [&] {
         w = kubectl_json({"get", "widget", "w1", "-n", "default"});
-        return at_path(w, {"status", "phase"}) == "Ready";
+        return str(w, {"status", "phase"}) == "Ready";
     })) << json::serialize(w);
     // the apply step created a ConfigMap, the event step recorded an Event
     auto made = kubectl_json({"get", "configmap", "w1-made", "-n", "default"});
-    EXPECT_EQ(at_path(made, {"data", "owner"}), "w1") << json::serialize(made);
+    EXPECT_EQ(str(made, {"data", "owner"}), "w1") << json::serialize(made);
     auto events = kubectl_json({"get", "events", "-n", "default", "--field-selector",
                                 "involvedObject.name=w1,reason=Simulated"});
     EXPECT_FALSE(events.at("items").as_array().empty()) << json::serialize(events);
 
     // the unlabelled ConfigMap was left alone
     auto skip = kubectl_json({"get", "configmap", "cm-skip", "-n", "default"});
-    EXPECT_EQ(at_path(skip, {"data", "played"}), "");
+    EXPECT_EQ(str(skip, {"data", "played"}), "");
 }
 
 }  // namespace

@@ -12,16 +12,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-std::string at_path(const json::value& v, std::initializer_list<const char*> path) {
-    const json::value* cur = &v;
-    for (const char* p : path) {
-        const auto* obj = cur->if_object();
-        if (!obj || !obj->contains(p)) return {};
-        cur = &obj->at(p);
-    }
-    return cur->is_string() ? std::string(cur->get_string()) : std::string();
-}
-
 std::string pod(const std::string& name, const std::string& node) {
     return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", namespace: default}\n"
            "spec:\n  nodeName: " + node + "\n  containers: [{name: c, image: fake}]\n";
@@ -66,14 +56,14 @@ TEST_F(stage_crs_it, stage_resources_change_new_pods_live) {
         auto nodes = kubectl_json({"get", "nodes"});
         auto& items = nodes.at("items").as_array();
         if (items.empty()) return false;
-        node = at_path(items[0], {"metadata", "name"});
+        node = str(items[0], {"metadata", "name"});
         return true;
     }));
 
     // default behaviour first
     apply(pod("before", node));
     EXPECT_TRUE(wait_for(60s, [&] {
-        return at_path(kubectl_json({"get", "pod", "before"}), {"status", "phase"}) == "Running";
+        return str(kubectl_json({"get", "pod", "before"}), {"status", "phase"}) == "Running";
     }));
 
     apply(invalid_stage);
@@ -86,10 +76,10 @@ TEST_F(stage_crs_it, stage_resources_change_new_pods_live) {
         apply(pod(name, node));
         return wait_for(3s, [&] {
             p = kubectl_json({"get", "pod", name});
-            return at_path(p, {"status", "reason"}) == "FromStageResource";
+            return str(p, {"status", "reason"}) == "FromStageResource";
         });
     })) << json::serialize(p);
-    EXPECT_EQ(at_path(p, {"status", "phase"}), "Failed");
+    EXPECT_EQ(str(p, {"status", "phase"}), "Failed");
 
     // the invalid one is reported on its own object, naming the field
     json::value events;
@@ -99,7 +89,7 @@ TEST_F(stage_crs_it, stage_resources_change_new_pods_live) {
         return !events.at("items").as_array().empty();
     })) << json::serialize(events);
     if (!events.at("items").as_array().empty()) {
-        auto message = at_path(events.at("items").at(0), {"message"});
+        auto message = str(events.at("items").at(0), {"message"});
         EXPECT_NE(message.find("spec.resourceRef.kind"), std::string::npos) << message;
     }
 
@@ -110,7 +100,7 @@ TEST_F(stage_crs_it, stage_resources_change_new_pods_live) {
         name = "after-" + std::to_string(n++);  // one new pod per poll until one runs
         apply(pod(name, node));
         return wait_for(3s, [&] {
-            return at_path(kubectl_json({"get", "pod", name}), {"status", "phase"}) == "Running";
+            return str(kubectl_json({"get", "pod", name}), {"status", "phase"}) == "Running";
         });
     })) << "no new pod ran after the Stage was deleted";
 }

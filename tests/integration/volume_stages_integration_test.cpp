@@ -16,16 +16,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-std::string at_path(const json::value& v, std::initializer_list<const char*> path) {
-    const json::value* cur = &v;
-    for (const char* p : path) {
-        const auto* obj = cur->if_object();
-        if (!obj || !obj->contains(p)) return {};
-        cur = &obj->at(p);
-    }
-    return cur->is_string() ? std::string(cur->get_string()) : std::string();
-}
-
 class volume_stages_it : public cluster_fixture {};
 
 TEST_F(volume_stages_it, claims_bind_to_applied_volumes_and_are_reclaimed) {
@@ -40,7 +30,7 @@ TEST_F(volume_stages_it, claims_bind_to_applied_volumes_and_are_reclaimed) {
     ASSERT_TRUE(wait_for(60s, [&] {
         auto nodes = kubectl_json({"get", "nodes"});
         if (nodes.at("items").as_array().empty()) return false;
-        node = at_path(nodes.at("items").at(0), {"metadata", "name"});
+        node = str(nodes.at("items").at(0), {"metadata", "name"});
         return true;
     }));
 
@@ -55,26 +45,26 @@ spec:
     json::value pvc;
     ASSERT_TRUE(wait_for(60s, [&] {
         pvc = kubectl_json({"get", "pvc", "data", "-n", "default"});
-        return at_path(pvc, {"status", "phase"}) == "Bound";
+        return str(pvc, {"status", "phase"}) == "Bound";
     })) << json::serialize(pvc);
-    std::string uid = at_path(pvc, {"metadata", "uid"});
-    std::string volume = at_path(pvc, {"spec", "volumeName"});
+    std::string uid = str(pvc, {"metadata", "uid"});
+    std::string volume = str(pvc, {"spec", "volumeName"});
     EXPECT_EQ(volume, "pvc-" + uid);
     json::value pv;
     EXPECT_TRUE(wait_for(60s, [&] {
         pv = kubectl_json({"get", "pv", volume});
-        return at_path(pv, {"status", "phase"}) == "Bound";
+        return str(pv, {"status", "phase"}) == "Bound";
     })) << json::serialize(pv);
-    EXPECT_EQ(at_path(pv, {"metadata", "annotations", "pv.kubernetes.io/provisioned-by"}),
+    EXPECT_EQ(str(pv, {"metadata", "annotations", "pv.kubernetes.io/provisioned-by"}),
               "kwok.x-k8s.io/volume");
-    EXPECT_EQ(at_path(pv, {"spec", "claimRef", "name"}), "data");
-    EXPECT_EQ(at_path(pv, {"spec", "capacity", "storage"}), "1Gi");
+    EXPECT_EQ(str(pv, {"spec", "claimRef", "name"}), "data");
+    EXPECT_EQ(str(pv, {"spec", "capacity", "storage"}), "1Gi");
 
     apply("apiVersion: v1\nkind: Pod\nmetadata: {name: uses-data, namespace: default}\nspec:\n"
           "  nodeName: " + node + "\n  containers: [{name: c, image: fake}]\n"
           "  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]\n");
     EXPECT_TRUE(wait_for(60s, [&] {
-        return at_path(kubectl_json({"get", "pod", "uses-data", "-n", "default"}),
+        return str(kubectl_json({"get", "pod", "uses-data", "-n", "default"}),
                        {"status", "phase"}) == "Running";
     }));
 
