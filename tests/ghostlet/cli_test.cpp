@@ -112,6 +112,35 @@ spec:
     EXPECT_NE(o.output.find("NoSuchFunction"), std::string::npos) << o.output;
 }
 
+// CEL errors at load: a syntax error, an unknown function and a type error, each one line
+// naming the file, the stage, the field and the column, exit 2.
+TEST(ghostlet_cli, bad_cel_is_one_line_with_file_stage_field_and_column) {
+    struct bad_case {
+        const char* expression;
+        const char* expect;
+    };
+    for (auto c : {bad_case{"self.status.phase == 1 +", "CEL column 25: "},
+                   bad_case{"NoSuchFunction(self)", "NoSuchFunction"},
+                   bad_case{"1 + 'a'", "CEL column 3: "}}) {
+        auto file = write_file("bad-cel.yaml", std::string(R"(apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: bad-cel}
+spec:
+  resourceRef: {apiGroup: v1, kind: PersistentVolumeClaim}
+  selector:
+    matchExpressions:
+    - cel: {expression: ")") + c.expression + "\"}\n");
+        auto o = run_ghostlet({"--manage-all-nodes", "-c", file});
+        EXPECT_EQ(o.exit_code, 2) << o.output;
+        EXPECT_NE(o.output.find(file + " (document 1): stage \"bad-cel\": "
+                                "spec.selector.matchExpressions[0].cel.expression: "),
+                  std::string::npos)
+            << o.output;
+        EXPECT_NE(o.output.find(c.expect), std::string::npos) << o.output;
+        EXPECT_EQ(line_count(o.output), 1u) << o.output;
+    }
+}
+
 TEST(ghostlet_cli, bad_kubeconfig_names_the_field) {
     auto file = write_file("bad-kubeconfig.yaml", R"(apiVersion: v1
 kind: Config
