@@ -1,9 +1,9 @@
 #include "sim/resource_simulation.hpp"
 
 #include "engine/log.hpp"
-#include "kube/event.hpp"
 #include "kube/resource.hpp"
 #include "kube/time.hpp"
+#include "kube/write_requests.hpp"
 #include "sim/node_registry.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -206,19 +206,13 @@ std::optional<write_op> resource_simulation::encode(const action& a,
         auto path = kube::object_path(resource_.ref, ns, name, sub);
         op.key = path;
         if (sub == "status") op.priority = engine::write_priority::status;
-        op.request.method = http::verb::patch;
-        op.request.target = std::move(path);
-        op.request.content_type = std::string(content_type(a.type));
-        op.request.body = boost::json::serialize(a.data);
+        op.request = kube::make_patch_request(std::move(path), a.type, a.data);
         break;
     }
     case action_kind::delete_object: {
         auto path = kube::object_path(resource_.ref, ns, name);
         op.key = path + "#delete";
-        op.request.method = http::verb::delete_;
-        op.request.target = std::move(path);
-        op.request.content_type = "application/json";
-        op.request.body = R"({"apiVersion":"v1","kind":"DeleteOptions","gracePeriodSeconds":0})";
+        op.request = kube::make_force_delete_request(std::move(path));
         break;
     }
     case action_kind::event: {

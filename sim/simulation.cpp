@@ -2,10 +2,10 @@
 
 #include "engine/log.hpp"
 #include "kube/patch.hpp"
-#include "kube/event.hpp"
 #include "kube/resource.hpp"
 #include "kube/status.hpp"
 #include "kube/time.hpp"
+#include "kube/write_requests.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -652,20 +652,14 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
         op.key = path;
         op.priority = a.subresource == "status" ? engine::write_priority::status
                                                 : engine::write_priority::other;
-        op.request.method = http::verb::patch;
-        op.request.target = std::move(path);
-        op.request.content_type = std::string(kube::content_type(a.type));
-        op.request.body = boost::json::serialize(a.data);
+        op.request = kube::make_patch_request(std::move(path), a.type, a.data);
         break;
     }
     case action_kind::delete_object: {
         auto path = kube::object_path(resource, ns, name);
         op.key = path + "#delete";
         op.priority = engine::write_priority::other;
-        op.request.method = http::verb::delete_;
-        op.request.target = std::move(path);
-        op.request.content_type = "application/json";
-        op.request.body = R"({"apiVersion":"v1","kind":"DeleteOptions","gracePeriodSeconds":0})";
+        op.request = kube::make_force_delete_request(std::move(path));
         break;
     }
     case action_kind::event: {

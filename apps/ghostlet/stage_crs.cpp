@@ -2,9 +2,9 @@
 
 #include "engine/log.hpp"
 #include "kube/list_watch.hpp"
-#include "kube/event.hpp"
 #include "kube/resource.hpp"
 #include "kube/time.hpp"
+#include "kube/write_requests.hpp"
 #include "sim/node_registry.hpp"
 
 #include <boost/json/serialize.hpp>

@@ -1,8 +1,12 @@
 #pragma once
-// core/v1 Events as a simulated component records them (kubelet-style: one Event per
-// occurrence, count 1, in the object's namespace or "default" for cluster-scoped objects).
+// The writes a simulated component sends, encoded once: a patch of an object (or subresource),
+// a forced delete, and core/v1 Events (kubelet-style: one Event per occurrence, count 1, in the
+// object's namespace or "default" for cluster-scoped objects).
 
 #include "engine/http_types.hpp"
+#include "kube/patch.hpp"
+
+#include <boost/json/value.hpp>
 
 #include <string>
 #include <string_view>
@@ -25,6 +29,13 @@ struct event_record {
     std::string_view component;  ///< source.component and reportingComponent
     std::string_view timestamp;  ///< RFC 3339, first and last
 };
+
+/// PATCH of `path` with `data` in the content type of `type`.
+engine::http_request make_patch_request(std::string path, patch_type type,
+                                        const boost::json::value& data);
+
+/// DELETE of `path` with gracePeriodSeconds 0 (kwok's `delete: true`).
+engine::http_request make_force_delete_request(std::string path);
 
 /// POST of the Event to its namespace's events collection.
 engine::http_request make_event_request(const event_subject& about, const event_record& what);

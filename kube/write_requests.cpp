@@ -1,4 +1,4 @@
-#include "kube/event.hpp"
+#include "kube/write_requests.hpp"
 
 #include "kube/resource.hpp"
 
@@ -6,6 +6,25 @@
 #include <boost/json/serialize.hpp>
 
 namespace ghost::kube {
+
+engine::http_request make_patch_request(std::string path, patch_type type,
+                                        const boost::json::value& data) {
+    engine::http_request req;
+    req.method = boost::beast::http::verb::patch;
+    req.target = std::move(path);
+    req.content_type = std::string(content_type(type));
+    req.body = boost::json::serialize(data);
+    return req;
+}
+
+engine::http_request make_force_delete_request(std::string path) {
+    engine::http_request req;
+    req.method = boost::beast::http::verb::delete_;
+    req.target = std::move(path);
+    req.content_type = "application/json";
+    req.body = R"({"apiVersion":"v1","kind":"DeleteOptions","gracePeriodSeconds":0})";
+    return req;
+}
 
 engine::http_request make_event_request(const event_subject& about, const event_record& what) {
     boost::json::object involved{{"apiVersion", about.api_version},
