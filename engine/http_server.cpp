@@ -54,6 +54,19 @@ asio::awaitable<void> http_server::async_run() {
     }
 }
 
+std::optional<http_reply> http_server::dispatch(std::string_view target) const {
+    auto q = target.find('?');
+    auto path = target.substr(0, q);
+    auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    if (auto it = routes_.find(path); it != routes_.end()) return it->second();
+    // Longest prefix first: the map is ordered, so walk back from the first key after `path`.
+    for (auto it = prefix_routes_.upper_bound(path); it != prefix_routes_.begin();) {
+        --it;
+        if (path.starts_with(it->first)) return it->second(path, query);
+    }
+    return std::nullopt;
+}
+
 asio::awaitable<void> http_server::serve(asio::ip::tcp::socket socket) {
     auto sessions = sessions_;
     sessions->insert(&socket);
@@ -72,20 +85,16 @@ asio::awaitable<void> http_server::serve(asio::ip::tcp::socket socket) {
         res.version(req.version());
         res.keep_alive(req.keep_alive());
         res.set(http::field::server, "ghostlet");
-        auto path = std::string_view(req.target());
-        path = path.substr(0, path.find('?'));
-        auto it = routes_.find(path);
         if (req.method() != http::verb::get && req.method() != http::verb::head) {
             res.result(http::status::method_not_allowed);
             res.body() = "method not allowed\n";
-        } else if (it == routes_.end()) {
+        } else if (auto reply = dispatch(req.target())) {
+            res.result(reply->status);
+            res.set(http::field::content_type, reply->content_type);
+            res.body() = std::move(reply->body);
+        } else {
             res.result(http::status::not_found);
             res.body() = "not found\n";
-        } else {
-            auto reply = it->second();
-            res.result(reply.status);
-            res.set(http::field::content_type, reply.content_type);
-            res.body() = std::move(reply.body);
         }
         res.prepare_payload();
         auto [wec, wn] = co_await http::async_write(socket, res, use_nothrow);

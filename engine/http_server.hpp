@@ -1,6 +1,7 @@
 #pragma once
-// A small HTTP/1.1 server for health and metrics endpoints (/healthz, /readyz, /metrics):
-// GET routes by exact path, keep-alive, one coroutine per connection. Not for heavy traffic.
+// A small HTTP/1.1 server for health and metrics endpoints (/healthz, /readyz, /metrics, the
+// Metric paths): GET routes by exact path or by prefix (longest wins), keep-alive, one coroutine
+// per connection. Handlers run on the server's executor and must not block.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -9,8 +10,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace ghost::engine {
 
@@ -23,12 +26,18 @@ struct http_reply {
 class http_server {
 public:
     using handler = std::function<http_reply()>;
+    /// For prefix routes: the request's path (percent-encoding kept) and its query, without '?'.
+    using prefix_handler = std::function<http_reply(std::string_view path, std::string_view query)>;
 
     /// Binds `address:port` ("0" picks a free port). Throws boost::system::system_error when the
     /// address cannot be bound (start-up error).
     http_server(boost::asio::any_io_executor ex, const std::string& address, const std::string& port);
 
     void route(std::string path, handler h) { routes_[std::move(path)] = std::move(h); }
+    /// Every path starting with `prefix` that no exact route takes; the longest prefix wins.
+    void route_prefix(std::string prefix, prefix_handler h) {
+        prefix_routes_[std::move(prefix)] = std::move(h);
+    }
     unsigned short port() const;
 
     /// Accepts until the acceptor is closed (close()) or the coroutine is cancelled. Each
@@ -43,11 +52,15 @@ public:
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
 
+    /// The reply for a GET of `target` (path and query), or nullopt when no route takes it.
+    std::optional<http_reply> dispatch(std::string_view target) const;
+
 private:
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
 
     boost::asio::ip::tcp::acceptor acceptor_;
     std::map<std::string, handler, std::less<>> routes_;
+    std::map<std::string, prefix_handler, std::less<>> prefix_routes_;
     // Shared with the sessions, so that a session frame destroyed late (with its io_context)
     // never touches a destroyed server.
     std::shared_ptr<std::set<boost::asio::ip::tcp::socket*>> sessions_ =

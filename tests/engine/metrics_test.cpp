@@ -63,3 +63,21 @@ TEST(http_server, serves_routes_and_404) {
         server.close();
     });
 }
+
+TEST(http_server, exact_routes_win_then_the_longest_prefix_with_its_query) {
+    boost::asio::io_context io;
+    http_server server(io.get_executor(), "127.0.0.1", "0");
+    server.route("/metrics", [] { return http_reply{200, "text/plain", "own"}; });
+    server.route_prefix("/metrics/", [](std::string_view path, std::string_view query) {
+        return http_reply{200, "text/plain", "short " + std::string(path) + " " + std::string(query)};
+    });
+    server.route_prefix("/metrics/nodes/", [](std::string_view path, std::string_view) {
+        return http_reply{200, "text/plain", "long " + std::string(path)};
+    });
+    EXPECT_EQ(server.dispatch("/metrics")->body, "own");
+    EXPECT_EQ(server.dispatch("/metrics/x?a=1")->body, "short /metrics/x a=1");
+    EXPECT_EQ(server.dispatch("/metrics/nodes/n1/metrics/resource")->body,
+              "long /metrics/nodes/n1/metrics/resource");
+    EXPECT_EQ(server.dispatch("/metricsx"), std::nullopt);
+    EXPECT_EQ(server.dispatch("/other"), std::nullopt);
+}
