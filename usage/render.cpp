@@ -188,6 +188,7 @@ void render_metric(const metric& m, const scrape_input& in, usage_state& state, 
         }
         families.emplace_back(&config, std::move(ev.series));
     }
+    state.end_scrape();
     std::sort(families.begin(), families.end(),
               [](const auto& a, const auto& b) { return a.first->name < b.first->name; });
     for (const auto& [config, series] : families) {

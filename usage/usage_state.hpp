@@ -43,6 +43,11 @@ public:
     /// begin_scrape; the documents must outlive it.
     void begin_scrape(const boost::json::value* node,
                       std::span<const boost::json::value* const> pods);
+    /// Forgets the node and pods of the scrape (node sums are errors until the next one).
+    void end_scrape() noexcept {
+        node_ = nullptr;
+        pods_ = {};
+    }
 
     /// Usage of one container (cores for cpu, bytes for memory); 0 when no usage applies.
     double container_usage(const lang::cel::value& pod, const lang::cel::value& container,

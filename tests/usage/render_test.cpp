@@ -153,6 +153,9 @@ spec:
   - name: started
     kind: gauge
     value: 'StartedContainersTotal(node) + node.startedContainersTotal() + StartedContainersTotal("n")'
+  - name: clock
+    kind: gauge
+    value: 'UnixSecond(now()) > 1.0e9 && UnixSecond(Now()) > 1.0e9 ? 1 : 0'
 )"),
                           "h.yaml", state.environment());
     state.set_started_containers([](std::string_view n) { return n == "n" ? 2u : 0u; });
@@ -162,6 +165,8 @@ spec:
     render_metric(m, {&node, {}}, state, out, &errors);
     EXPECT_TRUE(errors.empty()) << errors.front();
     EXPECT_EQ(out,
+              "# TYPE clock gauge\n"
+              "clock 1\n"
               "# HELP lat a \\\\ b\n"
               "# TYPE lat histogram\n"
               "lat_bucket{node=\"n\\\"x\\\"\\n\",le=\"1\"} 5\n"
