@@ -104,7 +104,7 @@ token lexer::fail(std::size_t at, std::string what) {
     return t;
 }
 
-token lexer::next() {
+token lexer::next_token() {
     // whitespace and // comments
     for (;;) {
         while (p_ < s_.size() &&
@@ -168,7 +168,7 @@ token lexer::next() {
         else if (word == "false") t.kind = tok::kw_false;
         else if (word == "null") t.kind = tok::kw_null;
         else if (word == "in") t.kind = tok::kw_in;
-        else if (reserved(word)) {
+        else if (reserved(word) && !after_dot_) {
             return fail(t.offset, "reserved identifier '" + std::string(word) + "'");
         }
         else {

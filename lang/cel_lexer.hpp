@@ -59,15 +59,21 @@ struct token {
 class lexer {
 public:
     explicit lexer(std::string_view text) : s_(text) {}
-    token next();
+    token next() {
+        token t = next_token();
+        after_dot_ = t.kind == tok::dot;
+        return t;
+    }
 
 private:
+    token next_token();
     token lex_number();
     token lex_string(std::size_t start, bool raw, bool bytes);
     token fail(std::size_t at, std::string what);
 
     std::string_view s_;
     std::size_t p_ = 0;
+    bool after_dot_ = false;  // cel-go reserves words as identifiers, not as `x.namespace` fields
 };
 
 // 1-based column (in code points) of a byte offset.

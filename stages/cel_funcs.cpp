@@ -5,7 +5,9 @@
 
 #include <boost/json/value.hpp>
 
+#include <charconv>
 #include <chrono>
+#include <memory>
 #include <random>
 
 namespace ghost::stages {
@@ -158,6 +160,70 @@ cel::environment make_kwok_cel_environment(const std::vector<std::string>& varia
                                      return value::string(q_of(a[0]).to_string());
                                  }}},
                      both);
+    return env;
+}
+
+std::optional<double> cel_number(const value& v) {
+    switch (v.get_kind()) {
+    case kind::int_: return double(v.as_int());
+    case kind::uint_: return double(v.as_uint());
+    case kind::double_: return v.as_double();
+    case kind::bool_: return v.as_bool() ? 1.0 : 0.0;
+    case kind::opaque:
+        if (v.type_name() == quantity_type_name) return q_of(v).as_double();
+        return std::nullopt;
+    default: return std::nullopt;
+    }
+}
+
+std::optional<std::string> cel_text(const value& v) {
+    switch (v.get_kind()) {
+    case kind::string_: return std::string(v.as_string());
+    case kind::int_: return std::to_string(v.as_int());
+    case kind::uint_: return std::to_string(v.as_uint());
+    case kind::bool_: return std::string(v.as_bool() ? "true" : "false");
+    case kind::double_: {
+        char buf[64];
+        auto r = std::to_chars(buf, buf + sizeof buf, v.as_double());
+        return std::string(buf, r.ptr);
+    }
+    case kind::opaque:
+        if (v.type_name() == quantity_type_name) return q_of(v).to_string();
+        return std::nullopt;
+    default: return std::nullopt;
+    }
+}
+
+cel::environment make_metric_cel_environment(metric_cel_hooks hooks) {
+    cel::environment env = make_kwok_cel_environment({"node", "pod", "container"});
+    const type_spec D = type_spec::of(kind::double_);
+    const type_spec S = type_spec::of(kind::string_);
+    const type_spec T = type_spec::of(kind::timestamp);
+    cel::function_options both{.global = true, .member = true};
+    auto usage = std::make_shared<decltype(hooks.usage)>(std::move(hooks.usage));
+    for (bool cumulative : {false, true}) {
+        env.add_function(
+            cumulative ? "CumulativeUsage" : "Usage",
+            {{{type_spec::dyn(), S}, D,
+              [usage, cumulative](std::span<const value> a) {
+                  return (*usage)(a[0], a[1].as_string(), nullptr, cumulative);
+              }},
+             {{type_spec::dyn(), S, S}, D,
+              [usage, cumulative](std::span<const value> a) {
+                  std::string_view c = a[2].as_string();
+                  return (*usage)(a[0], a[1].as_string(), &c, cumulative);
+              }}},
+            both);
+    }
+    auto started = std::make_shared<decltype(hooks.started_containers_total)>(
+        std::move(hooks.started_containers_total));
+    for (const char* name : {"StartedContainersTotal", "startedContainersTotal"}) {
+        env.add_function(name, {{{type_spec::dyn()}, D, [started](std::span<const value> a) {
+                                     return (*started)(a[0]);
+                                 }}},
+                         both);
+    }
+    env.add_function("now", {{{}, T, [](auto) { return timestamp_now(); }}}, both);
     return env;
 }
 

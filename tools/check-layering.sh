@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Fails when a source file includes from a higher layer. The layers, lowest first:
 #   engine (runtime) <- kube (Kubernetes client) <- lang (kwok's languages) <- stages (Stage API)
-#   <- sim (simulated kubelets) <- apps (programs)
-# A folder may include its own headers and those of lower layers only; lang/ also stays free of
-# Asio/Beast (it is plain data-in, data-out code).
+#   <- usage (Metric and resource usage) <- sim (simulated kubelets) <- apps (programs)
+# A folder may include its own headers and those of lower layers only; lang/ and usage/ also stay
+# free of Asio/Beast (they are plain data-in, data-out code).
 #   tools/check-layering.sh [ROOT]     (default: the repository)
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
-layers=(engine kube lang stages sim apps)
+layers=(engine kube lang stages usage sim apps)
 rank() { local i; for i in "${!layers[@]}"; do [ "${layers[$i]}" = "$1" ] && { echo "$i"; return; }; done; echo -1; }
 
 bad=0
@@ -25,11 +25,12 @@ for folder in "${layers[@]}"; do
     fi
   done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$root/$folder" --include='*.hpp' --include='*.cpp' || true)
 done
-if [ -d "$root/lang" ]; then
+for sansio in lang usage; do
+  [ -d "$root/$sansio" ] || continue
   while IFS= read -r hit; do
-    echo "${hit#"$root"/}: lang/ must not use Asio or Beast"
+    echo "${hit#"$root"/}: $sansio/ must not use Asio or Beast"
     bad=1
-  done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]boost/(asio|beast)' "$root/lang" || true)
-fi
+  done < <(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]boost/(asio|beast)' "$root/$sansio" || true)
+done
 [ "$bad" = 0 ] && echo "layering: ok (${layers[*]})"
 exit "$bad"

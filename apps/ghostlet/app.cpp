@@ -7,6 +7,8 @@
 #include "kube/api_client.hpp"
 #include "kube/list_watch.hpp"
 #include "sim/simulation.hpp"
+#include "sim/node_registry.hpp"
+#include "apps/ghostlet/metric_routes.hpp"
 #include "apps/ghostlet/resource_stages.hpp"
 #include "apps/ghostlet/sim_writer.hpp"
 #include "apps/ghostlet/stage_crs.hpp"
@@ -198,6 +200,7 @@ struct runtime {
     std::unique_ptr<sim::simulation> sim;
     std::unique_ptr<resource_stages> resources;  ///< stages on kinds other than Node and Pod
     std::unique_ptr<stage_crs> stage_resources;  ///< --enable-crds=Stage
+    std::unique_ptr<metric_routes> usage;        ///< Metric paths; nodes/pods indexed if any
     std::unique_ptr<engine::http_server> server;
     task_group watches{ioc.get_executor()};   // API wait, node and pod list/watch, progress
     task_group services{ioc.get_executor()};  // writer, server
@@ -233,25 +236,36 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
 
     // One handler shape for both kinds: count, hand the object over, time it.
     auto handler = [&rt](engine::counter& events, engine::histogram& handling, auto upsert,
-                         auto remove) {
-        return [&rt, &events, &handling, upsert, remove](kube::event_kind kind,
-                                                          boost::json::object&& obj) {
+                         auto remove, auto after) {
+        return [&rt, &events, &handling, upsert, remove, after](kube::event_kind kind,
+                                                                 boost::json::object&& obj) {
             auto t0 = std::chrono::steady_clock::now();
             events.inc();
+            // The Metric routes see the same objects (a copy only when a Metric may be served).
+            std::optional<boost::json::object> copy;
+            if (rt.usage->enabled()) copy = obj;
             if (kind == kube::event_kind::deleted) {
                 (rt.sim.get()->*remove)(boost::json::value(std::move(obj)));
             } else {
                 (rt.sim.get()->*upsert)(boost::json::value(std::move(obj)));
             }
+            if (copy) after(rt, kind, *copy);
             handling.observe(
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         };
     };
     using sim_t = sim::simulation;
     auto on_node = handler(rt.metrics.node_events, rt.metrics.node_event, &sim_t::on_node_upsert,
-                           &sim_t::on_node_delete);
+                           &sim_t::on_node_delete,
+                           [](runtime& rt, kube::event_kind k, const boost::json::object& o) {
+                               rt.usage->on_node(k, o, rt.sim->nodes().is_managed(
+                                                           sim::metadata_string(o, "name")));
+                           });
     auto on_pod = handler(rt.metrics.pod_events, rt.metrics.pod_event, &sim_t::on_pod_upsert,
-                          &sim_t::on_pod_delete);
+                          &sim_t::on_pod_delete,
+                          [](runtime& rt, kube::event_kind k, const boost::json::object& o) {
+                              rt.usage->on_pod(k, o);
+                          });
     pods.on_listed = [&rt](const std::vector<boost::json::object>& items) {
         rt.metrics.lists.inc();
         for (const auto& pod : items) rt.sim->reserve_pod_ips(pod);
@@ -276,6 +290,7 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
     rt.watches.spawn("stages on other kinds", rt.resources->async_run());
     if (rt.stage_resources)
         rt.watches.spawn("Stage resources", rt.stage_resources->async_run());
+    for (auto& [name, watch] : rt.usage->watches()) rt.watches.spawn(name, std::move(watch));
 }
 
 // The shutdown rule: the list/watches stop by terminal cancellation; the writer stops sending
@@ -353,6 +368,7 @@ void start_server(runtime& rt, const options& opts) {
                   [&rt] { return static_cast<double>(rt.sim->stats().play_errors); });
     reg.add_gauge("ghostlet_write_errors_total", "Writes the API server refused for good",
                   [&rt] { return static_cast<double>(rt.sim->stats().write_errors); });
+    rt.usage->install(*rt.server, address.substr(0, colon + 1) + std::to_string(rt.server->port()));
     GHOST_LOG_INFO("serving /healthz /readyz /metrics on ", address, " (port ", rt.server->port(), ")");
     rt.services.spawn("metrics server", rt.server->async_run());
 }
@@ -420,6 +436,8 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
         std::move(sim_config), std::move(node_pod), *rt.timers,
         [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
 
+    rt.usage = std::make_unique<metric_routes>(
+        opts, *rt.client, [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
     start_server(rt, opts);
     GHOST_LOG_INFO("ghostlet ", version, " starting: server ", access.server, ", identity ",
                    opts.identity, ", node leases ",

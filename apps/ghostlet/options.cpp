@@ -239,6 +239,8 @@ void load_config_documents(options& o, const stages::config_source& src, config_
             }
         } else if (kind == "Stage") {
             o.stage_documents.push_back({src.name, index, doc});
+        } else if (kind == "Metric" || kind == "ResourceUsage" || kind == "ClusterResourceUsage") {
+            o.usage_documents.push_back({src.name, index, doc});
         } else if (kind == "KwokctlConfiguration" || kind == "KwokctlResource") {
             // kwokctl's own documents (kwokctl saves them in the cluster's kwok.yaml); the kwok
             // controller skips them too.
@@ -323,10 +325,12 @@ void warn_unimplemented(options& o, const std::set<std::string>& given) {
     {
         std::string names;
         for (const auto& c : o.enable_crds)
-            if (c != "Stage") names += (names.empty() ? "" : ", ") + c;
+            if (c != "Stage" && c != "Metric" && c != "ResourceUsage" && c != "ClusterResourceUsage")
+                names += (names.empty() ? "" : ", ") + c;
         if (!names.empty())
             o.warnings.push_back("--enable-crds: " + names +
-                                 ": not implemented yet (not watched); only Stage is");
+                                 ": not implemented yet (not watched); only Stage, Metric, "
+                                 "ResourceUsage and ClusterResourceUsage are");
     }
     // Tuning knobs of kwok's worker pools: ghostlet has one event loop whose writes are bounded
     // by --max-in-flight, so only a non-default value is worth a warning.

@@ -73,6 +73,7 @@ struct options {
     bool print_version = false;
 
     std::vector<config_document> stage_documents;  ///< Stage docs from --config, in order
+    std::vector<config_document> usage_documents;  ///< Metric, (Cluster)ResourceUsage docs
     std::vector<std::string> config_sources;       ///< files read, in order (after expansion)
     std::vector<std::string> warnings;             ///< non-fatal notes for the log
 };

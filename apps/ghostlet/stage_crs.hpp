@@ -1,11 +1,10 @@
 #pragma once
-// Stage custom resources, live (--enable-crds=Stage): list/watch kwok.x-k8s.io/v1alpha1 Stages,
-// parse each with the same rules as --config files, and hand the valid set over on every change.
-// An invalid Stage is reported once per version (a log line and an Event on the Stage naming the
-// field) and left out; the others keep playing.
+// Stage custom resources, live (--enable-crds=Stage): kwokctl's kwok.x-k8s.io/v1alpha1 Stages
+// through kwok_resource_watch, each parsed with the same rules as --config files; the valid set
+// is handed over on every change. An invalid Stage gets a log line and a Warning Event
+// `InvalidStage` naming the field (once per version) and is left out; the others keep playing.
 
-#include "kube/api_client.hpp"
-#include "sim/simulation.hpp"
+#include "apps/ghostlet/kwok_resource_watch.hpp"
 #include "stages/stage.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -26,26 +25,23 @@ public:
               std::string event_component = "ghostlet");
 
     /// Until cancelled (terminal); never throws on server errors.
-    boost::asio::awaitable<void> async_run();
+    boost::asio::awaitable<void> async_run() { return watch_.async_run(); }
 
     /// Plain state changes, for tests: an object added/updated or deleted.
-    void on_upsert(const boost::json::object& object);
-    void on_delete(const boost::json::object& object);
+    void on_upsert(const boost::json::object& object) { watch_.on_upsert(object); }
+    void on_delete(const boost::json::object& object) { watch_.on_delete(object); }
 
     std::size_t valid() const noexcept { return valid_.size(); }
-    std::size_t invalid() const noexcept { return invalid_.size(); }
+    std::size_t invalid() const noexcept { return watch_.invalid(); }
 
 private:
-    void report(const boost::json::object& object, const std::string& error);
+    std::optional<std::string> upsert(const boost::json::object& object);
+    void remove(const boost::json::object& object);
     void publish();
 
-    kube::api_client& client_;
-    sim::simulation::write_sink sink_;
     on_change_fn on_change_;
-    std::string event_component_;
     std::map<std::string, stages::stage> valid_;
-    std::map<std::string, std::string> invalid_;  ///< name -> resourceVersion reported
-    std::uint64_t events_sent_ = 0;
+    kwok_resource_watch watch_;
 };
 
 }  // namespace ghost::ghostlet

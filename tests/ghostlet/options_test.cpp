@@ -172,7 +172,7 @@ options:
     };
     EXPECT_EQ(has("--tls-cert-file"), 1) << ::testing::PrintToString(o.warnings);
     EXPECT_EQ(has("tracing export is not implemented"), 1);
-    EXPECT_EQ(has("--enable-crds: Metric"), 1);
+    EXPECT_EQ(has("--enable-crds"), 0);  // Metric is served
     EXPECT_EQ(has("enableDebuggingHandlers"), 1);
     EXPECT_EQ(has("podPlayStageParallelism"), 0);  // kwok's default: nothing to warn about
     EXPECT_EQ(has("KwokctlConfiguration"), 0);
@@ -293,3 +293,39 @@ TEST(options, config_directories_and_repeats) {
     EXPECT_NE(err.find((dir / "missing").string()), std::string::npos) << err;
     EXPECT_NE(err.find("--config"), std::string::npos) << err;
 }
+
+namespace {
+
+TEST(options, metric_and_usage_documents_are_kept_for_the_metric_routes) {
+    auto file = write_temp("usage.yaml", R"(kind: Metric
+apiVersion: kwok.x-k8s.io/v1alpha1
+metadata: {name: m}
+spec: {path: /metrics/m, metrics: []}
+---
+kind: ClusterResourceUsage
+apiVersion: kwok.x-k8s.io/v1alpha1
+metadata: {name: c}
+spec: {usages: []}
+---
+kind: ResourceUsage
+apiVersion: kwok.x-k8s.io/v1alpha1
+metadata: {name: r, namespace: default}
+spec: {usages: []}
+---
+kind: Logs
+apiVersion: kwok.x-k8s.io/v1alpha1
+metadata: {name: l}
+)");
+    auto o = parse_options({"--manage-all-nodes", "-c", file,
+                            "--enable-crds=Metric,ResourceUsage,ClusterResourceUsage"});
+    ASSERT_EQ(o.usage_documents.size(), 3u);
+    EXPECT_EQ(o.usage_documents[1].index, 1);
+    EXPECT_EQ(o.usage_documents[2].node["metadata"]["name"].as<std::string>(), "r");
+    std::string all;
+    for (const auto& w : o.warnings) all += w + "\n";
+    EXPECT_EQ(all.find("Metric"), std::string::npos) << all;
+    EXPECT_EQ(all.find("ResourceUsage"), std::string::npos) << all;
+    EXPECT_NE(all.find("kind Logs is not supported by ghostlet yet"), std::string::npos) << all;
+}
+
+}  // namespace

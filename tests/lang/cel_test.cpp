@@ -382,3 +382,20 @@ TEST(cel_program, concurrent_evaluation) {
 }
 
 }  // namespace
+
+namespace {
+
+// cel-go reserves words such as `namespace` as identifiers only: a field selection may use them
+// (kwok's shipped Metric reads pod.metadata.namespace).
+TEST(cel_parse, reserved_words_are_fields_after_a_dot_but_not_identifiers) {
+    cel::activation vars;
+    auto obj = boost::json::parse(R"({"metadata": {"namespace": "ns1", "package": 2}})");
+    vars.bind_json("self", obj);
+    auto v = eval("self.metadata.namespace + string(self.metadata.package)", vars);
+    ASSERT_TRUE(v.is(cel::kind::string_)) << v.debug_string();
+    EXPECT_EQ(v.as_string(), "ns12");
+    EXPECT_EQ(compile_error("namespace"), "column 1: reserved identifier 'namespace'");
+    EXPECT_EQ(compile_error("self. namespace + package"), "column 19: reserved identifier 'package'");
+}
+
+}  // namespace

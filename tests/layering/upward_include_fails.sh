@@ -3,7 +3,7 @@
 set -euo pipefail
 check=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp"/{engine,kube,lang,sim}
+mkdir -p "$tmp"/{engine,kube,lang,stages,usage,sim}
 printf '#include "engine/a.hpp"\n' > "$tmp/kube/b.hpp"
 printf '#pragma once\n' > "$tmp/engine/a.hpp"
 "$check" "$tmp" >/dev/null || { echo "FAIL: a downward include was rejected"; exit 1; }
@@ -14,4 +14,17 @@ grep -q 'engine/a.hpp:1: engine/ must not include "sim/simulation.hpp"' <<<"$out
 printf '#pragma once\n' > "$tmp/engine/a.hpp"
 printf '#include <boost/asio/io_context.hpp>\n' > "$tmp/lang/c.hpp"
 if "$check" "$tmp" >/dev/null; then echo "FAIL: Asio in lang/ passed"; exit 1; fi
-echo "layering check rejects upward includes and Asio in lang/"
+rm "$tmp/lang/c.hpp"
+# usage/ sits between stages/ and sim/: it may use stages/, not sim/, and no Asio either.
+printf '#include "stages/stage.hpp"\n' > "$tmp/usage/d.hpp"
+"$check" "$tmp" >/dev/null || { echo "FAIL: usage/ including stages/ was rejected"; exit 1; }
+printf '#include "sim/simulation.hpp"\n' > "$tmp/usage/d.hpp"
+if out=$("$check" "$tmp"); then echo "FAIL: usage/ including sim/ passed"; exit 1; fi
+grep -q 'usage/d.hpp:1: usage/ must not include "sim/simulation.hpp"' <<<"$out" ||
+  { echo "FAIL: unexpected message: $out"; exit 1; }
+printf '#include "usage/d.hpp"\n' > "$tmp/sim/e.hpp"
+printf '#include <boost/asio/post.hpp>\n' > "$tmp/usage/d.hpp"
+if "$check" "$tmp" >/dev/null; then echo "FAIL: Asio in usage/ passed"; exit 1; fi
+rm "$tmp/usage/d.hpp"
+"$check" "$tmp" >/dev/null || { echo "FAIL: sim/ including usage/ was rejected"; exit 1; }
+echo "layering check rejects upward includes (usage/ between stages/ and sim/) and Asio in lang/ and usage/"

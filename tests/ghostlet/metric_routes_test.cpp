@@ -1,0 +1,120 @@
+// ghostlet's Metric routes on kwok's shipped documents (read in place), fed like the simulation,
+// answered through engine::http_server::dispatch (no sockets); and the custom-resource watch's
+// report of an invalid object.
+
+#include "apps/ghostlet/metric_routes.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+using ghost::ghostlet::metric_routes;
+using ghost::kube::event_kind;
+
+boost::json::object pod(const std::string& name, const std::string& node) {
+    return boost::json::parse(R"({"metadata":{"name":")" + name + R"(","namespace":"default",)"
+                              R"("annotations":{"kwok.x-k8s.io/usage-cpu":"850m",)"
+                              R"("kwok.x-k8s.io/usage-memory":"256Mi"}},)"
+                              R"("spec":{"nodeName":")" + node +
+                              R"(","containers":[{"name":"app"}]},"status":{"phase":"Running"}})")
+        .as_object();
+}
+
+boost::json::object node(const std::string& name) {
+    return boost::json::parse(R"({"metadata":{"name":")" + name + R"("}})").as_object();
+}
+
+struct metric_routes_test : ::testing::Test {
+    boost::asio::io_context ioc;
+    ghost::engine::http_pool pool{ioc.get_executor(), {"127.0.0.1", "1", false}, {}, {}};
+    ghost::kube::api_client client{pool, {}};
+    std::vector<ghost::sim::write_op> writes;
+    ghost::sim::simulation::write_sink sink = [this](ghost::sim::write_op op) {
+        writes.push_back(std::move(op));
+    };
+    std::filesystem::path bad = std::filesystem::temp_directory_path() / "ghost-bad-metric.yaml";
+
+    ghost::ghostlet::options opts() {
+        std::ofstream(bad) << "kind: Metric\nmetadata: {name: broken}\nspec:\n  path: /metrics/b\n"
+                              "  metrics:\n  - {name: x, kind: gauge, value: 'node.'}\n";
+        return ghost::ghostlet::parse_options(
+            {"--manage-all-nodes", "-c", std::string(GHOST_SHARED_DIR) + "/kwok-metrics", "-c",
+             bad.string()});
+    }
+};
+
+TEST_F(metric_routes_test, serves_the_shipped_metric_per_managed_node_and_discovery) {
+    metric_routes routes(opts(), client, sink);
+    ASSERT_TRUE(routes.enabled());
+    ASSERT_EQ(routes.config().metrics().size(), 1u);  // the broken one is left out
+    ghost::engine::http_server server(ioc.get_executor(), "127.0.0.1", "0");
+    routes.install(server, "0.0.0.0:10250");
+    routes.on_node(event_kind::added, node("n1"), true);
+    routes.on_node(event_kind::added, node("theirs"), false);
+    routes.on_pod(event_kind::added, pod("p1", "n1"));
+    routes.on_pod(event_kind::added, pod("p2", "theirs"));
+
+    auto r = server.dispatch("/metrics/nodes/n1/metrics/resource");
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200u);
+    EXPECT_NE(r->body.find("pod_memory_working_set_bytes{namespace=\"default\",pod=\"p1\"} "
+                           "2.68435456e+08\n"),
+              std::string::npos)
+        << r->body;
+    EXPECT_NE(r->body.find("node_memory_working_set_bytes 2.68435456e+08\n"), std::string::npos);
+    EXPECT_EQ(server.dispatch("/metrics/nodes/theirs/metrics/resource")->status, 404u);
+    EXPECT_EQ(server.dispatch("/metrics/nodes/none/metrics/resource")->status, 404u);
+    EXPECT_EQ(server.dispatch("/metrics/unknown")->status, 404u);
+
+    auto d = server.dispatch("/discovery/prometheus");
+    ASSERT_TRUE(d.has_value());
+    EXPECT_EQ(boost::json::parse(d->body), boost::json::parse(R"([{"targets":["127.0.0.1:10250"],
+        "labels":{"__metrics_path__":"/metrics/nodes/n1/metrics/resource","__scheme__":"http",
+        "metrics_name":"metrics-resource"}}])"));
+
+    routes.on_pod(event_kind::deleted, pod("p1", "n1"));
+    auto after = server.dispatch("/metrics/nodes/n1/metrics/resource");
+    EXPECT_EQ(after->body.find("pod=\"p1\""), std::string::npos) << after->body;
+    routes.on_node(event_kind::deleted, node("n1"), false);
+    EXPECT_EQ(server.dispatch("/metrics/nodes/n1/metrics/resource")->status, 404u);
+}
+
+TEST_F(metric_routes_test, nothing_is_indexed_without_a_metric) {
+    metric_routes routes(ghost::ghostlet::parse_options({"--manage-all-nodes"}), client, sink);
+    EXPECT_FALSE(routes.enabled());
+    metric_routes crd(ghost::ghostlet::parse_options({"--manage-all-nodes", "--enable-crds=Metric"}),
+                      client, sink);
+    EXPECT_TRUE(crd.enabled());
+    EXPECT_EQ(crd.watches().size(), 1u);
+}
+
+TEST_F(metric_routes_test, an_invalid_resource_gets_one_event_per_version) {
+    std::optional<std::string> verdict = "spec.path: expected /metrics";
+    ghost::ghostlet::kwok_resource_watch watch(
+        client, sink, *ghost::stages::find_kwok_kind("Metric"), "InvalidMetric",
+        {[&](const boost::json::object&) { return verdict; }, [](const boost::json::object&) {}});
+    auto obj = boost::json::parse(R"({"metadata":{"name":"m","uid":"u1","resourceVersion":"5"}})")
+                   .as_object();
+    watch.on_upsert(obj);
+    watch.on_upsert(obj);  // same version: reported once
+    ASSERT_EQ(writes.size(), 1u);
+    EXPECT_NE(writes[0].request.body.find("\"reason\":\"InvalidMetric\""), std::string::npos)
+        << writes[0].request.body;
+    EXPECT_NE(writes[0].request.body.find("\"kind\":\"Metric\""), std::string::npos);
+    EXPECT_EQ(watch.invalid(), 1u);
+    obj["metadata"].as_object()["resourceVersion"] = "6";
+    watch.on_upsert(obj);
+    EXPECT_EQ(writes.size(), 2u);
+    verdict.reset();
+    watch.on_upsert(obj);
+    EXPECT_EQ(watch.invalid(), 0u);
+    EXPECT_EQ(writes.size(), 2u);
+}
+
+}  // namespace
