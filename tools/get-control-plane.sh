@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
 # kubectl, etcd, etcdctl and etcdutl for snapshots), kwok (benchmark peer) and kwokctl (drop-in
-# test client: it starts ghostlet as its kwok-controller) from the Go module proxy into a versioned
-# cache outside the work tree.
-# Idempotent: binaries already in the cache are kept.
+# test client: it starts ghostlet as its kwok-controller) from the Go module proxy into a
+# versioned cache outside the work tree. Idempotent: binaries in the cache are kept.
 #
 #   tools/get-control-plane.sh [--no-kwok]   (--no-kwok skips both kwok and kwokctl)
 #   GHOSTLET_CACHE=/path overrides ~/.cache/ghostlet
