@@ -15,7 +15,7 @@ with_kwok=1
 for arg in "$@"; do
   case "$arg" in
     --no-kwok) with_kwok=0 ;;
-    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,8p "$0"; exit 0 ;;
     *) echo "get-control-plane.sh: unknown argument '$arg' (expected --no-kwok)" >&2; exit 2 ;;
   esac
 done
