@@ -170,7 +170,7 @@ snapshot_contents read_snapshot_text(std::string_view text, std::string_view sou
             return;
         }
         // A List (kubectl get -o yaml) holds its objects in items, as kwok's decoder reads it.
-        if (kind.size() > 4 && kind.ends_with("List") && obj.contains("items")) {
+        if (kind.ends_with("List") && obj.contains("items")) {
             const auto* items = obj.if_contains("items");
             if (!items->is_array()) {
                 out.errors.push_back(where + "items: expected a list");
