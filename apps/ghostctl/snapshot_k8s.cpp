@@ -378,6 +378,16 @@ int restore_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, 
             }
         };
 
+        const auto matching = std::count_if(
+            contents.objects.begin(), contents.objects.end(), [&](const snapshot_object& so) {
+                auto key = key_of_object(so.object);
+                return wanted.count({kube::split_group_version(key.api_version).first, key.kind});
+            });
+        if (matching == 0) {
+            throw snapshot_input_error("snapshot restore: " + o.path + ": none of its " +
+                                       std::to_string(contents.objects.size()) +
+                                       " objects is of a --filter kind");
+        }
         if (before_writes) before_writes();
         // One kind at a time in file order (namespaces before what lives in them, owners before
         // what they own); objects of one kind go in parallel.
