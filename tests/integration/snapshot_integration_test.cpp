@@ -60,7 +60,7 @@ protected:
     // Two fake nodes, three scaled pods in default, and namespace snap with a ConfigMap and a
     // Deployment whose two pods run.
     void populate() {
-        create_cluster("snap");
+        ASSERT_NO_FATAL_FAILURE(create_cluster("snap"));
         ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "2"}).exit_code, 0);
         ASSERT_EQ(ghostctl({"scale", "pod", "--replicas", "3"}).exit_code, 0);
         apply(workload);
@@ -161,6 +161,14 @@ TEST_F(snapshot_it, k8s_format_recreates_objects_with_owner_links) {
     EXPECT_EQ(bad_filter.exit_code, 2);
     EXPECT_NE(bad_filter.output.find("no resource type \"gadgets\""), std::string::npos)
         << bad_filter.output;
+
+    const auto before = components();
+    auto no_match = ghostctl({"snapshot", "restore", "--path", path, "--format", "k8s",
+                              "--filter", "runtimeclass.node.k8s.io"});  // none in the cluster
+    EXPECT_EQ(no_match.exit_code, 2);
+    EXPECT_NE(no_match.output.find("objects is of a --filter kind"), std::string::npos)
+        << no_match.output;
+    EXPECT_EQ(components(), before);  // nothing was stopped
 
     ASSERT_NO_FATAL_FAILURE(delete_workload());
     auto restore = ghostctl({"snapshot", "restore", "--path", path, "--format", "k8s"});
