@@ -322,7 +322,8 @@ command parse_command_line(const std::vector<std::string>& args) {
         if (help) return help_cmd(h);
         need_noun({"save", "restore"}, h);
         only("snapshot " + noun, snapshot_flags);
-        if (cmd.snapshot.path.empty()) throw usage_error("snapshot " + noun + ": --path is required");
+        if (cmd.snapshot.path.empty())
+            throw usage_error("snapshot " + noun + ": --path is required");
         cmd.kind = noun == "save" ? command_kind::snapshot_save : command_kind::snapshot_restore;
         return cmd;
     }

@@ -114,10 +114,11 @@ const kube::api_resource* resolve_filter(std::string_view filter,
     if (filter.empty()) return nullptr;
     auto dot = filter.find('.');
     std::string_view name = filter.substr(0, dot);
-    std::string_view rest = dot == std::string_view::npos ? std::string_view() : filter.substr(dot + 1);
+    std::string_view rest =
+        dot == std::string_view::npos ? std::string_view() : filter.substr(dot + 1);
     if (auto dot2 = rest.find('.'); dot2 != std::string_view::npos) {
-        if (const auto* r = find_in_group(served, rest.substr(dot2 + 1), rest.substr(0, dot2), name))
-            return r;
+        auto version = rest.substr(0, dot2);
+        if (const auto* r = find_in_group(served, rest.substr(dot2 + 1), version, name)) return r;
     }
     return find_in_group(served, rest, std::nullopt, name);
 }

@@ -123,9 +123,9 @@ asio::awaitable<std::vector<kube::api_resource>> discover(kube::api_client& clie
     co_return out;
 }
 
-std::vector<const kube::api_resource*> resolve_filters(const std::vector<std::string>& filters,
-                                                       const std::vector<kube::api_resource>& served,
-                                                       const char* verb) {
+std::vector<const kube::api_resource*> resolve_filters(
+    const std::vector<std::string>& filters, const std::vector<kube::api_resource>& served,
+    const char* verb) {
     std::vector<const kube::api_resource*> out;
     std::string unknown;
     for (const auto& f : filters) {
@@ -290,8 +290,8 @@ int restore_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, 
         std::map<object_key, std::size_t> lines;
         auto where = [&](const json::object& obj) {
             auto it = lines.find(key_of_object(obj));
-            std::string at = o.path + ":" + (it == lines.end() ? "" : std::to_string(it->second) + ":");
-            return at + " " + name_of(obj);
+            std::string line = it == lines.end() ? "" : std::to_string(it->second) + ":";
+            return o.path + ":" + line + " " + name_of(obj);
         };
         restore_plan plan;
 
@@ -314,7 +314,8 @@ int restore_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, 
             }
             const std::string name(meta["name"].as_string());
             const std::string body = json::serialize(obj);
-            std::string create_path = kube::collection_path(res->ref, ns) + "?fieldValidation=Ignore";
+            std::string create_path =
+                kube::collection_path(res->ref, ns) + "?fieldValidation=Ignore";
             auto r = co_await with_retries(
                 [&] { return client.async_create(create_path, body); }, 10);
             if (r) {

@@ -71,7 +71,8 @@ protected:
 
     std::size_t running_pods(const std::string& ns) {
         std::size_t n = 0;
-        const auto list = kubectl_json({"get", "pods", "-n", ns});  // named: the loop refers into it
+        // Named: the loop refers into it.
+        const auto list = kubectl_json({"get", "pods", "-n", ns});
         for (const auto& p : list.at("items").as_array())
             n += str(p, {"status", "phase"}) == "Running" ? 1 : 0;
         return n;
