@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the pinned control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl, etcd), kwok (benchmark peer), kwokctl (drop-in test client: it starts ghostlet as
-# its kwok-controller) and helm (renders deploy/helm in a test) from the Go module proxy into a versioned cache outside the work tree.
-# Idempotent: binaries already in the cache are kept.
+# kubectl, etcd, etcdctl and etcdutl for snapshots), kwok (benchmark peer), kwokctl (drop-in
+# test client: it starts ghostlet as its kwok-controller) and helm (renders deploy/helm in a
+# test) from the Go module proxy into a versioned cache outside the work tree. Idempotent:
+# binaries in the cache are kept.
 #
 #   tools/get-control-plane.sh [--no-kwok]   (--no-kwok skips both kwok and kwokctl)
 #   GHOSTLET_CACHE=/path overrides ~/.cache/ghostlet
@@ -73,6 +74,20 @@ build_etcd() {
   (cd "$mod" && go build -ldflags "-s -w" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3) && mv "$bin/etcd.tmp" "$bin/etcd"
 }
 
+# etcdctl (snapshot save, `ghostctl etcdctl`) and etcdutl (snapshot restore) at etcd's version.
+build_etcd_tools() {
+  have etcdctl && have etcdutl && return 0
+  local mod="$cache/src/etcd-tools-v$ETCD_VERSION"
+  mkdir -p "$mod"
+  printf 'module ghostlet.local/etcd-tools-build\ngo 1.26\nrequire (\n\tgo.etcd.io/etcd/etcdctl/v3 v%s\n\tgo.etcd.io/etcd/etcdutl/v3 v%s\n)\n' \
+    "$ETCD_VERSION" "$ETCD_VERSION" > "$mod/go.mod"
+  for c in etcdctl etcdutl; do
+    have "$c" && continue
+    log "building $c v$ETCD_VERSION"
+    (cd "$mod" && go build -ldflags "-s -w" -o "$bin/$c.tmp" "go.etcd.io/etcd/$c/v3") && mv "$bin/$c.tmp" "$bin/$c"
+  done
+}
+
 # A program of a module that builds as published (go install <package>@<version>).
 go_install() {
   local c=$1 pkg=$2 version=$3
@@ -83,6 +98,7 @@ go_install() {
 }
 
 build_etcd
+build_etcd_tools
 build_kubernetes
 if [ "$with_kwok" = 1 ]; then
   go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"

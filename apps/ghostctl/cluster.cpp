@@ -477,9 +477,10 @@ void cluster_manager::start_components(const cluster_state& s, std::chrono::mill
     check_alive();
 }
 
-void cluster_manager::stop_components(const cluster_state& s) {
+void cluster_manager::stop_components(const cluster_state& s, const std::set<std::string>* only) {
     cluster_layout L{s.dir};
     for (auto it = s.components.rbegin(); it != s.components.rend(); ++it) {
+        if (only != nullptr && only->count(it->name) == 0) continue;
         if (auto pid = running_pid(L, *it)) {
             if (!stop_process(*pid)) {
                 err_ << "warning: " << it->name << " (pid " << *pid << ") did not stop\n";

@@ -74,12 +74,15 @@ public:
     // execs kubectl; returns only on failure (throws).
     [[noreturn]] void exec_kubectl(const std::string& name, const std::vector<std::string>& args);
 
-private:
+    // Also used by snapshot restore, which stops some components around its data swap.
     cluster_state load(const std::string& name) const;
     // Starts the components (skipping running ones) and waits for readiness; on failure stops
     // what this call started and throws.
     void start_components(const cluster_state& s, std::chrono::milliseconds wait);
-    void stop_components(const cluster_state& s);
+    // Stops the components in reverse start order (only those named in `only`, when given).
+    void stop_components(const cluster_state& s, const std::set<std::string>* only = nullptr);
+
+private:
     // Kills every process that still references the cluster directory.
     void sweep(const std::filesystem::path& dir, const std::set<std::string>& binaries);
 

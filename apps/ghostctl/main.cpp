@@ -3,6 +3,7 @@
 #include "apps/ghostctl/cluster.hpp"
 #include "apps/ghostctl/options.hpp"
 #include "apps/ghostctl/scale.hpp"
+#include "apps/ghostctl/snapshot.hpp"
 
 #include <filesystem>
 
@@ -47,6 +48,11 @@ int main(int argc, char** argv) {
         case command_kind::get_components: m.print_components(cmd.name); break;
         case command_kind::logs: m.print_logs(cmd.name, cmd.component, cmd.follow); break;
         case command_kind::kubectl: m.exec_kubectl(cmd.name, cmd.rest);
+        case command_kind::etcdctl: exec_etcdctl(m.load(cmd.name), cmd.rest);
+        case command_kind::snapshot_save:
+        case command_kind::snapshot_restore:
+            return run_snapshot(m, cmd.name, cmd.kind == command_kind::snapshot_restore,
+                                cmd.snapshot, std::cout, std::cerr);
         case command_kind::scale: {
             auto env = environment::from_process_env();
             auto kubeconfig = env.cluster_dir(cmd.name) / "kubeconfig.yaml";
@@ -67,6 +73,9 @@ int main(int argc, char** argv) {
         }
         case command_kind::help: break;
         }
+    } catch (const snapshot_input_error& e) {
+        std::cerr << "ghostctl: " << e.what() << "\n";
+        return 2;
     } catch (const std::exception& e) {
         std::cerr << "ghostctl: " << e.what() << "\n";
         return 1;

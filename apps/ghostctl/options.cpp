@@ -27,7 +27,9 @@ const char* const top_help =
     "  get components       list components with their state\n"
     "  logs <component>     print a component's log (-f to follow)\n"
     "  kubectl [args...]    run kubectl against the cluster\n"
-    "  scale node|pod       create/delete fake nodes or pods (--replicas N)\n";
+    "  scale node|pod       create/delete fake nodes or pods (--replicas N)\n"
+    "  snapshot save|restore  save or restore the cluster's objects (--path, --format etcd|k8s)\n"
+    "  etcdctl [args...]    run etcdctl against the cluster's etcd\n";
 
 const char* const environment_help =
     "\nEnvironment: GHOST_WORKDIR (default ~/.ghost), GHOST_BIN_DIR (control-plane binaries,\n"
@@ -50,6 +52,19 @@ const char* const scale_help =
     ".allocatable .labels .annotations; pod parameters: .nodeName .hostNetwork .image\n"
     ".resources .labels .annotations.\n";
 
+const char* const snapshot_help =
+    "Usage: ghostctl [--name NAME] snapshot save|restore --path PATH [--format etcd|k8s]\n"
+    "         [--filter KINDS]\n"
+    "etcd: save is etcdctl snapshot save; restore runs etcdutl snapshot restore into a new data\n"
+    "directory and swaps it in while the components are stopped, then restarts them.\n"
+    "k8s: YAML documents of the filtered kinds; restore creates them in order (owner references\n"
+    "re-linked to the new uids) with kube-controller-manager, kube-scheduler and ghostlet\n"
+    "stopped, and leaves objects that are not in the file alone.\n";
+
+const char* const etcdctl_help =
+    "Usage: ghostctl [--name NAME] etcdctl [etcdctl args...]\n"
+    "Runs the pinned etcdctl with --endpoints pointing at the cluster's etcd.\n";
+
 const char* const kubectl_help =
     "Usage: ghostctl [--name NAME] kubectl [kubectl args...]\n"
     "Runs the pinned kubectl with --kubeconfig pointing at the cluster.\n";
@@ -62,6 +77,7 @@ const std::vector<std::string> delete_flags = {"all"};
 const std::vector<std::string> start_flags = {"wait"};
 const std::vector<std::string> logs_flags = {"follow"};
 const std::vector<std::string> scale_flags = {"replicas", "serial-length", "param", "namespace"};
+const std::vector<std::string> snapshot_flags = {"path", "format", "filter"};
 const std::vector<std::string> global_flags = {"name", "help"};
 
 int to_int(const std::string& v, int lo, int hi) {
@@ -134,6 +150,15 @@ engine::flag_set make_flags(command& cmd, bool& help) {
               "digits of the serial in object names");
     f.string_array("param", &cmd.scale.params, "jq assignment, e.g. '.nodeName=\"n\"' (repeatable)");
     f.string("namespace", &cmd.scale.ns, "namespace of scaled pods", 'n');
+    f.string("path", &cmd.snapshot.path, "path to the snapshot");
+    f.add("format", 0, false, "string", "format of the snapshot file (etcd, k8s) (default etcd)",
+          [&cmd](const std::string& v) {
+              if (v != "etcd" && v != "k8s")
+                  throw engine::invalid_value("expected etcd or k8s, got \"" + v + "\"");
+              cmd.snapshot.format = v;
+          });
+    f.string_slice("filter", &cmd.snapshot.filters,
+                   "kinds to save or restore, k8s format only (default: kwokctl's list)");
     return f;
 }
 
@@ -207,9 +232,9 @@ command parse_command_line(const std::vector<std::string>& args) {
     auto flags = make_flags(cmd, help);
     engine::flag_set::parse_result parsed;
     try {
-        // Everything after "kubectl" belongs to kubectl.
+        // Everything after "kubectl" (or "etcdctl") belongs to that program.
         parsed = flags.parse(args, [](const std::vector<std::string>& words) {
-            return words.size() == 1 && words[0] == "kubectl";
+            return words.size() == 1 && (words[0] == "kubectl" || words[0] == "etcdctl");
         });
     } catch (const engine::flag_error& e) {
         throw usage_error(std::string(e.what()) + " (see ghostctl --help)");
@@ -253,6 +278,11 @@ command parse_command_line(const std::vector<std::string>& args) {
         cmd.kind = command_kind::kubectl;
         return cmd;
     }
+    if (verb == "etcdctl") {
+        if (help && cmd.rest.empty()) return help_cmd(with_flags(flags, etcdctl_help, {}));
+        cmd.kind = command_kind::etcdctl;
+        return cmd;
+    }
     if (verb == "scale") {
         if (help) return help_cmd(with_flags(flags, scale_help, scale_flags));
         only("scale", scale_flags);
@@ -287,6 +317,16 @@ command parse_command_line(const std::vector<std::string>& args) {
         }
         no_more(2);
     };
+    if (verb == "snapshot") {
+        auto h = with_flags(flags, snapshot_help, snapshot_flags);
+        if (help) return help_cmd(h);
+        need_noun({"save", "restore"}, h);
+        only("snapshot " + noun, snapshot_flags);
+        if (cmd.snapshot.path.empty())
+            throw usage_error("snapshot " + noun + ": --path is required");
+        cmd.kind = noun == "save" ? command_kind::snapshot_save : command_kind::snapshot_restore;
+        return cmd;
+    }
     if (verb == "create") {
         auto h = with_flags(flags, create_help, create_flags);
         if (help) return help_cmd(h);

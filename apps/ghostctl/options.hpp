@@ -47,6 +47,9 @@ enum class command_kind {
     logs,
     kubectl,
     scale,
+    snapshot_save,
+    snapshot_restore,
+    etcdctl,
 };
 
 struct scale_options {
@@ -58,15 +61,23 @@ struct scale_options {
     std::vector<std::string> params;   // jq assignments
 };
 
+// snapshot save|restore (kwokctl's flags and defaults).
+struct snapshot_options {
+    std::string path;                  // required
+    std::string format = "etcd";       // etcd | k8s
+    std::vector<std::string> filters;  // k8s only; empty = default_snapshot_filters()
+};
+
 struct command {
     command_kind kind = command_kind::help;
     std::string name = "ghost";
     bool all = false;               // delete --all
     bool follow = false;            // logs -f
     std::string component;          // logs <component>
-    std::vector<std::string> rest;  // kubectl arguments
+    std::vector<std::string> rest;  // kubectl / etcdctl arguments
     create_options create;
     scale_options scale;
+    snapshot_options snapshot;
     std::string help_text;          // set when kind == help
 };
 
