@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl, etcd), kwok (benchmark peer) and kwokctl (drop-in test client: it starts ghostlet as
-# its kwok-controller) from the Go module proxy into a versioned cache outside the work tree.
+# kubectl, etcd), metrics-server (ghostctl --enable-metrics-server), kwok (benchmark peer) and
+# kwokctl (drop-in test client: it starts ghostlet as its kwok-controller) from the Go module
+# proxy into a versioned cache outside the work tree.
 # Idempotent: binaries already in the cache are kept.
 #
 #   tools/get-control-plane.sh [--no-kwok]   (--no-kwok skips both kwok and kwokctl)
@@ -82,8 +83,18 @@ build_kwok_cmd() {
   mv "$bin/.$c-gobin/$c" "$bin/$c" && rmdir "$bin/.$c-gobin"
 }
 
+# metrics-server is its own module without replace directives, so `go install` builds it as pinned.
+build_metrics_server() {
+  have metrics-server && return 0
+  log "building metrics-server v$METRICS_SERVER_VERSION"
+  GOFLAGS= GOBIN="$bin/.metrics-server-gobin" go install -ldflags "-s -w" \
+    "sigs.k8s.io/metrics-server/cmd/metrics-server@v$METRICS_SERVER_VERSION"
+  mv "$bin/.metrics-server-gobin/metrics-server" "$bin/metrics-server" && rmdir "$bin/.metrics-server-gobin"
+}
+
 build_etcd
 build_kubernetes
+build_metrics_server
 if [ "$with_kwok" = 1 ]; then
   build_kwok_cmd kwok
   build_kwok_cmd kwokctl
