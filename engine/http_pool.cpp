@@ -397,7 +397,13 @@ struct http_pool::impl {
         if (cfg.stream_idle_timeout.count() == 0)
             low.expires_never();
         char data[16 * 1024];
+        auto cs = co_await net::this_coro::cancellation_state;
         while (!p.is_done()) {
+            // A cancellation emitted after one read completed but before this coroutine resumed
+            // only marks the state: the next read would start uncancelled and wait for data that
+            // may never come (a quiet watch), so look before every read.
+            if (cs.cancelled() != net::cancellation_type::none)
+                co_return make_error_code(errc::cancelled);
             p.get().body().data = data;
             p.get().body().size = sizeof data;
             if (cfg.stream_idle_timeout.count() > 0)

@@ -263,8 +263,11 @@ cluster_access in_cluster_access(std::string_view host, std::string_view port,
 cluster_access in_cluster_access() {
     const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
     const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
+    // The mount point a pod gets; GHOSTLET_SERVICE_ACCOUNT_DIR points elsewhere (tests run the
+    // in-cluster path outside a pod with a token from `kubectl create token`).
+    const char* dir = std::getenv("GHOSTLET_SERVICE_ACCOUNT_DIR");
     return in_cluster_access(host ? host : "", port ? port : "",
-                             "/var/run/secrets/kubernetes.io/serviceaccount");
+                             dir && *dir ? dir : "/var/run/secrets/kubernetes.io/serviceaccount");
 }
 
 }  // namespace ghost::kube

@@ -33,7 +33,8 @@ cluster_access load_kubeconfig(const std::filesystem::path& path, std::string_vi
 cluster_access parse_kubeconfig(std::string_view yaml_text, const std::filesystem::path& origin,
                                 std::string_view context = {});
 
-// KUBERNETES_SERVICE_HOST/PORT plus /var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt}.
+// KUBERNETES_SERVICE_HOST/PORT plus /var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt}
+// (or $GHOSTLET_SERVICE_ACCOUNT_DIR/{token,ca.crt}).
 cluster_access in_cluster_access();
 // Testable form: explicit host, port and service account directory.
 cluster_access in_cluster_access(std::string_view host, std::string_view port,

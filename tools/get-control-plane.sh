@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl, etcd), metrics-server (ghostctl --enable-metrics-server), kwok (benchmark peer) and
-# kwokctl (drop-in test client: it starts ghostlet as its kwok-controller) from the Go module
-# proxy into a versioned cache outside the work tree.
+# kubectl, etcd), metrics-server (ghostctl --enable metrics-server), kwok (benchmark peer),
+# kwokctl (drop-in test client: it starts ghostlet as its kwok-controller) and helm (renders
+# deploy/helm in a test) from the Go module proxy into a versioned cache outside the work tree.
 # Idempotent: binaries already in the cache are kept.
 #
 #   tools/get-control-plane.sh [--no-kwok]   (--no-kwok skips both kwok and kwokctl)
@@ -74,31 +74,26 @@ build_etcd() {
   (cd "$mod" && go build -ldflags "-s -w" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3) && mv "$bin/etcd.tmp" "$bin/etcd"
 }
 
-# kwok and kwokctl come from the same module, built the same way.
-build_kwok_cmd() {
-  local c=$1
+# A program of a module that builds as published (go install <package>@<version>).
+go_install() {
+  local c=$1 pkg=$2 version=$3
   have "$c" && return 0
-  log "building $c v$KWOK_VERSION"
-  GOFLAGS= GOBIN="$bin/.$c-gobin" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/$c@v$KWOK_VERSION"
+  log "building $c v$version"
+  GOFLAGS= GOBIN="$bin/.$c-gobin" go install -ldflags "-s -w" "$pkg@v$version"
   mv "$bin/.$c-gobin/$c" "$bin/$c" && rmdir "$bin/.$c-gobin"
-}
-
-# metrics-server is its own module without replace directives, so `go install` builds it as pinned.
-build_metrics_server() {
-  have metrics-server && return 0
-  log "building metrics-server v$METRICS_SERVER_VERSION"
-  GOFLAGS= GOBIN="$bin/.metrics-server-gobin" go install -ldflags "-s -w" \
-    "sigs.k8s.io/metrics-server/cmd/metrics-server@v$METRICS_SERVER_VERSION"
-  mv "$bin/.metrics-server-gobin/metrics-server" "$bin/metrics-server" && rmdir "$bin/.metrics-server-gobin"
 }
 
 build_etcd
 build_kubernetes
-build_metrics_server
+# ghostctl create cluster --enable metrics-server runs it.
+go_install metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
 if [ "$with_kwok" = 1 ]; then
-  build_kwok_cmd kwok
-  build_kwok_cmd kwokctl
+  go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
+  go_install kwokctl sigs.k8s.io/kwok/cmd/kwokctl "$KWOK_VERSION"
 fi
+# helm renders deploy/helm/ghostlet in the deploy test.
+go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
+
 ln -sfn "$bin" "$cache/bin/current"
 log "ready in $bin"
 echo "$bin"

@@ -56,6 +56,7 @@ kube::cluster_access load_access(const ghostlet::options& o) {
             if (std::filesystem::exists(fallback)) path = fallback;
         }
     }
+    if (path.empty()) GHOST_LOG_INFO("no kubeconfig: using the in-cluster configuration");
     kube::cluster_access access =
         path.empty() ? kube::in_cluster_access() : kube::load_kubeconfig(path);
     if (!o.master.empty()) {

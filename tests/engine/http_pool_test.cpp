@@ -331,6 +331,41 @@ TEST(http_pool, stream_is_cancelled_through_its_slot) {
     });
 }
 
+// The shutdown race: cancellation emitted after a read completed but before the coroutine
+// resumed (here: from the data callback) reaches no operation; the next read must not start.
+TEST(http_pool, stream_cancelled_between_reads_stops_before_the_next_read) {
+    run_async([](net::any_io_executor ex) -> net::awaitable<void> {
+        loopback_http_server server(ex, [](const ghost::testing::http_message&, std::size_t) {
+            reply r;
+            r.stream = true;
+            r.chunks = {"first\n", "second\n"};
+            r.chunk_interval = 50ms;
+            return r;
+        });
+        eng::http_pool pool(ex, {"127.0.0.1", server.port(), false}, {}, {});
+        net::cancellation_signal stop;
+        std::optional<eng::result<unsigned>> outcome;
+        std::string got;
+        net::steady_timer done(ex, clock_type::time_point::max());
+        net::co_spawn(ex,
+                      pool.async_stream(get("/watch"),
+                                        [&](std::string_view d) {
+                                            got += d;
+                                            stop.emit(net::cancellation_type::terminal);
+                                        }),
+                      net::bind_cancellation_slot(
+                          stop.slot(), [&](std::exception_ptr, eng::result<unsigned> r) {
+                              outcome = r;
+                              done.cancel();
+                          }));
+        co_await done.async_wait(net::as_tuple(net::use_awaitable));
+        CO_ASSERT_TRUE(outcome.has_value());
+        EXPECT_EQ(got, "first\n") << "the stream read on after it was cancelled";
+        CO_ASSERT_FALSE(outcome->has_value());
+        EXPECT_EQ(outcome->error(), eng::errc::cancelled);
+    });
+}
+
 TEST(http_pool, tls_with_ca_verification) {
     run_async([](net::any_io_executor ex) -> net::awaitable<void> {
         auto pem = ghost::testing::make_self_signed_cert("localhost");

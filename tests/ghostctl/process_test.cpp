@@ -1,5 +1,6 @@
 #include "apps/ghostctl/process.hpp"
 #include "engine/subprocess.hpp"
+#include "ghost_testing/poll.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@ namespace ghost::ghostctl {
 namespace {
 
 namespace fs = std::filesystem;
+using ghost::testing::poll_until;
 
 class process_test : public ::testing::Test {
 protected:
@@ -32,15 +34,11 @@ TEST_F(process_test, spawn_log_pid_and_stop) {
     ASSERT_GT(pid, 0);
     EXPECT_EQ(read_pid_file(s.pid_file), pid);
     EXPECT_EQ(::getsid(pid), pid);  // own session: survives the parent
-    for (int i = 0; i < 100 && tail_lines(s.log_file, 5).empty(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    poll_until([&] { return !tail_lines(s.log_file, 5).empty(); });
     EXPECT_EQ(tail_lines(s.log_file, 5), "hello-from-child\n");
     EXPECT_TRUE(pid_alive(pid));
     // After exec the cmdline is sleep's: a pid check with the wrong binary must say no.
-    for (int i = 0; i < 100 && proc_cmdline(pid).at(0) != "sleep"; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    poll_until([&] { return proc_cmdline(pid).at(0) == "sleep"; });
     EXPECT_FALSE(pid_runs_binary(pid, "/bin/sh"));
     EXPECT_TRUE(pid_runs_binary(pid, "sleep"));
     EXPECT_TRUE(stop_process(pid, std::chrono::seconds(5)));
@@ -51,10 +49,7 @@ TEST_F(process_test, exit_status_is_reported) {
     spawn_spec s{"/bin/sh", {"-c", "exit 3"}, dir_ / "l.log", dir_ / "p.pid", dir_};
     pid_t pid = spawn_daemon(s);
     std::optional<int> st;
-    for (int i = 0; i < 200 && !st; ++i) {
-        st = engine::try_wait(pid);
-        if (!st) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    poll_until([&] { return (st = engine::try_wait(pid)).has_value(); });
     ASSERT_TRUE(st);
     EXPECT_EQ(engine::describe_wait_status(*st), "exit status 3");
 }

@@ -4,6 +4,7 @@
 
 #include "engine/http_pool.hpp"
 #include "engine/subprocess.hpp"
+#include "ghost_testing/poll.hpp"
 #include "tests/integration/cluster_fixture.hpp"
 #include "kube/kubeconfig.hpp"
 #include "apps/ghostctl/cluster.hpp"
@@ -32,6 +33,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using ghost::testing::poll_until;
 
 using ghost::testing::run_result;
 
@@ -222,7 +224,7 @@ TEST_F(ghostctl_it, delete_after_apiserver_sigkill) {
     auto api_pid = read_pid_file(cluster_dir(name) / "pids" / "kube-apiserver.pid");
     ASSERT_TRUE(api_pid);
     ASSERT_EQ(::kill(*api_pid, SIGKILL), 0);
-    for (int i = 0; i < 100 && pid_alive(*api_pid); ++i) std::this_thread::sleep_for(50ms);
+    poll_until([&] { return !pid_alive(*api_pid); });
     auto comps = run_ghostctl({"--name", name, "get", "components"});
     EXPECT_NE(comps.output.find("stopped"), std::string::npos) << comps.output;
     auto del = run_ghostctl({"delete", "cluster", "--name", name});
@@ -238,7 +240,7 @@ TEST_F(ghostctl_it, delete_after_ghostctl_killed_mid_create) {
     pid_t pid = engine::spawn(o).pid;
     // Kill ghostctl as soon as the apiserver was launched.
     auto pid_file = cluster_dir(name) / "pids" / "kube-apiserver.pid";
-    for (int i = 0; i < 600 && !fs::exists(pid_file); ++i) std::this_thread::sleep_for(20ms);
+    poll_until([&] { return fs::exists(pid_file); });
     ASSERT_TRUE(fs::exists(pid_file));
     ::kill(pid, SIGKILL);
     engine::wait(pid);

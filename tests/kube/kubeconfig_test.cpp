@@ -250,3 +250,19 @@ TEST(in_cluster, errors) {
                                              ": file not found (service account token)");
     }
 }
+
+TEST(in_cluster, service_account_dir_comes_from_the_environment_when_set) {
+    temp_dir d;
+    d.write("token", "env-token\n");
+    d.write("ca.crt", "ENV CA");
+    ::setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+    ::setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+    ::setenv("GHOSTLET_SERVICE_ACCOUNT_DIR", d.path().c_str(), 1);
+    auto a = ghost::kube::in_cluster_access();
+    ::unsetenv("GHOSTLET_SERVICE_ACCOUNT_DIR");
+    ::unsetenv("KUBERNETES_SERVICE_HOST");
+    ::unsetenv("KUBERNETES_SERVICE_PORT");
+    EXPECT_EQ(a.bearer_token, "env-token");
+    EXPECT_EQ(a.tls.ca_pem, "ENV CA");
+    EXPECT_EQ(a.server, "https://10.96.0.1:443");
+}

@@ -20,6 +20,7 @@ namespace net = boost::asio;
 using namespace ghost::kube;
 using namespace std::chrono_literals;
 using ghost::testing::run_async;
+using ghost::testing::wait_until;
 using ghost::testing::http_message;
 using ghost::testing::loopback_http_server;
 using ghost::testing::reply;
@@ -31,11 +32,6 @@ std::string pod(const std::string& name, const std::string& rv) {
 
 std::string event(const std::string& type, const std::string& obj) {
     return R"({"type":")" + type + R"(","object":)" + obj + "}\n";
-}
-
-net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
-    net::steady_timer t(co_await net::this_coro::executor, d);
-    co_await t.async_wait(net::use_awaitable);
 }
 
 }  // namespace
@@ -100,10 +96,10 @@ TEST(list_watch_driver, list_watch_gone_relist_and_cancel) {
                           finished = true;
                           error = e;
                       }));
-        for (int i = 0; i < 300 && got.size() < 8; ++i) co_await sleep_for(10ms);
+        co_await wait_until([&] { return got.size() >= 8; });
         stop.emit(net::cancellation_type::terminal);
-        for (int i = 0; i < 300 && !finished; ++i) co_await sleep_for(10ms);
-        EXPECT_TRUE(finished) << "driver did not stop on cancellation";
+        EXPECT_TRUE(co_await wait_until([&] { return finished; }))
+            << "driver did not stop on cancellation";
         if (error) {
             try {
                 std::rethrow_exception(error);
