@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -17,8 +18,8 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 }  // namespace
 
 http_server::http_server(asio::any_io_executor ex, const std::string& address,
-                         const std::string& port)
-    : acceptor_(ex) {
+                         const std::string& port, std::shared_ptr<asio::ssl::context> tls)
+    : acceptor_(ex), tls_(std::move(tls)) {
     asio::ip::tcp::endpoint ep(asio::ip::make_address(address.empty() ? "0.0.0.0" : address),
                                static_cast<unsigned short>(std::stoi(port)));
     acceptor_.open(ep.protocol());
@@ -76,15 +77,32 @@ asio::awaitable<void> http_server::serve(asio::ip::tcp::socket socket) {
         ~unregister() { set.erase(s); }
     } guard{*sessions, &socket};
     if (!acceptor_.is_open()) co_return;   // close() ran before this session started
+    unsigned char first = 0;
+    auto [pec, pn] = co_await socket.async_receive(asio::buffer(&first, 1),
+                                                   asio::socket_base::message_peek, use_nothrow);
+    if (pec || pn == 0) co_return;
+    constexpr unsigned char tls_handshake_record = 0x16;
+    if (tls_ && first == tls_handshake_record) {
+        asio::ssl::stream<asio::ip::tcp::socket&> stream(socket, *tls_);
+        auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+        if (hec) co_return;  // the client's problem (untrusted certificate, ...); nothing to log
+        co_await serve_requests(stream);
+    } else {
+        co_await serve_requests(socket);
+    }
+}
+
+template <class Stream>
+asio::awaitable<void> http_server::serve_requests(Stream& stream) {
     boost::beast::flat_buffer buffer;
     for (;;) {
         http::request<http::string_body> req;
-        auto [ec, n] = co_await http::async_read(socket, buffer, req, use_nothrow);
+        auto [ec, n] = co_await http::async_read(stream, buffer, req, use_nothrow);
         if (ec) co_return;
         http::response<http::string_body> res;
         res.version(req.version());
         res.keep_alive(req.keep_alive());
-        res.set(http::field::server, "ghostlet");
+        res.set(http::field::server, server_header_);
         if (req.method() != http::verb::get && req.method() != http::verb::head) {
             res.result(http::status::method_not_allowed);
             res.body() = "method not allowed\n";
@@ -97,7 +115,7 @@ asio::awaitable<void> http_server::serve(asio::ip::tcp::socket socket) {
             res.body() = "not found\n";
         }
         res.prepare_payload();
-        auto [wec, wn] = co_await http::async_write(socket, res, use_nothrow);
+        auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow);
         if (wec || !res.keep_alive()) co_return;
     }
 }

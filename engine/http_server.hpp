@@ -1,11 +1,14 @@
 #pragma once
 // A small HTTP/1.1 server for health and metrics endpoints (/healthz, /readyz, /metrics, the
 // Metric paths): GET routes by exact path or by prefix (longest wins), keep-alive, one coroutine
-// per connection. Handlers run on the server's executor and must not block.
+// per connection. With a TLS context one port serves both HTTPS and plain HTTP, told apart by the
+// connection's first byte (0x16 opens a TLS handshake), as kwok's server does. Handlers run on
+// the server's executor and must not block.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <functional>
 #include <map>
@@ -29,9 +32,13 @@ public:
     /// For prefix routes: the request's path (percent-encoding kept) and its query, without '?'.
     using prefix_handler = std::function<http_reply(std::string_view path, std::string_view query)>;
 
-    /// Binds `address:port` ("0" picks a free port). Throws boost::system::system_error when the
-    /// address cannot be bound (start-up error).
-    http_server(boost::asio::any_io_executor ex, const std::string& address, const std::string& port);
+    /// Binds `address:port` ("0" picks a free port); with `tls`, also answers TLS on that port.
+    /// Throws boost::system::system_error when the address cannot be bound (start-up error).
+    http_server(boost::asio::any_io_executor ex, const std::string& address, const std::string& port,
+                std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
+
+    /// The `Server` header of every reply (default "ghostlet").
+    void server_header(std::string value) { server_header_ = std::move(value); }
 
     void route(std::string path, handler h) { routes_[std::move(path)] = std::move(h); }
     /// Every path starting with `prefix` that no exact route takes; the longest prefix wins.
@@ -57,8 +64,12 @@ public:
 
 private:
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+    template <class Stream>
+    boost::asio::awaitable<void> serve_requests(Stream& stream);
 
     boost::asio::ip::tcp::acceptor acceptor_;
+    std::shared_ptr<boost::asio::ssl::context> tls_;
+    std::string server_header_ = "ghostlet";
     std::map<std::string, handler, std::less<>> routes_;
     std::map<std::string, prefix_handler, std::less<>> prefix_routes_;
     // Shared with the sessions, so that a session frame destroyed late (with its io_context)

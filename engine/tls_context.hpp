@@ -1,16 +1,28 @@
 #pragma once
-// Builds a client TLS context from PEM text (CA bundle, client certificate and key).
+// TLS contexts: a client one from PEM text (CA bundle, client certificate and key), a server one
+// from PEM text or from certificate and key files.
 
 #include "engine/error.hpp"
 #include "engine/http_types.hpp"
+#include "engine/tls_certs.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 
 #include <memory>
+#include <string>
 
 namespace ghost::engine {
 
 // verify_peer is set unless insecure_skip_verify; host name checking is per connection.
 result<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(const tls_options& o);
+
+// Server context (TLS 1.2+) for a certificate chain and its key. Throws std::runtime_error
+// "tls: certificate: ..." / "tls: private key: ..." (start-up error).
+std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(const pem_pair& pem);
+
+// The same from files; the one-line error names the file that cannot be read, holds no PEM
+// certificate / key, or whose key does not match the certificate.
+std::shared_ptr<boost::asio::ssl::context> load_server_tls_context(const std::string& cert_file,
+                                                                   const std::string& key_file);
 
 }  // namespace ghost::engine

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the pinned control plane (kube-apiserver, kube-controller-manager, kube-scheduler,
-# kubectl, etcd, etcdctl and etcdutl for snapshots), kwok (benchmark peer), kwokctl (drop-in
-# test client: it starts ghostlet as its kwok-controller) and helm (renders deploy/helm in a
-# test) from the Go module proxy into a versioned cache outside the work tree. Idempotent:
-# binaries in the cache are kept.
+# kubectl, etcd, etcdctl and etcdutl for snapshots), metrics-server (ghostctl --enable
+# metrics-server), kwok (benchmark peer), kwokctl (drop-in test client: it starts ghostlet as
+# its kwok-controller) and helm (renders deploy/helm in a test) from the Go module proxy into a
+# versioned cache outside the work tree. Idempotent: binaries in the cache are kept.
 #
 #   tools/get-control-plane.sh [--no-kwok]   (--no-kwok skips both kwok and kwokctl)
 #   GHOSTLET_CACHE=/path overrides ~/.cache/ghostlet
@@ -100,6 +100,8 @@ go_install() {
 build_etcd
 build_etcd_tools
 build_kubernetes
+# ghostctl create cluster --enable metrics-server runs it.
+go_install metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server "$METRICS_SERVER_VERSION"
 if [ "$with_kwok" = 1 ]; then
   go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
   go_install kwokctl sigs.k8s.io/kwok/cmd/kwokctl "$KWOK_VERSION"

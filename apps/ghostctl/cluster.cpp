@@ -3,6 +3,7 @@
 #include "apps/ghostctl/https_get.hpp"
 #include "apps/ghostctl/crds.hpp"
 #include "apps/ghostctl/kubeconfig_file.hpp"
+#include "apps/ghostctl/metrics_server.hpp"
 #include "apps/ghostctl/pki.hpp"
 #include "apps/ghostctl/ports.hpp"
 #include "apps/ghostctl/process.hpp"
@@ -72,6 +73,9 @@ json::object options_to_json(const create_options& o) {
     json::array crds;
     for (auto& k : o.enable_crds) crds.push_back(json::string(k));
     j["enable_crds"] = std::move(crds);
+    json::array enabled;
+    for (auto& c : o.enabled) enabled.push_back(json::string(c));
+    j["enable"] = std::move(enabled);
     return j;
 }
 
@@ -92,6 +96,8 @@ create_options options_from_json(const json::object& j) {
         static_cast<int>(j.at("node_lease_duration_seconds").to_number<std::int64_t>());
     if (auto* crds = j.if_contains("enable_crds"))
         for (auto& k : crds->as_array()) o.enable_crds.push_back(json::value_to<std::string>(k));
+    if (auto* en = j.if_contains("enable"))
+        for (auto& c : en->as_array()) o.enabled.insert(json::value_to<std::string>(c));
     return o;
 }
 
@@ -340,6 +346,7 @@ void cluster_manager::create(const std::string& name, const create_options& o) {
                             "https://127.0.0.1:" + std::to_string(s.ports.at("kube-apiserver")),
                             pki.ca.cert_pem, pki.admin.cert_pem, pki.admin.key_pem};
         write_file(L.kubeconfig(), render_kubeconfig(kc), 0600);
+        if (runs_metrics_server(o)) write_file(L.ghostlet_config(), ghostlet_metrics_config());
         // State first: a create killed half-way can still be deleted from its record.
         write_file(L.state_file(), serialize_state(s));
         lock.release();
@@ -422,6 +429,28 @@ void cluster_manager::start_components(const cluster_state& s, std::chrono::mill
         }
     };
 
+    // The aggregation layer's route to metrics-server; kube-system may appear a moment after
+    // /readyz, so a 404 is retried. An object that exists already (a restart) is fine.
+    auto register_metrics_api = [&](const component& c) {
+        const std::pair<const char*, json::object> objects[] = {
+            {"/api/v1/namespaces/kube-system/services", metrics_server_service()},
+            {"/apis/apiregistration.k8s.io/v1/apiservices", metrics_apiservice(c.ports.at(0))}};
+        for (const auto& [path, body] : objects) {
+            https_reply r;
+            wait_until(c, "registered with the API server", [&] {
+                try {
+                    r = https_post(api, path, json::serialize(body));
+                } catch (const std::exception& e) {
+                    r = {0, e.what()};
+                }
+                return r.status != 0 && r.status != 404 && r.status < 500;
+            });
+            if (r.status != 201 && r.status != 409) {
+                fail("registering " + std::string(path) + " for metrics-server: HTTP " +
+                     std::to_string(r.status) + " " + r.body.substr(0, 300));
+            }
+        }
+    };
     for (const auto& c : s.components) {
         if (running_pid(L, c)) continue;
         if (c.name == "ghostlet") {
@@ -442,6 +471,7 @@ void cluster_manager::start_components(const cluster_state& s, std::chrono::mill
                          r.body.substr(0, 300));
             }
         }
+        if (c.name == "metrics-server") register_metrics_api(c);
         pid_t pid = 0;
         try {
             pid = spawn_daemon({c.binary, c.args, L.log_of(c.name), L.pid_of(c.name), L.dir});
@@ -493,7 +523,8 @@ void cluster_manager::stop_components(const cluster_state& s, const std::set<std
 
 void cluster_manager::sweep(const fs::path& dir, const std::set<std::string>& binaries) {
     static const std::set<std::string> known{"etcd", "kube-apiserver", "kube-controller-manager",
-                                             "kube-scheduler", "ghostlet", "kubectl"};
+                                             "kube-scheduler", "ghostlet", "metrics-server",
+                                             "kubectl"};
     std::string needle = dir.string() + "/";
     for (pid_t pid : find_processes_mentioning(needle)) {
         auto cmd = proc_cmdline(pid);

@@ -12,6 +12,10 @@ std::string flag(const std::string& k, const std::filesystem::path& v) {
 std::string flag(const std::string& k, std::uint16_t v) { return flag(k, std::to_string(v)); }
 
 bool enabled(const create_options& o, const std::string& c) { return o.disabled.count(c) == 0; }
+// Optional components run when asked for (--enable) and not disabled.
+bool optional_on(const create_options& o, const std::string& c) {
+    return o.enabled.count(c) != 0 && enabled(o, c);
+}
 
 }  // namespace
 
@@ -20,13 +24,17 @@ std::vector<std::string> port_names(const create_options& o) {
     if (enabled(o, "kube-controller-manager")) v.push_back("kube-controller-manager");
     if (enabled(o, "kube-scheduler")) v.push_back("kube-scheduler");
     if (enabled(o, "ghostlet")) v.push_back("ghostlet");
+    if (optional_on(o, "metrics-server")) v.push_back("metrics-server");
     return v;
 }
+
+bool runs_metrics_server(const create_options& o) { return optional_on(o, "metrics-server"); }
 
 std::vector<std::string> required_binaries(const create_options& o) {
     std::vector<std::string> v{"etcd", "kube-apiserver"};
     if (enabled(o, "kube-controller-manager")) v.push_back("kube-controller-manager");
     if (enabled(o, "kube-scheduler")) v.push_back("kube-scheduler");
+    if (optional_on(o, "metrics-server")) v.push_back("metrics-server");
     v.push_back("kubectl");
     return v;
 }
@@ -140,15 +148,44 @@ std::vector<component> build_components(const component_inputs& in) {
                   "--server-address=127.0.0.1:" + std::to_string(port("ghostlet")),
                   "--node-lease-duration-seconds=" +
                       std::to_string(o.node_lease_duration_seconds * factor)};
+        // ghostlet's server answers on the port its nodes advertise (kwokctl's --node-port).
+        c.args.push_back("--node-port=" + std::to_string(port("ghostlet")));
+        if (runs_metrics_server(o)) {
+            // Nodes without addresses get InternalIP 127.0.0.1 and Hostname localhost, where
+            // metrics-server finds this ghostlet (scaled nodes keep their own InternalIP, so
+            // metrics-server prefers the Hostname; see below).
+            c.args.insert(c.args.end(), {"--node-ip=127.0.0.1", "--node-name=localhost"});
+        }
         std::error_code ec;
         if (!o.enable_crds.empty()) {
             std::string kinds;
             for (const auto& k : o.enable_crds) kinds += (kinds.empty() ? "" : ",") + k;
             c.args.push_back("--enable-crds=" + kinds);
         }
-        if (std::filesystem::exists(L.ghostlet_config(), ec)) {
+        // With metrics-server, create writes the default usage and Metric there.
+        if (runs_metrics_server(o) || std::filesystem::exists(L.ghostlet_config(), ec)) {
             c.args.insert(c.args.end(), {"--config", L.ghostlet_config().string()});
         }
+        out.push_back(std::move(c));
+    }
+    if (runs_metrics_server(o)) {
+        component c{"metrics-server", bin("metrics-server"), {}, {port("metrics-server")},
+                    readiness::tcp_listen};
+        c.args = {"--bind-address=127.0.0.1",
+                  flag("secure-port", port("metrics-server")),
+                  flag("kubeconfig", L.kubeconfig()),
+                  flag("authentication-kubeconfig", L.kubeconfig()),
+                  flag("authorization-kubeconfig", L.kubeconfig()),
+                  flag("tls-cert-file", pki / "apiserver.crt"),
+                  flag("tls-private-key-file", pki / "apiserver.key"),
+                  // Hostname first: every ghostlet-managed node's Hostname is localhost, while
+                  // scaled nodes carry kwokctl's unroutable 192.0.2.x InternalIPs.
+                  "--kubelet-preferred-address-types=Hostname,InternalIP,ExternalIP",
+                  "--kubelet-use-node-status-port",
+                  // ghostlet's certificate is self-signed (kwokctl sets the same flag).
+                  "--kubelet-insecure-tls",
+                  "--metric-resolution=15s",
+                  always_allow};
         out.push_back(std::move(c));
     }
     for (auto& c : out) {

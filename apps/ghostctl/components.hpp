@@ -38,7 +38,8 @@ struct cluster_layout {
     std::filesystem::path pid_of(const std::string& c) const { return pids() / (c + ".pid"); }
 };
 
-// Port names: etcd-peer, etcd-client, kube-apiserver, kube-controller-manager, kube-scheduler.
+// Port names: etcd-peer, etcd-client, kube-apiserver, kube-controller-manager, kube-scheduler,
+// ghostlet, metrics-server.
 using port_map = std::map<std::string, std::uint16_t>;
 
 // Ports needed for the enabled components, in the order they are taken from the scan.
@@ -53,11 +54,14 @@ struct component_inputs {
 };
 
 // Components in start order (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-// ghostlet), minus disabled ones, with --extra-args applied.
+// ghostlet, metrics-server when enabled), minus disabled ones, with --extra-args applied.
 std::vector<component> build_components(const component_inputs& in);
 
 // Replaces "--key=..." (or bare "--key") in args, else appends it.
 void apply_extra_arg(std::vector<std::string>& args, const extra_arg& x);
+
+// True when the options run metrics-server (--enable metrics-server, not --disable'd).
+bool runs_metrics_server(const create_options& o);
 
 // Control-plane binaries ghostctl needs for these options (names, not paths).
 std::vector<std::string> required_binaries(const create_options& o);

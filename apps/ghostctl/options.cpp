@@ -72,7 +72,8 @@ const char* const kubectl_help =
 // The flags each command takes besides the global ones (--name, --help).
 const std::vector<std::string> create_flags = {
     "disable-qps-limits", "extra-args", "disable", "kube-apiserver-port", "wait",
-    "heartbeat-factor", "node-lease-duration-seconds", "enable-crds"};
+    "heartbeat-factor", "node-lease-duration-seconds", "enable-crds", "enable",
+    "enable-metrics-server"};
 const std::vector<std::string> delete_flags = {"all"};
 const std::vector<std::string> start_flags = {"wait"};
 const std::vector<std::string> logs_flags = {"follow"};
@@ -111,7 +112,7 @@ engine::flag_set make_flags(command& cmd, bool& help) {
                   if (std::find(comps.begin(), comps.end(), c) == comps.end()) {
                       throw usage_error("--disable: unknown component \"" + c +
                                         "\" (known: kube-controller-manager, kube-scheduler, "
-                                        "ghostlet)");
+                                        "ghostlet, metrics-server)");
                   }
                   co.disabled.insert(c);
               }
@@ -144,6 +145,25 @@ engine::flag_set make_flags(command& cmd, bool& help) {
                   co.enable_crds.push_back(k);
               }
           });
+    f.add("enable", 0, false, "strings",
+          "optional components to run, comma-separated: metrics-server",
+          [&co](const std::string& v) {
+              for (const auto& c : engine::split_csv(v)) {
+                  if (c.empty()) continue;
+                  auto& opt = optional_components();
+                  if (std::find(opt.begin(), opt.end(), c) == opt.end()) {
+                      throw usage_error("--enable: unknown component \"" + c +
+                                        "\" (ghostctl runs: metrics-server)");
+                  }
+                  co.enabled.insert(c);
+              }
+          });
+    f.add("enable-metrics-server", 0, true, "bool",
+          "run metrics-server (kwokctl's older spelling of --enable metrics-server)",
+          [&co](const std::string& v) {
+              if (engine::parse_bool(v)) co.enabled.insert("metrics-server");
+              else co.enabled.erase("metrics-server");
+          });
     f.add("replicas", 0, false, "int", "number of objects wanted",
           [&cmd](const std::string& v) { cmd.scale.replicas = to_int(v, 0, 10'000'000); });
     f.integer("serial-length", &cmd.scale.serial_length, 1, 12,
@@ -174,7 +194,12 @@ std::string with_flags(const engine::flag_set& f, const std::string& head,
 
 const std::vector<std::string>& known_components() {
     static const std::vector<std::string> v{"etcd", "kube-apiserver", "kube-controller-manager",
-                                            "kube-scheduler", "ghostlet"};
+                                            "kube-scheduler", "ghostlet", "metrics-server"};
+    return v;
+}
+
+const std::vector<std::string>& optional_components() {
+    static const std::vector<std::string> v{"metrics-server"};
     return v;
 }
 

@@ -33,7 +33,11 @@ struct create_options {
     int heartbeat_factor = 5;
     int node_lease_duration_seconds = 40;
     std::vector<std::string> enable_crds;  ///< kwok kinds: CRDs installed, ghostlet watches them
+    std::set<std::string> enabled;          ///< optional components (--enable): metrics-server
 };
+
+// Optional components `create cluster --enable` accepts (kwokctl's names).
+const std::vector<std::string>& optional_components();
 
 enum class command_kind {
     help,

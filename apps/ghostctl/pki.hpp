@@ -1,9 +1,8 @@
 #pragma once
-// Self-signed PKI for one local cluster, built with the OpenSSL 3 API (no openssl CLI).
+// Self-signed PKI for one local cluster (certificates from engine/tls_certs).
 // The CA key is RSA-2048; leaf and service-account keys are ECDSA P-256 (fast to generate).
-//
-// Validity is now-1h .. now+10 years (kwokctl uses -24h .. +100y; ten years is plenty for a
-// simulator and stays inside 32-bit time_t range on every platform).
+
+#include "engine/tls_certs.hpp"
 
 #include <filesystem>
 #include <string>
@@ -11,10 +10,7 @@
 
 namespace ghost::ghostctl {
 
-struct pem_pair {
-    std::string cert_pem;
-    std::string key_pem;
-};
+using engine::pem_pair;
 
 struct cluster_pki {
     pem_pair ca;           // CN ghost-ca, CA:TRUE, keyCertSign|cRLSign

@@ -4,6 +4,7 @@
 #include "engine/log.hpp"
 #include "engine/metrics.hpp"
 #include "engine/timer_service.hpp"
+#include "engine/tls_context.hpp"
 #include "kube/api_client.hpp"
 #include "kube/list_watch.hpp"
 #include "sim/simulation.hpp"
@@ -18,6 +19,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -325,6 +327,33 @@ asio::awaitable<void> async_shutdown(runtime& rt) {
 
 }  // namespace
 
+namespace {
+
+// The server's certificate: --tls-cert-file / --tls-private-key-file, else (as kwok) a fresh
+// self-signed one for localhost, 127.0.0.1, --node-ip and the listen address.
+std::shared_ptr<boost::asio::ssl::context> server_tls_context(const options& opts,
+                                                              const std::string& host) {
+    if (!opts.tls_cert_file.empty()) {
+        try {
+            return engine::load_server_tls_context(opts.tls_cert_file, opts.tls_private_key_file);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(std::string("--tls-cert-file / --tls-private-key-file: ") +
+                                     e.what());
+        }
+    }
+    std::vector<std::string> sans{"DNS:localhost", "IP:127.0.0.1"};
+    for (const auto& ip : {opts.node_ip, host}) {
+        boost::system::error_code ec;
+        auto a = boost::asio::ip::make_address(ip, ec);
+        if (!ec && !a.is_unspecified() && ip != "127.0.0.1") sans.push_back("IP:" + ip);
+    }
+    if (!opts.node_name.empty() && opts.node_name != "localhost") sans.push_back("DNS:" + opts.node_name);
+    return engine::make_server_tls_context(
+        engine::issue_certificate({"ghostlet", "", false, {"serverAuth"}, sans}));
+}
+
+}  // namespace
+
 // kwok's rule: --server-address, else 0.0.0.0:<node-port> when --node-port is set, else none.
 void start_server(runtime& rt, const options& opts) {
     std::string address = opts.server_address;
@@ -336,12 +365,14 @@ void start_server(runtime& rt, const options& opts) {
     }
     auto host = address.substr(0, colon);
     if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    auto tls = server_tls_context(opts, host);
     try {
         rt.server = std::make_unique<engine::http_server>(rt.ioc.get_executor(), host,
-                                                          address.substr(colon + 1));
+                                                          address.substr(colon + 1), tls);
     } catch (const std::exception& e) {
         throw std::runtime_error("--server-address " + address + ": cannot listen: " + e.what());
     }
+    rt.server->server_header("ghostlet/" + std::string(version));
     auto ok = [] { return engine::http_reply{200, "text/plain; charset=utf-8", "ok"}; };
     rt.server->route("/healthz", ok);
     rt.server->route("/livez", ok);

@@ -60,7 +60,8 @@ engine::flag_set make_flags(options& o) {
               "port of the node (daemonEndpoints; also serves on 0.0.0.0:<port> without "
               "--server-address)");
     f.string("tls-cert-file", &o.tls_cert_file,
-             "x509 certificate for the HTTPS server (stored; HTTPS not served yet)");
+             "x509 certificate of the server (HTTPS and HTTP share its port; default: a "
+             "generated self-signed one)");
     f.string("tls-private-key-file", &o.tls_private_key_file,
              "x509 private key matching --tls-cert-file");
     f.string("manage-single-node", &o.manage_single_node,
@@ -313,10 +314,6 @@ void check_readable(const std::string& path, const std::string& flag) {
 
 // One warning per accepted option whose behaviour ghostlet does not provide yet.
 void warn_unimplemented(options& o, const std::set<std::string>& given) {
-    if (!o.tls_cert_file.empty() || !o.tls_private_key_file.empty()) {
-        o.warnings.push_back("--tls-cert-file, --tls-private-key-file: serving HTTPS is not "
-                             "implemented yet; the server (if any) speaks plain HTTP");
-    }
     if (!o.tracing_endpoint.empty()) {
         o.warnings.push_back("--tracing-endpoint, --tracing-sampling-rate-per-million: tracing "
                              "export is not implemented; no spans are sent to " +

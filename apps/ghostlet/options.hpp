@@ -35,7 +35,7 @@ struct options {
     std::string node_name;
     int node_port = 0;
     std::string server_address;
-    std::string tls_cert_file;         ///< stored; serving HTTPS is not implemented yet
+    std::string tls_cert_file;         ///< server certificate; empty: generated self-signed
     std::string tls_private_key_file;
 
     std::string manage_single_node;

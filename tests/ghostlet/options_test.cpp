@@ -170,7 +170,8 @@ options:
             return w.find(text) != std::string::npos;
         });
     };
-    EXPECT_EQ(has("--tls-cert-file"), 1) << ::testing::PrintToString(o.warnings);
+    EXPECT_EQ(has("--tls-cert-file"), 0) << "served since HTTPS is implemented: "
+                                         << ::testing::PrintToString(o.warnings);
     EXPECT_EQ(has("tracing export is not implemented"), 1);
     EXPECT_EQ(has("--enable-crds"), 0);  // Metric is served
     EXPECT_EQ(has("enableDebuggingHandlers"), 1);
