@@ -1,6 +1,7 @@
 #include "stages/stage.hpp"
 
 #include "lang/gotpl.hpp"
+#include "lang/yaml_documents.hpp"
 #include "lang/yaml_json.hpp"
 #include "stages/cel_funcs.hpp"
 #include "stages/config_files.hpp"
@@ -484,7 +485,7 @@ stage parse_stage(const YAML::Node& doc, std::string_view source) {
 config_documents load_config_text(std::string_view text, std::string_view source) {
     std::vector<YAML::Node> docs;
     try {
-        docs = YAML::LoadAll(std::string(text));
+        docs = lang::load_all_yaml(std::string(text));
     } catch (const YAML::Exception& e) {
         throw stage_error(std::string(source) + ": invalid YAML: " + e.what());
     }

@@ -2,6 +2,7 @@
 
 #include "engine/flags.hpp"
 #include "kube/label_selector.hpp"
+#include "lang/yaml_documents.hpp"
 #include "stages/config_files.hpp"
 #include "stages/kwok_kinds.hpp"
 #include "stages/stage.hpp"
@@ -211,7 +212,7 @@ void apply_kwok_configuration(options& o, const YAML::Node& doc, const std::stri
 void load_config_documents(options& o, const stages::config_source& src, config_state& st) {
     std::vector<YAML::Node> docs;
     try {
-        docs = YAML::LoadAll(src.text);
+        docs = lang::load_all_yaml(src.text);
     } catch (const YAML::Exception& e) {
         throw options_error(src.name + ":" + std::to_string(e.mark.line + 1) + ":" +
                             std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);

@@ -227,4 +227,17 @@ kind: Mystery
     EXPECT_THROW(load_config_text("a: [", "bad.yaml"), stage_error);
 }
 
+// fuzz/stage_fuzz (minimized): a mangled stage file whose template line starts with ',' at the
+// top level used to take yaml-cpp beyond 2 GB; now one line naming the file and the place.
+TEST(stage, a_stray_comma_at_the_top_level_is_one_error_naming_the_file) {
+    try {
+        load_config_text("# a pod\n        ,astTransitionTime: {{ $t | Quote }}\n", "bad.yaml");
+        ADD_FAILURE() << "no error";
+    } catch (const stage_error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "bad.yaml: invalid YAML: yaml-cpp: error at line 2, column 9: ',' outside a flow "
+                  "collection ([...] or {...}): no YAML node can start here");
+    }
+}
+
 }  // namespace
