@@ -41,6 +41,12 @@ private:
 
 }  // namespace
 
+std::optional<std::string> map_key(const YAML::Node& key) {
+    if (key.IsScalar()) return key.Scalar();
+    if (key.IsNull()) return std::string("null");  // as go-yaml prints a null key
+    return std::nullopt;
+}
+
 std::vector<YAML::Node> load_all_yaml(std::string_view text) {
     std::string copy(text);
     {

@@ -74,7 +74,9 @@ void expect_map(const context& cx, const YAML::Node& n, const std::string& path)
 void check_fields(const context& cx, const YAML::Node& n, const std::string& path,
                   std::initializer_list<std::string_view> allowed) {
     for (auto it = n.begin(); it != n.end(); ++it) {
-        std::string key = it->first.as<std::string>();
+        auto key_text = lang::map_key(it->first);
+        if (!key_text) cx.fail(path, "expected string keys, got a list or mapping as a key");
+        const std::string& key = *key_text;
         bool ok = false;
         for (auto a : allowed) ok = ok || a == key;
         if (!ok) {
@@ -93,7 +95,9 @@ std::map<std::string, std::string> get_string_map(const context& cx, const YAML:
     expect_map(cx, n, path);
     std::map<std::string, std::string> out;
     for (auto it = n.begin(); it != n.end(); ++it) {
-        std::string key = it->first.as<std::string>();
+        auto key_text = lang::map_key(it->first);
+        if (!key_text) cx.fail(path, "expected string keys, got a list or mapping as a key");
+        std::string key = std::move(*key_text);
         out[key] = get_string(cx, it->second, path + "." + key);
     }
     return out;
@@ -427,8 +431,13 @@ boost::json::value yaml_node_to_json(const YAML::Node& node) {
         return arr;
     }
     boost::json::object obj;
-    for (auto it = node.begin(); it != node.end(); ++it)
-        obj[it->first.as<std::string>()] = yaml_node_to_json(it->second);
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        auto key = lang::map_key(it->first);
+        if (!key)
+            throw stage_error("line " + std::to_string(it->first.Mark().line + 1) +
+                              ": expected string keys, got a list or mapping as a key");
+        obj[*key] = yaml_node_to_json(it->second);
+    }
     return obj;
 }
 
@@ -497,7 +506,11 @@ config_documents load_config_text(std::string_view text, std::string_view source
         if (!doc.IsMap()) throw stage_error(where + ": expected a mapping");
         std::string kind = doc["kind"] && doc["kind"].IsScalar() ? doc["kind"].Scalar() : "";
         if (kind == "Stage") {
-            out.stages.push_back(parse_stage(doc, source));
+            try {
+                out.stages.push_back(parse_stage(doc, source));
+            } catch (const YAML::Exception& e) {  // a shape the checks above missed
+                throw stage_error(where + ": " + e.what());
+            }
         } else if (kind == "KwokConfiguration") {
             out.kwok_configurations.push_back(doc);
         } else if (known_kinds().count(kind)) {

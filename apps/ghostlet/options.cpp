@@ -177,7 +177,9 @@ void apply_kwok_configuration(options& o, const YAML::Node& doc, const std::stri
     if (auto opts = doc["options"]; opts && !opts.IsNull()) {
         if (!opts.IsMap()) throw options_error(where + ": options: expected a mapping");
         for (auto it = opts.begin(); it != opts.end(); ++it) {
-            auto key = it->first.as<std::string>();
+            auto key_text = lang::map_key(it->first);
+            if (!key_text) throw options_error(where + ": options: expected string keys");
+            std::string key = std::move(*key_text);
             // A copy: yaml-cpp iterators hand out temporaries (a reference would dangle).
             YAML::Node value = it->second;
             std::string field = where + ": options." + key;
@@ -195,7 +197,9 @@ void apply_kwok_configuration(options& o, const YAML::Node& doc, const std::stri
     if (auto tracing = doc["tracing"]; tracing && !tracing.IsNull()) {
         if (!tracing.IsMap()) throw options_error(where + ": tracing: expected a mapping");
         for (auto it = tracing.begin(); it != tracing.end(); ++it) {
-            auto key = it->first.as<std::string>();
+            auto key_text = lang::map_key(it->first);
+            if (!key_text) throw options_error(where + ": tracing: expected string keys");
+            std::string key = std::move(*key_text);
             YAML::Node value = it->second;
             std::string field = where + ": tracing." + key;
             if (key == "endpoint") {
