@@ -258,7 +258,17 @@ private:
         }
     }
 
+    // Parsing and evaluation recurse per level: bounded so that `[[[[...` (found by
+    // fuzz/jq_fuzz) is an error, not a stack overflow.
+    static constexpr int max_depth = 256;
     node_ptr parse_pipe() {
+        struct level {
+            int& d;
+            ~level() { --d; }
+        } guard{++depth_};
+        if (depth_ > max_depth)
+            fail(src_, peek().pos,
+                 "nested deeper than " + std::to_string(max_depth) + " (`(`, `[`, `{` or `|`)");
         auto lhs = parse_comma();
         if (accept(tok::pipe)) return make(op::pipe, {lhs, parse_pipe()});
         return lhs;
@@ -407,6 +417,7 @@ private:
     std::string_view src_;
     std::vector<token> toks_;
     std::size_t pos_ = 0;
+    int depth_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -188,3 +188,18 @@ TEST(jq, a_run_stops_at_max_steps_with_an_error_naming_the_limit) {
     EXPECT_EQ(outputs, 1024u);
     EXPECT_TRUE(budget.empty());
 }
+
+// fuzz/jq_fuzz: 2,000 `[` overflowed the parser's stack (ASan stack-overflow).
+TEST(jq, nesting_deeper_than_the_limit_is_a_parse_error) {
+    std::string error;
+    EXPECT_FALSE(jq_program::try_parse(std::string(2000, '['), &error));
+    EXPECT_NE(error.find("nested deeper than 256"), std::string::npos) << error;
+    std::string pipes = ".";
+    for (int i = 0; i < 1000; ++i) pipes += " | .";
+    EXPECT_FALSE(jq_program::try_parse(pipes, &error));
+    EXPECT_NE(error.find("nested deeper than 256"), std::string::npos) << error;
+    std::string ok = std::string(100, '[') + "1" + std::string(100, ']');
+    auto p = jq_program::try_parse(ok, &error);
+    ASSERT_TRUE(p) << error;
+    EXPECT_EQ(p->run(json::value(nullptr)).size(), 1u);
+}
