@@ -16,6 +16,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <array>
@@ -246,8 +247,16 @@ struct http_pool::impl {
             auto [hec] = co_await c->tls->async_handshake(net::ssl::stream_base::client, use_tuple);
             if (hec) {
                 ++st.connect_failures;
-                GHOST_LOG_DEBUG("TLS handshake with ", ep.host, ":", ep.port, " failed: ",
-                                hec.message());
+                // An untrusted certificate is a configuration error, never transient: say so.
+                long verify = SSL_get_verify_result(c->tls->native_handle());
+                if (!tls.insecure_skip_verify && verify != X509_V_OK) {
+                    GHOST_LOG_ERROR("TLS to ", ep.host, ":", ep.port, ": server certificate not "
+                                    "trusted (", X509_verify_cert_error_string(verify),
+                                    "); check the kubeconfig's certificate-authority");
+                } else {
+                    GHOST_LOG_DEBUG("TLS handshake with ", ep.host, ":", ep.port, " failed: ",
+                                    hec.message());
+                }
                 co_return hec == beast::error::timeout ? error_code(errc::timeout)
                                                        : error_code(errc::tls_error);
             }

@@ -46,7 +46,9 @@ simdjson::error_code opt_string(od::object& o, std::string_view key, std::string
     auto f = o.find_field_unordered(key);
     if (f.error() == simdjson::NO_SUCH_FIELD) return simdjson::SUCCESS;
     if (f.error()) return f.error();
-    if (f.is_null()) return simdjson::SUCCESS;
+    bool null = false;  // get(): converting the result to bool would throw on a broken value
+    if (auto err = f.is_null().get(null)) return err;
+    if (null) return simdjson::SUCCESS;
     return f.get_string().get(out);
 }
 

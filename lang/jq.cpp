@@ -258,7 +258,17 @@ private:
         }
     }
 
+    // Parsing and evaluation recurse per level: bounded so that `[[[[...` (found by
+    // fuzz/jq_fuzz) is an error, not a stack overflow.
+    static constexpr int max_depth = 256;
     node_ptr parse_pipe() {
+        struct level {
+            int& d;
+            ~level() { --d; }
+        } guard{++depth_};
+        if (depth_ > max_depth)
+            fail(src_, peek().pos,
+                 "nested deeper than " + std::to_string(max_depth) + " (`(`, `[`, `{` or `|`)");
         auto lhs = parse_comma();
         if (accept(tok::pipe)) return make(op::pipe, {lhs, parse_pipe()});
         return lhs;
@@ -407,6 +417,7 @@ private:
     std::string_view src_;
     std::vector<token> toks_;
     std::size_t pos_ = 0;
+    int depth_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -491,6 +502,10 @@ public:
     // Returns false when evaluation must stop: a runtime error (error_ set) or the consumer
     // asked to stop.
     bool eval(const node& n, const json::value& in, emit_fn out) {
+        if (++steps_ > jq_program::max_steps) {
+            exhausted_ = true;
+            return error();
+        }
         switch (n.kind) {
         case op::identity: return out(in);
         case op::literal: return out(n.lit);
@@ -581,6 +596,8 @@ public:
     }
 
     bool error_ = false;
+    bool exhausted_ = false;  // max_steps reached: an error no `?` or `//` recovers from
+    std::uint64_t steps_ = 0;
 
 private:
     bool error() {
@@ -596,7 +613,7 @@ private:
             downstream_stopped = true;
             return false;
         });
-        if (ok || downstream_stopped) return ok;
+        if (ok || downstream_stopped || exhausted_) return ok;  // `?` does not hide the limit
         error_ = false;
         return true;
     }
@@ -897,10 +914,14 @@ std::optional<jq_program> jq_program::try_parse(std::string_view text, std::stri
     }
 }
 
-bool jq_program::run(const json::value& input, const emit_fn& emit) const {
+bool jq_program::run(const json::value& input, const emit_fn& emit,
+                     std::string* budget_error) const {
     if (!root_) return emit(input);
     evaluator ev;
     bool ok = ev.eval(*root_, input, emit);
+    if (ev.exhausted_ && budget_error)
+        *budget_error = "jq: more than " + std::to_string(max_steps) +
+                        " evaluation steps (outputs multiplied by `,` and `|`) in `" + text_ + "`";
     return ok || !ev.error_;
 }
 

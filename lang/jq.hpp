@@ -12,6 +12,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -48,7 +49,14 @@ public:
     // All outputs, or none when evaluation hit a runtime error.
     std::vector<boost::json::value> run(const boost::json::value& input) const;
     // Streams outputs; returns false on a runtime error (outputs already emitted stand).
-    bool run(const boost::json::value& input, const emit_fn& emit) const;
+    // *budget_error (when given) is set when the run stopped at max_steps.
+    bool run(const boost::json::value& input, const emit_fn& emit,
+             std::string* budget_error = nullptr) const;
+
+    // Evaluation steps one run may take: `,` and `|` multiply outputs, so a short program
+    // (`1,1 | 1,1 | ...`) can take exponential time (found by fuzz/jq_fuzz). A Stage selector
+    // takes a few hundred steps; past the limit the run is a runtime error.
+    static constexpr std::uint64_t max_steps = 1'000'000;
     // First output, if any (nullopt also on a runtime error).
     std::optional<boost::json::value> first(const boost::json::value& input) const;
 

@@ -1,5 +1,6 @@
 #include "stages/config_files.hpp"
 
+#include "lang/yaml_documents.hpp"
 #include "stages/stage.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -57,7 +58,9 @@ void read_kustomization(const fs::path& file, std::vector<config_source>& out,
     }
     if (!doc.IsMap()) throw stage_error(file.string() + ": expected a Kustomization mapping");
     for (auto it = doc.begin(); it != doc.end(); ++it) {
-        auto key = it->first.as<std::string>();
+        auto key_text = lang::map_key(it->first);
+        if (!key_text) throw stage_error(file.string() + ": expected string keys");
+        std::string key = std::move(*key_text);
         if (key != "apiVersion" && key != "kind" && key != "resources" && key != "bases" &&
             key != "metadata") {
             throw stage_error(file.string() + ": " + key +

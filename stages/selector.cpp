@@ -63,6 +63,7 @@ bool requirement_matches(const match_expression& req, const json::value& object,
     std::string_view s;
     // A runtime error anywhere makes the whole output absent, so decide only after the run.
     bool any_in = false;
+    std::string budget;
     bool ok = req.program.run(object, [&](const json::value& v) {
         if (v.is_null()) return true;
         found = true;
@@ -70,8 +71,9 @@ bool requirement_matches(const match_expression& req, const json::value& object,
             std::find(req.values.begin(), req.values.end(), s) != req.values.end())
             any_in = true;
         return true;
-    });
+    }, &budget);
     if (!ok) found = any_in = false;
+    if (error && !budget.empty()) *error = budget;
     switch (req.op) {
     case k::in: return any_in;
     case k::not_in: return !any_in;

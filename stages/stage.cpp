@@ -1,6 +1,7 @@
 #include "stages/stage.hpp"
 
 #include "lang/gotpl.hpp"
+#include "lang/yaml_documents.hpp"
 #include "lang/yaml_json.hpp"
 #include "stages/cel_funcs.hpp"
 #include "stages/config_files.hpp"
@@ -73,7 +74,9 @@ void expect_map(const context& cx, const YAML::Node& n, const std::string& path)
 void check_fields(const context& cx, const YAML::Node& n, const std::string& path,
                   std::initializer_list<std::string_view> allowed) {
     for (auto it = n.begin(); it != n.end(); ++it) {
-        std::string key = it->first.as<std::string>();
+        auto key_text = lang::map_key(it->first);
+        if (!key_text) cx.fail(path, "expected string keys, got a list or mapping as a key");
+        const std::string& key = *key_text;
         bool ok = false;
         for (auto a : allowed) ok = ok || a == key;
         if (!ok) {
@@ -92,7 +95,9 @@ std::map<std::string, std::string> get_string_map(const context& cx, const YAML:
     expect_map(cx, n, path);
     std::map<std::string, std::string> out;
     for (auto it = n.begin(); it != n.end(); ++it) {
-        std::string key = it->first.as<std::string>();
+        auto key_text = lang::map_key(it->first);
+        if (!key_text) cx.fail(path, "expected string keys, got a list or mapping as a key");
+        std::string key = std::move(*key_text);
         out[key] = get_string(cx, it->second, path + "." + key);
     }
     return out;
@@ -426,8 +431,13 @@ boost::json::value yaml_node_to_json(const YAML::Node& node) {
         return arr;
     }
     boost::json::object obj;
-    for (auto it = node.begin(); it != node.end(); ++it)
-        obj[it->first.as<std::string>()] = yaml_node_to_json(it->second);
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        auto key = lang::map_key(it->first);
+        if (!key)
+            throw stage_error("line " + std::to_string(it->first.Mark().line + 1) +
+                              ": expected string keys, got a list or mapping as a key");
+        obj[*key] = yaml_node_to_json(it->second);
+    }
     return obj;
 }
 
@@ -484,7 +494,7 @@ stage parse_stage(const YAML::Node& doc, std::string_view source) {
 config_documents load_config_text(std::string_view text, std::string_view source) {
     std::vector<YAML::Node> docs;
     try {
-        docs = YAML::LoadAll(std::string(text));
+        docs = lang::load_all_yaml(std::string(text));
     } catch (const YAML::Exception& e) {
         throw stage_error(std::string(source) + ": invalid YAML: " + e.what());
     }
@@ -496,7 +506,11 @@ config_documents load_config_text(std::string_view text, std::string_view source
         if (!doc.IsMap()) throw stage_error(where + ": expected a mapping");
         std::string kind = doc["kind"] && doc["kind"].IsScalar() ? doc["kind"].Scalar() : "";
         if (kind == "Stage") {
-            out.stages.push_back(parse_stage(doc, source));
+            try {
+                out.stages.push_back(parse_stage(doc, source));
+            } catch (const YAML::Exception& e) {  // a shape the checks above missed
+                throw stage_error(where + ": " + e.what());
+            }
         } else if (kind == "KwokConfiguration") {
             out.kwok_configurations.push_back(doc);
         } else if (known_kinds().count(kind)) {

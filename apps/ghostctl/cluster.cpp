@@ -334,7 +334,9 @@ void cluster_manager::create(const std::string& name, const create_options& o) {
     try {
         fs::create_directories(L.dir);
         for (auto& d : {L.pki(), L.etcd_data(), L.logs(), L.pids()}) fs::create_directories(d);
-        fs::permissions(L.etcd_data(), fs::perms::owner_all, fs::perm_options::replace);
+        // Keys, tokens and etcd's data are the owner's only (a kubelet's dirs are 0700 too).
+        for (auto& d : {L.dir, L.pki(), L.etcd_data()})
+            fs::permissions(d, fs::perms::owner_all, fs::perm_options::replace);
         auto pki = generate_pki();
         write_pki(pki, L.pki());
         if (std::getenv("GHOSTCTL_TRACE") != nullptr) {

@@ -2,6 +2,7 @@
 
 #include "engine/flags.hpp"
 #include "kube/label_selector.hpp"
+#include "lang/yaml_documents.hpp"
 #include "stages/config_files.hpp"
 #include "stages/kwok_kinds.hpp"
 #include "stages/stage.hpp"
@@ -177,7 +178,9 @@ void apply_kwok_configuration(options& o, const YAML::Node& doc, const std::stri
     if (auto opts = doc["options"]; opts && !opts.IsNull()) {
         if (!opts.IsMap()) throw options_error(where + ": options: expected a mapping");
         for (auto it = opts.begin(); it != opts.end(); ++it) {
-            auto key = it->first.as<std::string>();
+            auto key_text = lang::map_key(it->first);
+            if (!key_text) throw options_error(where + ": options: expected string keys");
+            std::string key = std::move(*key_text);
             // A copy: yaml-cpp iterators hand out temporaries (a reference would dangle).
             YAML::Node value = it->second;
             std::string field = where + ": options." + key;
@@ -195,7 +198,9 @@ void apply_kwok_configuration(options& o, const YAML::Node& doc, const std::stri
     if (auto tracing = doc["tracing"]; tracing && !tracing.IsNull()) {
         if (!tracing.IsMap()) throw options_error(where + ": tracing: expected a mapping");
         for (auto it = tracing.begin(); it != tracing.end(); ++it) {
-            auto key = it->first.as<std::string>();
+            auto key_text = lang::map_key(it->first);
+            if (!key_text) throw options_error(where + ": tracing: expected string keys");
+            std::string key = std::move(*key_text);
             YAML::Node value = it->second;
             std::string field = where + ": tracing." + key;
             if (key == "endpoint") {
@@ -212,7 +217,7 @@ void apply_kwok_configuration(options& o, const YAML::Node& doc, const std::stri
 void load_config_documents(options& o, const stages::config_source& src, config_state& st) {
     std::vector<YAML::Node> docs;
     try {
-        docs = YAML::LoadAll(src.text);
+        docs = lang::load_all_yaml(src.text);
     } catch (const YAML::Exception& e) {
         throw options_error(src.name + ":" + std::to_string(e.mark.line + 1) + ":" +
                             std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);

@@ -120,6 +120,14 @@ options:
     auto bad_yaml = write_temp("bad-yaml.yaml", "kind: Stage\n  spec: [\n");
     err = error_of({"--manage-all-nodes", "-c", bad_yaml});
     EXPECT_NE(err.find("invalid YAML"), std::string::npos) << err;
+    auto complex_key = write_temp("complex-key.yaml", "kind: KwokConfiguration\noptions:\n  ? [a]\n  : 1\n");
+    err = error_of({"--manage-all-nodes", "-c", complex_key});
+    EXPECT_NE(err.find("options: expected string keys"), std::string::npos) << err;
+    auto stray_comma = write_temp("stray-comma.yaml", "kind: Stage\n---\n, x\n");
+    err = error_of({"--manage-all-nodes", "-c", stray_comma});
+    EXPECT_NE(err.find(stray_comma + ":3:1: invalid YAML: ',' outside a flow collection"),
+              std::string::npos)
+        << err;
 
     // Other kinds are skipped with a warning naming them, as kwok does ("Unsupported type").
     auto other_kind = write_temp("other-kind.yaml", "apiVersion: v1\nkind: ConfigMap\n");

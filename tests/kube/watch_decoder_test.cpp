@@ -150,6 +150,23 @@ TEST(watch_decoder, reset_drops_partial_line) {
 
 // Found by fuzz/watch_decoder_fuzz: a Status with an unreadable "code" followed by other fields
 // crashed (the on-demand document was read after an error). Now it is one malformed event.
+// fuzz/watch_decoder: `"reason":null"E...` made is_null() fail, and its result, used as a
+// bool, threw out of decode (abort).
+TEST(watch_decoder, a_broken_null_is_a_malformed_event) {
+    watch_decoder d;
+    std::vector<std::pair<bool, std::string>> seen;
+    d.feed("{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
+           "\"reason\":null\"Eessage\":\"too old\"}}\n"
+           "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":nulx,\"resourceVersion\":\"1\"}}}\n"
+           "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"ok\",\"namespace\":null}}}\n",
+           [&](const watch_event& e) { seen.emplace_back(e.malformed, std::string(e.name)); });
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_TRUE(seen[0].first);
+    EXPECT_TRUE(seen[1].first);
+    EXPECT_FALSE(seen[2].first);
+    EXPECT_EQ(seen[2].second, "ok");
+}
+
 TEST(watch_decoder, an_unreadable_status_code_is_a_malformed_event) {
     watch_decoder d;
     std::vector<std::pair<bool, std::string>> seen;

@@ -158,3 +158,48 @@ TEST(jq, first_output) {
 }
 
 }  // namespace
+
+// fuzz/jq_fuzz: `,` under `|` multiplies outputs, so 2^25 outputs from a 100-byte program ran
+// past libFuzzer's 20 s timeout. The run now stops at max_steps, a runtime error that names the
+// limit and that `?` and `//` do not hide.
+TEST(jq, a_run_stops_at_max_steps_with_an_error_naming_the_limit) {
+    std::string text = "1";
+    for (int i = 0; i < 25; ++i) text += ",1 | 1";
+    auto p = jq_program::parse(text);
+    std::string budget;
+    std::size_t outputs = 0;
+    bool ok = p.run(json::value(nullptr), [&](const json::value&) { return ++outputs, true; },
+                    &budget);
+    EXPECT_FALSE(ok);
+    EXPECT_LT(outputs, jq_program::max_steps);
+    EXPECT_EQ(budget, "jq: more than 1000000 evaluation steps (outputs multiplied by `,` and "
+                      "`|`) in `" + text + "`");
+    EXPECT_TRUE(p.run(json::value(nullptr)).empty()) << "the result is absent, as on any error";
+    EXPECT_TRUE(jq_program::parse("(" + text + ")?").run(json::value(nullptr)).empty());
+    EXPECT_TRUE(jq_program::parse("(" + text + ") // 2").run(json::value(nullptr)).empty());
+
+    // Well below the limit, the same shape runs to the end: 2^10 outputs.
+    std::string small = "1";
+    for (int i = 0; i < 10; ++i) small += ",1 | 1";
+    budget.clear();
+    outputs = 0;
+    EXPECT_TRUE(jq_program::parse(small).run(
+        json::value(nullptr), [&](const json::value&) { return ++outputs, true; }, &budget));
+    EXPECT_EQ(outputs, 1024u);
+    EXPECT_TRUE(budget.empty());
+}
+
+// fuzz/jq_fuzz: 2,000 `[` overflowed the parser's stack (ASan stack-overflow).
+TEST(jq, nesting_deeper_than_the_limit_is_a_parse_error) {
+    std::string error;
+    EXPECT_FALSE(jq_program::try_parse(std::string(2000, '['), &error));
+    EXPECT_NE(error.find("nested deeper than 256"), std::string::npos) << error;
+    std::string pipes = ".";
+    for (int i = 0; i < 1000; ++i) pipes += " | .";
+    EXPECT_FALSE(jq_program::try_parse(pipes, &error));
+    EXPECT_NE(error.find("nested deeper than 256"), std::string::npos) << error;
+    std::string ok = std::string(100, '[') + "1" + std::string(100, ']');
+    auto p = jq_program::try_parse(ok, &error);
+    ASSERT_TRUE(p) << error;
+    EXPECT_EQ(p->run(json::value(nullptr)).size(), 1u);
+}

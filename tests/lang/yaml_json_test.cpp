@@ -228,3 +228,31 @@ TEST(yaml_json, fast_path_agrees_with_yaml_cpp) {
     expect_same("a: \"unterminated\n", false);
     expect_same("k: \"\\/\"\n", false);
 }
+
+// An alias bomb (9 levels of 10 aliases: 10^9 values from 450 bytes) took yaml_to_json past
+// 20 s and gigabytes; go-yaml v2 (sigs.k8s.io/yaml) refuses it as "excessive aliasing", and so
+// does this, before the copies are made.
+TEST(yaml_json, an_alias_bomb_is_refused_as_excessive_aliasing) {
+    std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 9; ++i) {
+        bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+        for (int j = 0; j < 10; ++j) bomb += (j ? ", *a" : "*a") + std::to_string(i - 1);
+        bomb += "]\n";
+    }
+    std::string err;
+    auto r = ghost::lang::yaml_to_json(bomb, &err);
+    EXPECT_FALSE(r.has_value());
+    EXPECT_NE(err.find("yaml: yaml-cpp: error at line "), std::string::npos) << err;
+    EXPECT_NE(err.find("document contains excessive aliasing (aliases would expand to "),
+              std::string::npos)
+        << err;
+
+    // Ordinary anchors, merges and a few levels of reuse still load.
+    auto ok = ghost::lang::yaml_to_json("base: &b {x: 1}\nm:\n  <<: *b\n  z: 2\nl: [*b, *b]\n"
+                                        "deep: &d [&e [1, 2], *e]\nagain: [*d, *d, *d]\n",
+                                        &err);
+    ASSERT_TRUE(ok.has_value()) << err;
+    EXPECT_EQ(boost::json::serialize(*ok),
+              R"({"base":{"x":1},"m":{"x":1,"z":2},"l":[{"x":1},{"x":1}],)"
+              R"("deep":[[1,2],[1,2]],"again":[[[1,2],[1,2]],[[1,2],[1,2]],[[1,2],[1,2]]]})");
+}

@@ -487,3 +487,74 @@ TEST_F(sim_fixture, replaced_stages_apply_to_the_next_event_and_chosen_ones_stil
     EXPECT_EQ(late.request.target, "/api/v1/namespaces/default/pods/p1/status");
     EXPECT_EQ(body(late).at("status").at("phase"), "Failed") << "chosen before the change";
 }
+
+namespace {
+
+// A running pod the node-lifecycle controller marked not ready (MarkPodsNotReady sets the
+// Ready condition False and leaves the rest).
+boost::json::value marked_not_ready(std::string_view name, std::string_view rv) {
+    return pod_json(name, "n0", rv, "",
+                    R"({"phase":"Running","podIP":"10.0.7.1","conditions":[)"
+                    R"({"type":"Initialized","status":"True"},)"
+                    R"({"type":"Ready","status":"False","reason":"NodeNotReady"},)"
+                    R"({"type":"ContainersReady","status":"True"}],)"
+                    R"("containerStatuses":[{"name":"c","ready":true}]})");
+}
+
+std::string condition(const boost::json::value& status, std::string_view type) {
+    for (const auto& c : status.at("conditions").as_array())
+        if (c.at("type").as_string() == type) return std::string(c.at("status").as_string());
+    return "absent";
+}
+
+}  // namespace
+
+TEST_F(sim_fixture, default_stages_make_a_pod_marked_not_ready_ready_again) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    sim->on_pod_upsert(marked_not_ready("p", "40"));
+    auto op = take();
+    EXPECT_EQ(op.request.target, "/api/v1/namespaces/default/pods/p/status");
+    auto s = body(op).at("status");
+    EXPECT_EQ(condition(s, "Ready"), "True");
+    EXPECT_EQ(condition(s, "ContainersReady"), "True");
+    EXPECT_FALSE(s.as_object().contains("phase")) << "only the conditions change";
+    EXPECT_FALSE(s.as_object().contains("podIP")) << "the pod keeps its IP";
+    auto ready = marked_not_ready("p", "41");
+    ready.at("status").at("conditions").at(1).as_object()["status"] = "True";
+    sim->on_pod_upsert(ready);
+    EXPECT_TRUE(writes.empty()) << "a ready running pod is left alone";
+}
+
+TEST_F(sim_fixture, a_not_ready_job_pod_or_deleted_pod_is_not_made_ready_again) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    auto job = marked_not_ready("j", "50");
+    job.at("metadata").as_object()["ownerReferences"] =
+        boost::json::parse(R"([{"apiVersion":"batch/v1","kind":"Job","name":"job","uid":"x"}])");
+    sim->on_pod_upsert(job);
+    EXPECT_EQ(body(take()).at("status").at("phase"), "Succeeded") << "pod-complete, not ready again";
+    auto deleting = marked_not_ready("d", "51");
+    deleting.at("metadata").as_object()["deletionTimestamp"] = "2027-01-01T00:00:00Z";
+    sim->on_pod_upsert(deleting);
+    EXPECT_EQ(take().request.method, http::verb::delete_);
+}
+
+TEST_F(sim_fixture, kwok_pod_fast_stages_leave_a_pod_marked_not_ready_unready_as_kwok) {
+    const std::string dir = std::string(GHOST_SHARED_DIR) + "/kwok-stages/";
+    auto stages = load_stage_files({dir + "node/fast/node-initialize.yaml",
+                                    dir + "pod/fast/pod-ready.yaml", dir + "pod/fast/pod-complete.yaml",
+                                    dir + "pod/fast/pod-delete.yaml"});
+    simulation_config cfg;
+    cfg.steady_now = [this] { return steady; };
+    cfg.wall_now = [this] { return wall; };
+    cfg.identity = "test-holder";
+    sim = std::make_unique<simulation>(std::move(cfg), std::move(stages), wheel,
+                                       [this](write_op op) { writes.push_back(std::move(op)); });
+    sim->on_node_upsert(node_json("n0"));
+    writes.clear();
+    sim->on_pod_upsert(marked_not_ready("p", "40"));
+    EXPECT_TRUE(writes.empty()) << "kwok's stages only start Pending pods";
+}

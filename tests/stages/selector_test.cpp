@@ -95,3 +95,18 @@ TEST(selector, labels_annotations_and_are_anded) {
 }
 
 }  // namespace
+
+namespace {
+
+// A selector key past jq's step limit does not match, and says why.
+TEST(selector, a_key_past_the_jq_step_limit_does_not_match_and_names_the_limit) {
+    std::string key = ".metadata.name";
+    for (int i = 0; i < 25; ++i) key += ",1 | .";
+    auto s = load("  selector:\n    matchExpressions:\n    - key: '" + key +
+                  "'\n      operator: Exists\n");
+    std::string error;
+    EXPECT_FALSE(stage_matches(s, json::parse(pod), &error));
+    EXPECT_NE(error.find("jq: more than 1000000 evaluation steps"), std::string::npos) << error;
+}
+
+}  // namespace

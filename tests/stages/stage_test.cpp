@@ -227,4 +227,31 @@ kind: Mystery
     EXPECT_THROW(load_config_text("a: [", "bad.yaml"), stage_error);
 }
 
+// fuzz/stage_fuzz: a mapping used as a map key (`? {...}`) aborted the loader (an uncaught
+// yaml-cpp conversion error); now the field is named.
+TEST(stage, a_list_or_mapping_as_a_key_is_an_error_naming_the_field) {
+    EXPECT_EQ(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  selector: {}\n"
+                                  "  weightFrom:\n   ? expressionFrom: '.a'\n"),
+              "stages.yaml: stage \"pod-ready\": spec.weightFrom: expected string keys, got a "
+              "list or mapping as a key");
+    EXPECT_NE(error_of(header() + "spec:\n  resourceRef: {kind: Pod}\n  selector:\n"
+                                  "    matchLabels: {? [a]: b}\n")
+                  .find("spec.selector.matchLabels: expected string keys"),
+              std::string::npos);
+    EXPECT_THROW(yaml_node_to_json(YAML::Load("{? [a]: b}")), stage_error);
+}
+
+// fuzz/stage_fuzz (minimized): a mangled stage file whose template line starts with ',' at the
+// top level used to take yaml-cpp beyond 2 GB; now one line naming the file and the place.
+TEST(stage, a_stray_comma_at_the_top_level_is_one_error_naming_the_file) {
+    try {
+        load_config_text("# a pod\n        ,astTransitionTime: {{ $t | Quote }}\n", "bad.yaml");
+        ADD_FAILURE() << "no error";
+    } catch (const stage_error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "bad.yaml: invalid YAML: yaml-cpp: error at line 2, column 9: ',' outside a flow "
+                  "collection ([...] or {...}): no YAML node can start here");
+    }
+}
+
 }  // namespace
