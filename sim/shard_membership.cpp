@@ -177,6 +177,7 @@ void shard_membership::record(const boost::json::object& lease) {
     if (name.empty()) return;
     auto info = kube::read_lease(lease);
     auto& m = leases_[std::string(name)];
+    if (!info.holder.empty()) seen_.insert(info.holder);
     m.holder = std::move(info.holder);
     m.renew = info.renew_time;
     m.duration_seconds = info.duration_seconds;
@@ -199,6 +200,10 @@ void shard_membership::on_listed() {
 
 bool shard_membership::alive(std::string_view holder) const {
     return std::binary_search(live_.begin(), live_.end(), holder);
+}
+
+bool shard_membership::departed(std::string_view holder) const {
+    return seen_.count(holder) > 0 && !alive(holder);
 }
 
 std::string_view shard_membership::owner(std::string_view node) const {

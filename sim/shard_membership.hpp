@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,6 +85,10 @@ public:
     std::string_view owner(std::string_view node) const;
     /// Whether `holder` is a live member of the group (ourselves included).
     bool alive(std::string_view holder) const;
+    /// Whether `holder` was seen as a member and is not live any more (it died or left): its
+    /// node Leases may be taken at once. A holder never seen as a member (not listed yet, or
+    /// not of the group) is not departed: its Leases are taken on expiry only.
+    bool departed(std::string_view holder) const;
     /// Sorted identities of the live members.
     const std::vector<std::string>& live_members() const noexcept { return live_; }
     const std::string& lease_name() const noexcept { return lease_name_; }
@@ -117,6 +122,7 @@ private:
     std::uint64_t changes_ = 0;
     std::map<std::string, member_lease> leases_;  ///< by Lease name
     std::vector<std::string> live_;
+    std::set<std::string, std::less<>> seen_;   ///< every holder ever seen as a member
     engine::scheduler::timer_id lease_timer_{};
     engine::scheduler::timer_id refresh_timer_{};
 };

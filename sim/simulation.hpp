@@ -60,9 +60,9 @@ struct simulation_config {
     std::string identity;            ///< lease holder
 
     /// Sharded replicas (--shard-group, sim/shard_membership.hpp): whether this replica
-    /// simulates a selected node, and whether a node lease's holder is a live member (a lease
-    /// of a holder that is not is taken at once). Unset: every selected node is ours and a
-    /// lease changes hands on expiry only (kwok's rule).
+    /// simulates a selected node, and whether a node lease's holder may still hold it (false
+    /// for a member that died or left: its lease is taken at once). Unset: every selected
+    /// node is ours and a lease changes hands on expiry only (kwok's rule).
     std::function<bool(std::string_view node)> owns_node;
     std::function<bool(std::string_view holder)> holder_alive;
     std::string version = "v0.1.0-ghostlet";

@@ -434,7 +434,7 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
             });
         auto& members = rt.shard->membership();
         sim_config.owns_node = [&members](std::string_view node) { return members.owns(node); };
-        sim_config.holder_alive = [&members](std::string_view h) { return members.alive(h); };
+        sim_config.holder_alive = [&members](std::string_view h) { return !members.departed(h); };
     }
     rt.sim = std::make_unique<sim::simulation>(
         std::move(sim_config), std::move(node_pod), *rt.timers,

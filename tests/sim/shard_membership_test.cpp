@@ -239,9 +239,12 @@ TEST_F(membership_fixture, a_member_whose_lease_expires_loses_its_nodes_right_af
         ASSERT_TRUE(sm->alive("b") || wall > died + 40s);
     }
     EXPECT_TRUE(sm->alive("b")) << "renewTime + duration == now: still live";
+    EXPECT_FALSE(sm->departed("b"));
+    EXPECT_FALSE(sm->departed("never-a-member")) << "its node Leases go on expiry only";
     advance(1s);
     accept_writes();
     EXPECT_FALSE(sm->alive("b"));
+    EXPECT_TRUE(sm->departed("b")) << "its node Leases may be taken at once";
     EXPECT_EQ(changes, changes_before + 1);
     EXPECT_EQ(sm->live_members(), (std::vector<std::string>{"a"}));
     for (const auto& n : nodes) EXPECT_TRUE(sm->owns(n));
