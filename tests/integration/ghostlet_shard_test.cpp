@@ -102,16 +102,18 @@ protected:
     };
     view look() {
         view v;
-        for (const auto& l : kubectl_json({"get", "leases", "-n", "kube-node-lease"})
-                                 .at("items").as_array()) {
+        auto leases = kubectl_json({"get", "leases", "-n", "kube-node-lease"});
+        auto nodes = kubectl_json({"get", "nodes"});
+        auto pods = kubectl_json({"get", "pods"});
+        for (const auto& l : leases.at("items").as_array()) {
             auto name = str(l, {"metadata", "name"});
             if (name.rfind("node-", 0) == 0) v.holder[name] = str(l, {"spec", "holderIdentity"});
         }
-        for (const auto& n : kubectl_json({"get", "nodes"}).at("items").as_array()) {
+        for (const auto& n : nodes.at("items").as_array()) {
             ++v.nodes;
             v.ready += node_ready(n) ? 1 : 0;
         }
-        for (const auto& p : kubectl_json({"get", "pods"}).at("items").as_array()) {
+        for (const auto& p : pods.at("items").as_array()) {
             auto ip = str(p, {"status", "podIP"});
             if (str(p, {"status", "phase"}) == "Running" && !ip.empty())
                 v.running_ip[str(p, {"metadata", "name"})] = ip;
