@@ -315,6 +315,7 @@ asio::awaitable<void> async_shutdown(runtime& rt) {
     GHOST_LOG_INFO("shutdown: writes finished=", s.finished, " cancelled=", s.cancelled,
                    " dropped=", s.dropped, " (grace ", rt.writer_grace.count(), " ms)");
     rt.pool->close();
+    if (rt.shard) rt.shard->close();
     if (rt.server) rt.server->close();
 }
 
@@ -427,11 +428,9 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
         *rt.client, std::move(others), std::move(resource_config), *rt.timers,
         [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
     if (!opts.shard_group.empty()) {
-        rt.shard = std::make_unique<shard_group>(
-            *rt.client, opts, *rt.timers, [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); },
-            [&rt] {
-                if (rt.sim) rt.sim->reevaluate_ownership();
-            });
+        rt.shard = std::make_unique<shard_group>(ex, access, *rt.client, opts, *rt.timers, [&rt] {
+            if (rt.sim) rt.sim->reevaluate_ownership();
+        });
         auto& members = rt.shard->membership();
         sim_config.owns_node = [&members](std::string_view node) { return members.owns(node); };
         sim_config.holder_alive = [&members](std::string_view h) { return !members.departed(h); };
