@@ -525,7 +525,10 @@ void simulation::lease_step(const std::string& node) {
                      const engine::result<engine::http_response>& r) {
         auto it = leases_.find(node);
         // The node went away meanwhile, or was released and taken again: not this fsm's reply.
-        if (it == leases_.end() || it->second.generation != generation) return;
+        if (it == leases_.end() || it->second.generation != generation) {
+            if (!is_get && it == leases_.end()) release_late_acquisition(node, r);
+            return;
+        }
         auto& ls = it->second;
         ls.in_flight = false;
         if (apply_lease_reply(*ls.fsm, is_get, r, config_.wall_now(), node)) lease_acquired(node);
@@ -583,6 +586,27 @@ void simulation::lease_stop(const std::string& node) {
     leases_.erase(it);
 }
 
+// A lease of ours on the server for a node that is not ours any more (a write that was
+// queued or in flight when the node moved away, or a release that conflicted): given up, so
+// that the node's owner does not wait for it to expire.
+void simulation::release_late_acquisition(const std::string& node,
+                                          const engine::result<engine::http_response>& r) {
+    if (!config_.owns_node || leases_.count(node) || !r || r->status < 200 || r->status >= 300)
+        return;
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(r->body, ec);
+    if (ec || !doc.is_object()) return;
+    auto info = kube::read_lease(doc.get_object());
+    if (info.holder != config_.identity) return;  // someone else holds it: nothing of ours
+    kube::lease_identity id{node, "", config_.identity, info.duration_seconds, {}};
+    auto released = kube::make_released_lease(id, info, config_.wall_now());
+    auto* md = doc.get_object().if_contains("metadata");
+    auto* owners = md && md->is_object() ? md->get_object().if_contains("ownerReferences")
+                                         : nullptr;
+    if (owners) released["metadata"].as_object()["ownerReferences"] = *owners;
+    send_lease_release(node, std::move(released));
+}
+
 void simulation::lease_give_up(const std::string& node) {
     auto it = leases_.find(node);
     if (it == leases_.end()) return;
@@ -615,19 +639,7 @@ void simulation::send_lease_release(const std::string& node, boost::json::object
         get.priority = engine::write_priority::lease;
         get.request = lease_request({kube::lease_fsm::action_kind::get, {}}, node);
         get.on_done = [this, node](const engine::result<engine::http_response>& r) {
-            if (!r || r->status != 200 || leases_.count(node)) return;
-            boost::system::error_code ec;
-            auto doc = boost::json::parse(r->body, ec);
-            if (ec || !doc.is_object()) return;
-            auto info = kube::read_lease(doc.get_object());
-            if (info.holder != config_.identity) return;  // someone took it already
-            kube::lease_identity id{node, "", config_.identity, info.duration_seconds, {}};
-            auto released = kube::make_released_lease(id, info, config_.wall_now());
-            auto* md = doc.get_object().if_contains("metadata");
-            auto* owners = md && md->is_object() ? md->get_object().if_contains("ownerReferences")
-                                                 : nullptr;
-            if (owners) released["metadata"].as_object()["ownerReferences"] = *owners;
-            send_lease_release(node, std::move(released));
+            if (r && r->status == 200) release_late_acquisition(node, r);
         };
         ++stats_.writes;
         sink_(std::move(get));

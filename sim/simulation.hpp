@@ -182,6 +182,8 @@ private:
     /// Sharded: the lease is given up (holder cleared) for the next owner; else just stopped.
     void lease_give_up(const std::string& node);
     void send_lease_release(const std::string& node, boost::json::object body);
+    void release_late_acquisition(const std::string& node,
+                                  const engine::result<engine::http_response>& reply);
 
     // Playing stages.
     void play(kind_ref kind, std::size_t stage_index, const std::string& key,

@@ -162,7 +162,7 @@ protected:
 };
 
 TEST_F(ghostlet_shard_it, three_replicas_split_the_nodes_and_take_over_a_killed_one) {
-    create_cluster("shard", {"--disable", "ghostlet"});
+    ASSERT_NO_FATAL_FAILURE(create_cluster("shard", {"--disable", "ghostlet"}));
     auto scaled = ghostctl({"scale", "node", "--replicas", std::to_string(node_count)});
     ASSERT_EQ(scaled.exit_code, 0) << scaled.output;
     std::vector<std::string> all{"replica-0", "replica-1", "replica-2"};

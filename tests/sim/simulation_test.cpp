@@ -559,7 +559,7 @@ TEST_F(shard_fixture, a_node_moving_away_is_released_and_its_pods_forgotten_with
     EXPECT_TRUE(writes.empty()) << "no renewal, no stage: n0 is another member's";
 }
 
-TEST_F(shard_fixture, a_release_that_conflicts_with_a_renewal_is_read_and_sent_again) {
+TEST_F(shard_fixture, a_release_that_races_a_renewal_in_flight_is_sent_again) {
     ours = {"n0"};
     make_sharded();
     sim->on_node_upsert(node_json("n0"));
@@ -569,18 +569,20 @@ TEST_F(shard_fixture, a_release_that_conflicts_with_a_renewal_is_read_and_sent_a
     ASSERT_EQ(renew.request.method, http::verb::put);
     ours.clear();
     sim->reevaluate_ownership();
-    auto release = take();
-    complete(renew, 200, renew.request.body);
-    complete(release, 409, R"({"kind":"Status","code":409,"reason":"Conflict"})");
-    auto get = take();
-    ASSERT_EQ(get.request.method, http::verb::get);
-    auto current = body(renew);
-    current.at("metadata").as_object()["resourceVersion"] = "9";
-    complete(get, 200, boost::json::serialize(current));
-    auto again = take();
+    auto release = take();  // carries the resourceVersion from before the renewal
+    auto renewed = body(renew);
+    renewed.at("metadata").as_object()["resourceVersion"] = "9";
+    complete(renew, 200, boost::json::serialize(renewed));
+    auto again = take();  // the renewal's reply: still ours on the server, give it up again
     EXPECT_EQ(again.request.method, http::verb::put);
     EXPECT_EQ(body(again).at("metadata").at("resourceVersion"), "9");
     EXPECT_FALSE(body(again).at("spec").as_object().contains("holderIdentity"));
+    complete(again, 200, again.request.body);
+    complete(release, 409, R"({"kind":"Status","code":409,"reason":"Conflict"})");
+    auto get = take();  // the stale one conflicted: is it still ours?
+    ASSERT_EQ(get.request.method, http::verb::get);
+    complete(get, 200, again.request.body);
+    EXPECT_TRUE(writes.empty()) << "given up already: nothing more";
 }
 
 TEST_F(shard_fixture, a_node_moving_in_waits_for_a_live_holder_then_reads_node_and_pods) {
@@ -670,4 +672,24 @@ TEST_F(shard_fixture, a_late_reply_to_a_released_lease_is_not_fed_to_the_next_on
     complete(create, 409, R"({"kind":"Status","code":409,"reason":"AlreadyExists"})");
     advance(1ms);
     EXPECT_EQ(take().request.method, http::verb::get) << "the new fsm goes on by itself";
+}
+
+TEST_F(shard_fixture, a_lease_acquired_after_the_node_moved_away_is_given_up_at_once) {
+    ours = {"n0"};
+    make_sharded();
+    sim->on_node_upsert(node_json("n0"));
+    auto create = take();  // queued behind a slow API server when a member joins
+    ASSERT_EQ(create.request.method, http::verb::post);
+    ours.clear();
+    sim->reevaluate_ownership();
+    EXPECT_TRUE(writes.empty()) << "not held yet: nothing to give up";
+    auto created = body(create);
+    created.at("metadata").as_object()["resourceVersion"] = "3";
+    complete(create, 201, boost::json::serialize(created));
+    auto release = take();
+    EXPECT_EQ(release.request.method, http::verb::put);
+    EXPECT_EQ(body(release).at("metadata").at("resourceVersion"), "3");
+    EXPECT_FALSE(body(release).at("spec").as_object().contains("holderIdentity"));
+    EXPECT_EQ(body(release).at("metadata").at("ownerReferences").at(0).at("uid"), "uid-n0");
+    EXPECT_TRUE(writes.empty()) << "and the node is not staged";
 }
