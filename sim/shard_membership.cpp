@@ -149,7 +149,12 @@ void shard_membership::lease_step() {
         if (acquired) GHOST_LOG_INFO("shard group ", config_.group, ": joined as ",
                                      config_.identity, " (Lease ", lease_name_, ")");
         refresh();
-        lease_schedule(fsm_->next_due());
+        // A failed renewal is tried again within a second, not a quarter duration later:
+        // two misses in a row would otherwise drop us out of the group.
+        bool failed = !r || r->status >= 300;
+        auto due = fsm_->next_due();
+        if (failed) due = std::min(due, config_.wall_now() + std::chrono::seconds(1));
+        lease_schedule(due);
     };
     sink_(std::move(op));
 }
@@ -176,11 +181,26 @@ void shard_membership::record(const boost::json::object& lease) {
     auto name = metadata_string(lease, "name");
     if (name.empty()) return;
     auto info = kube::read_lease(lease);
-    auto& m = leases_[std::string(name)];
+    auto [it, fresh] = leases_.try_emplace(std::string(name));
+    auto& m = it->second;
     if (!info.holder.empty()) seen_.insert(info.holder);
+    bool renewed = fresh || m.renew != info.renew_time || m.holder != info.holder;
     m.holder = std::move(info.holder);
     m.renew = info.renew_time;
     m.duration_seconds = info.duration_seconds;
+    if (!renewed) return;  // an older or repeated view: the clock keeps running from before
+    kube::lease_info probe;
+    probe.holder = m.holder;
+    probe.renew_time = m.renew;
+    probe.duration_seconds = m.duration_seconds;
+    if (kube::lease_expired(probe, config_.wall_now())) m.observed.reset();
+    else m.observed = config_.steady_now();
+}
+
+bool shard_membership::lease_live(const member_lease& m,
+                                  engine::scheduler::time_point now) const {
+    return !m.holder.empty() && m.observed &&
+           *m.observed + std::chrono::seconds(m.duration_seconds) >= now;
 }
 
 void shard_membership::on_lease_upsert(const boost::json::object& lease) {
@@ -219,14 +239,10 @@ bool shard_membership::owns(std::string_view node) const {
 // member is live while renewTime + duration >= now, so the set is looked at again just after
 // the first live lease would expire.
 void shard_membership::refresh() {
-    auto now = config_.wall_now();
+    auto now = config_.steady_now();
     std::vector<std::string> live;
     for (const auto& [name, m] : leases_) {
-        kube::lease_info info;
-        info.holder = m.holder;
-        info.renew_time = m.renew;
-        info.duration_seconds = m.duration_seconds;
-        if (!kube::lease_expired(info, now)) live.push_back(m.holder);
+        if (lease_live(m, now)) live.push_back(m.holder);
     }
     std::sort(live.begin(), live.end());
     live.erase(std::unique(live.begin(), live.end()), live.end());
@@ -249,18 +265,16 @@ void shard_membership::refresh() {
 }
 
 void shard_membership::schedule_refresh() {
-    std::optional<kube::wall_clock::time_point> next;
-    auto now = config_.wall_now();
+    std::optional<engine::scheduler::time_point> next;
+    auto now = config_.steady_now();
     for (const auto& [name, m] : leases_) {
-        if (m.holder.empty() || !m.renew) continue;
-        auto expiry = *m.renew + std::chrono::seconds(m.duration_seconds);
-        if (expiry < now) continue;
+        if (!lease_live(m, now)) continue;
+        auto expiry = *m.observed + std::chrono::seconds(m.duration_seconds);
         if (!next || expiry < *next) next = expiry;
     }
     timers_.cancel(refresh_timer_);
     if (!next) return;
-    refresh_timer_ = timers_.add(steady_at(*next + std::chrono::milliseconds(1)),
-                                 [this] { refresh(); });
+    refresh_timer_ = timers_.add(*next + std::chrono::milliseconds(1), [this] { refresh(); });
 }
 
 }  // namespace ghost::sim

@@ -3,7 +3,10 @@
 // Leases as the only coordination. Each member holds a membership Lease in kube-node-lease
 // (`ghostlet-shard-<group>-<identity>`, labelled shard_group_label=<group>), renewed every
 // duration/4 like a node lease, and watches the group's Leases. Live members = holders of
-// those Leases not expired (renewTime + leaseDurationSeconds >= now). Each node belongs to one
+// those Leases renewed within their duration, timed as client-go's leader election does: from
+// when we saw renewTime change, on our own clock, so a watch lagging under load does not make
+// live members look dead (a Lease already expired when first seen is dead from the start).
+// Each node belongs to one
 // live member by rendezvous (highest random weight) hashing, so a member joining or leaving
 // moves only its share of the nodes.
 //
@@ -99,9 +102,12 @@ private:
         std::string holder;
         std::optional<kube::wall_clock::time_point> renew;
         int duration_seconds = 0;
+        /// When we saw renewTime change (steady clock); unset: expired when first seen.
+        std::optional<engine::scheduler::time_point> observed;
     };
 
     void record(const boost::json::object& lease);
+    bool lease_live(const member_lease& m, engine::scheduler::time_point now) const;
     void refresh();
     void schedule_refresh();
     void lease_step();

@@ -24,7 +24,7 @@ shard_group::shard_group(asio::any_io_executor ex, const kube::cluster_access& a
     engine::pool_config cfg;
     cfg.max_connections = 2;  // a renewal and a read at most
     cfg.request_timeout = std::chrono::seconds(
-        std::max<std::int64_t>(1, opts.shard_lease_duration_seconds / 4));
+        std::max<std::int64_t>(2, opts.shard_lease_duration_seconds / 3));
     pool_ = kube::make_http_pool(ex_, access, cfg);
     sim::shard_config sc;
     sc.group = opts.shard_group;

@@ -318,3 +318,45 @@ TEST_F(membership_fixture, a_lease_of_ours_from_a_previous_run_is_renewed) {
     sm->on_listed();
     EXPECT_TRUE(sm->synced());
 }
+
+TEST_F(membership_fixture, a_lagging_watch_does_not_make_a_live_member_look_dead) {
+    make();
+    sm->start();
+    accept_writes();
+    // Under load the watch delivers b's renewals 30 s late: timed from when we see them.
+    auto renewed = wall - 30s;
+    sm->on_lease_upsert(member_lease("b", renewed));
+    sm->on_listed();
+    advance(20s);
+    accept_writes();
+    EXPECT_TRUE(sm->alive("b")) << "its renewTime is 50 s old, but we saw it renew 20 s ago";
+    sm->on_lease_upsert(member_lease("b", renewed));  // the same view again: no renewal
+    advance(21s);
+    accept_writes();
+    EXPECT_FALSE(sm->alive("b")) << "no renewal seen for 41 s";
+}
+
+TEST_F(membership_fixture, a_lease_already_expired_when_listed_is_dead_from_the_start) {
+    make();
+    sm->start();
+    accept_writes();
+    sm->on_lease_upsert(member_lease("b", wall - 41s));  // it died before we started
+    sm->on_listed();
+    EXPECT_FALSE(sm->alive("b"));
+    EXPECT_TRUE(sm->departed("b")) << "its node Leases may be taken at once";
+    EXPECT_EQ(sm->live_members(), (std::vector<std::string>{"a"}));
+}
+
+TEST_F(membership_fixture, a_failed_renewal_is_tried_again_within_a_second) {
+    make();
+    sm->start();
+    accept_writes();
+    sm->on_listed();
+    advance(10500ms);
+    auto renew = take();
+    ASSERT_EQ(renew.request.method, http::verb::put);
+    complete(renew, 503, R"({"kind":"Status","code":503})");
+    advance(1s);
+    auto again = take();
+    EXPECT_EQ(again.request.method, http::verb::put);
+}
