@@ -4,6 +4,8 @@
 
 #include <boost/json/array.hpp>
 
+#include <algorithm>
+
 
 namespace ghost::kube {
 
@@ -53,6 +55,11 @@ json::object make_lease(const lease_identity& id, wall_clock::time_point renew,
     meta["name"] = id.node_name;
     meta["namespace"] = node_lease_namespace;
     if (!resource_version.empty()) meta["resourceVersion"] = resource_version;
+    if (!id.labels.empty()) {
+        json::object labels;
+        for (const auto& [k, v] : id.labels) labels[k] = v;
+        meta["labels"] = std::move(labels);
+    }
     if (!id.node_uid.empty()) {
         json::object owner;
         owner["apiVersion"] = "v1";
@@ -74,6 +81,14 @@ json::object make_lease(const lease_identity& id, wall_clock::time_point renew,
     lease["metadata"] = std::move(meta);
     lease["spec"] = std::move(spec);
     return lease;
+}
+
+json::object make_released_lease(const lease_identity& id, const lease_info& current,
+                                 wall_clock::time_point now) {
+    auto body = make_lease(id, now, current.acquire_time, current.transitions,
+                           current.resource_version);
+    body["spec"].as_object().erase("holderIdentity");
+    return body;
 }
 
 bool lease_expired(const lease_info& l, wall_clock::time_point now) {
@@ -112,14 +127,15 @@ lease_fsm::action lease_fsm::step(wall_clock::time_point now) {
         write_pending_ = true;
         return a;
     }
-    if (lease_expired(cur, now)) {
+    bool holder_gone = holder_alive_ && !cur.holder.empty() && !holder_alive_(cur.holder);
+    if (holder_gone || lease_expired(cur, now)) {
         a.kind = action_kind::update;   // take over
         a.body = make_lease(id_, now, {}, cur.transitions + 1, cur.resource_version);
         write_pending_ = true;
         return a;
     }
     held_ = false;
-    next_due_ = now + interval();
+    next_due_ = now + (holder_alive_ ? std::min(interval(), milliseconds(1000)) : interval());
     // Look again next time: the holder may have stopped renewing by then.
     known_ = false;
     return a;
@@ -167,5 +183,16 @@ void lease_fsm::on_write_failed(const boost::system::error_code& ec, wall_clock:
 }
 
 void lease_fsm::set_node_uid(std::string uid) { id_.node_uid = std::move(uid); }
+
+void lease_fsm::set_holder_alive(std::function<bool(std::string_view)> alive) {
+    holder_alive_ = std::move(alive);
+}
+
+std::optional<json::object> lease_fsm::release(wall_clock::time_point now) {
+    if (!held_ || !current_) return std::nullopt;
+    held_ = false;
+    known_ = false;
+    return make_released_lease(id_, *current_, now);
+}
 
 }  // namespace ghost::kube

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace ghost::kube {
 
@@ -26,6 +28,8 @@ struct lease_identity {
     std::string node_uid;        // ownerReference to the Node; empty = not known yet (omitted)
     std::string holder;          // holderIdentity of this instance
     int duration_seconds = 40;
+    /// metadata.labels (shard membership Leases carry their group; node Leases none).
+    std::vector<std::pair<std::string, std::string>> labels;
 };
 
 // The parts of a Lease object the decisions need.
@@ -45,6 +49,11 @@ lease_info read_lease(const boost::json::object& lease);
 boost::json::object make_lease(const lease_identity& id, wall_clock::time_point renew,
                                std::string_view acquire_time, int transitions,
                                std::string_view resource_version = {});
+
+// `current` given up by its holder: holderIdentity absent, renewTime now, the rest kept, so
+// that whoever comes next takes it at once (a lease without holder counts as expired).
+boost::json::object make_released_lease(const lease_identity& id, const lease_info& current,
+                                        wall_clock::time_point now);
 
 // True when nobody renewed it within its duration (a lease without renewTime/holder is expired).
 bool lease_expired(const lease_info& l, wall_clock::time_point now);
@@ -79,6 +88,16 @@ public:
     // The Node's uid became known: the next write carries the ownerReference.
     void set_node_uid(std::string uid);
 
+    // Sharded replicas: `alive(holder)` says whether another holder is a live member of the
+    // group. A lease whose holder is not alive is taken at once (its holder died or gave it
+    // up) instead of after expiry; while a live holder keeps it, the lease is read again
+    // every second (a hand-over is on its way). Unset: expiry alone decides (kwok's rule).
+    void set_holder_alive(std::function<bool(std::string_view holder)> alive);
+
+    // The body that gives the lease up (holderIdentity cleared, renewTime now) so that the
+    // next holder takes it at once; nullopt when it is not held. The fsm holds it no more.
+    std::optional<boost::json::object> release(wall_clock::time_point now);
+
     bool held() const noexcept { return held_; }
     wall_clock::time_point next_due() const noexcept { return next_due_; }
     const lease_identity& identity() const noexcept { return id_; }
@@ -88,6 +107,7 @@ private:
 
     lease_identity id_;
     std::function<double()> jitter_;
+    std::function<bool(std::string_view)> holder_alive_;
     bool known_ = false;                  // current_ reflects the server
     std::optional<lease_info> current_;
     bool held_ = false;

@@ -94,6 +94,11 @@ void node_registry::erase(std::string_view name) {
     if (it != nodes_.end()) nodes_.erase(it);
 }
 
+void node_registry::set_managed(std::string_view name, bool managed) {
+    auto it = nodes_.find(name);
+    if (it != nodes_.end()) it->second.managed = managed;
+}
+
 const node_entry* node_registry::find(std::string_view name) const {
     auto it = nodes_.find(name);
     return it == nodes_.end() ? nullptr : &it->second;

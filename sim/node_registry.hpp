@@ -16,6 +16,7 @@ namespace ghost::sim {
 struct node_entry {
     std::string uid;
     bool managed = false;
+    bool selected = false;  ///< matches the manage rules (managed = selected and, sharded, ours)
     std::vector<std::string> pod_cidrs;  ///< spec.podCIDRs, else [spec.podCIDR]
     std::vector<std::string> host_ips;   ///< first InternalIP (else ExternalIP) + other family
 };
@@ -25,6 +26,7 @@ public:
     /// Records `node` (a Node object); returns the entry.
     node_entry& upsert(const boost::json::object& node, bool managed);
     void erase(std::string_view name);
+    void set_managed(std::string_view name, bool managed);
     const node_entry* find(std::string_view name) const;
     bool is_managed(std::string_view name) const {
         auto* e = find(name);

@@ -6,10 +6,13 @@
 #include "kube/status.hpp"
 #include "kube/time.hpp"
 #include "kube/write_requests.hpp"
+#include "sim/lease_writes.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include <utility>
 
 
 namespace ghost::sim {
@@ -187,6 +190,92 @@ bool simulation::node_wanted(const boost::json::object& node) const {
     return true;
 }
 
+bool simulation::node_owned(std::string_view name) const {
+    return !config_.owns_node || config_.owns_node(name);
+}
+
+void simulation::reevaluate_ownership() {
+    std::vector<std::string> leaving, joining;
+    nodes_.for_each([&](const std::string& name, const node_entry& e) {
+        bool ours = e.selected && node_owned(name);
+        if (e.managed && !ours) leaving.push_back(name);
+        if (!e.managed && ours) joining.push_back(name);
+    });
+    if (!leaving.empty()) {
+        for (const auto& name : leaving) nodes_.set_managed(name, false);
+        give_up_nodes(leaving);
+    }
+    for (const auto& name : joining) {
+        nodes_.set_managed(name, true);
+        ++stats_.nodes_taken;
+        if (config_.lease_duration_seconds > 0) {
+            lease_start(name, nodes_.find(name)->uid);
+            if (auto it = leases_.find(name); it != leases_.end()) it->second.read_pods = true;
+        } else {
+            read_node(name);
+            read_pods_of(name);
+        }
+    }
+    if (!leaving.empty() || !joining.empty()) {
+        GHOST_LOG_INFO("shard membership changed: ", leaving.size(), " nodes handed over, ",
+                       joining.size(), " taken; managing ", nodes_.managed_count());
+    }
+}
+
+// Stages, lease and pods of nodes that are no longer ours. The pods stay as they are on the
+// API server (their IPs stay marked used here: they still have them); the new owner reads
+// them.
+void simulation::give_up_nodes(const std::vector<std::string>& names) {
+    std::unordered_set<std::string_view> gone;
+    for (const auto& name : names) {
+        node_pipeline_->on_delete(name);
+        lease_give_up(name);
+        drop_parked_pods(name);
+        gone.insert(name);
+        if (config_.owns_node) ++stats_.nodes_released;
+    }
+    for (auto it = pods_.begin(); it != pods_.end();) {
+        if (gone.count(it->second.node)) {
+            pod_pipeline_->on_delete(it->first);
+            it = pods_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+// The pods of a node that became ours, as the API server has them now, fed in as events.
+void simulation::read_pods_of(const std::string& node) {
+    write_op op;
+    op.key = "node-pods/" + node;
+    op.priority = engine::write_priority::lease;
+    op.request.method = http::verb::get;
+    kube::list_options selector;
+    selector.field_selector = "spec.nodeName=" + node;
+    op.request.target = kube::with_query("/api/v1/pods", selector);
+    op.on_done = [this, node](const engine::result<engine::http_response>& r) {
+        if (!r || r->status != 200) {
+            GHOST_LOG_WARN("node ", node, ": listing its pods after taking it failed: ",
+                           r ? "HTTP " + std::to_string(r->status) : r.error().message());
+            return;
+        }
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(r->body, ec);
+        auto* items = !ec && doc.is_object() ? doc.get_object().if_contains("items") : nullptr;
+        if (!items || !items->is_array()) {
+            GHOST_LOG_WARN("node ", node, ": unreadable pod list: expected {\"items\": [...]}");
+            return;
+        }
+        if (!nodes_.is_managed(node)) return;  // moved away again meanwhile
+        for (auto& pod : items->get_array()) {
+            if (pod.is_object()) reserve_pod_ips(pod.get_object());
+        }
+        for (auto& pod : items->get_array()) on_pod_upsert(std::move(pod));
+    };
+    ++stats_.writes;
+    sink_(std::move(op));
+}
+
 bool simulation::node_ready_for_stages(const std::string& name) const {
     if (!nodes_.is_managed(name)) return false;
     if (config_.lease_duration_seconds <= 0) return true;
@@ -204,14 +293,16 @@ void simulation::on_node_upsert(json_value node) {
     if (disregarded(*obj)) return;
     std::string name(metadata_string(*obj, "name"));
     if (name.empty()) return;
-    bool managed = node_wanted(*obj);
-    bool was_managed = nodes_.is_managed(name);
-    const node_entry& entry = nodes_.upsert(*obj, managed);
+    bool selected = node_wanted(*obj);
+    bool managed = selected && node_owned(name);
+    const node_entry* before = nodes_.find(name);
+    bool was_managed = before && before->managed;
+    // Sharded: seen before as another member's, so its pods' events were not kept.
+    bool moved_in = managed && before && !was_managed && config_.owns_node;
+    node_entry& entry = nodes_.upsert(*obj, managed);
+    entry.selected = selected;
     if (!managed) {
-        if (was_managed) {
-            node_pipeline_->on_delete(name);
-            lease_stop(name);
-        }
+        if (was_managed) give_up_nodes({name});
         drop_parked_pods(name);
         return;
     }
@@ -222,6 +313,8 @@ void simulation::on_node_upsert(json_value node) {
         if (!ls.fsm) {
             ls.latest_node = std::move(snapshot);
             lease_start(name, uid);
+            if (moved_in) ++stats_.nodes_taken;
+            if (auto it = leases_.find(name); it != leases_.end()) it->second.read_pods = moved_in;
             return;  // staged once the lease is ours
         }
         ls.fsm->set_node_uid(uid);
@@ -235,6 +328,7 @@ void simulation::on_node_upsert(json_value node) {
     }
     stage_node(name, std::move(snapshot));
     if (!was_managed) release_parked_pods(name);
+    if (moved_in) read_pods_of(name);
 }
 
 void simulation::on_node_delete(const json_value& node) {
@@ -386,9 +480,12 @@ void simulation::on_pod_delete(const json_value& pod) {
 
 void simulation::lease_start(const std::string& node, const std::string& uid) {
     auto& ls = leases_[node];
-    kube::lease_identity id{node, uid, config_.identity, config_.lease_duration_seconds};
+    kube::lease_identity id{node, uid, config_.identity, config_.lease_duration_seconds, {}};
     ls.fsm = std::make_unique<kube::lease_fsm>(
         std::move(id), [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); });
+    ls.generation = ++lease_generation_;
+    ls.in_flight = false;
+    if (config_.holder_alive) ls.fsm->set_holder_alive(config_.holder_alive);
     // Most nodes are new: try CREATE first and read the lease only when it already exists
     // (409), which halves the requests of a mass node creation.
     ls.fsm->observe(std::nullopt);
@@ -420,66 +517,23 @@ void simulation::lease_step(const std::string& node) {
     write_op op;
     op.priority = engine::write_priority::lease;
     op.key = "lease/" + node;
-    auto lease_path = kube::object_path(kube::resources::leases(), kube::node_lease_namespace, node);
     bool is_get = act.kind == kind::get;
-    switch (act.kind) {
-    case kind::get:
-        op.request.method = http::verb::get;
-        op.request.target = lease_path;
-        break;
-    case kind::create:
-        op.request.method = http::verb::post;
-        op.request.target =
-            kube::collection_path(kube::resources::leases(), kube::node_lease_namespace);
-        break;
-    case kind::update:
-        op.request.method = http::verb::put;
-        op.request.target = lease_path;
-        ++stats_.lease_renewals;
-        break;
-    case kind::wait: break;
-    }
-    if (!is_get) {
-        op.request.content_type = "application/json";
-        op.request.body = boost::json::serialize(act.body);
-    }
+    if (act.kind == kind::update) ++stats_.lease_renewals;
+    op.request = lease_request(act, node);
     ls.in_flight = true;
-    op.on_done = [this, node, is_get](const engine::result<engine::http_response>& r) {
+    op.on_done = [this, node, is_get, generation = ls.generation](
+                     const engine::result<engine::http_response>& r) {
         auto it = leases_.find(node);
-        if (it == leases_.end()) return;  // node went away meanwhile
+        // The node went away meanwhile, or was released and taken again: not this fsm's reply.
+        if (it == leases_.end() || it->second.generation != generation) {
+            if (!is_get && it == leases_.end()) release_late_acquisition(node, r);
+            return;
+        }
         auto& ls = it->second;
         ls.in_flight = false;
-        auto now = config_.wall_now();
-        boost::system::error_code ec;
-        std::optional<kube::lease_info> returned;
-        if (!r) {
-            ec = r.error();
-        } else if (r->status >= 200 && r->status < 300) {
-            boost::system::error_code pec;
-            unsigned char first_block[4096];  // a Lease: read and dropped right here
-            boost::json::monotonic_resource arena(first_block, sizeof first_block);
-            auto doc = boost::json::parse(r->body, pec, &arena);
-            if (!pec && doc.is_object()) returned = kube::read_lease(doc.get_object());
-            else ec = engine::errc::parse_error;
-        } else {
-            ec = kube::errc_from_http(r->status);
-        }
-        if (is_get) {
-            if (returned) ls.fsm->observe(std::move(returned));
-            else ls.fsm->on_get_failed(ec, now);
-        } else if (returned) {
-            bool was_held = ls.fsm->held();
-            if (ls.fsm->on_write_done(*returned, now) || (!was_held && ls.fsm->held())) {
-                lease_acquired(node);
-            }
-        } else {
-            if (ec != kube::errc::conflict && ec != kube::errc::already_exists) {
-                GHOST_LOG_WARN("lease ", node, ": ", ec.message());
-            }
-            ls.fsm->on_write_failed(ec, now);
-        }
-        // lease_acquired may have erased nothing, but re-look the entry up to be safe.
-        if (leases_.count(node)) lease_schedule(node, leases_[node].fsm->next_due());
+        if (apply_lease_reply(*ls.fsm, is_get, r, config_.wall_now(), node)) lease_acquired(node);
+        if (auto again = leases_.find(node); again != leases_.end())
+            lease_schedule(node, again->second.fsm->next_due());
     };
     ++stats_.writes;
     sink_(std::move(op));
@@ -489,12 +543,14 @@ void simulation::lease_acquired(const std::string& node) {
     ++stats_.leases_acquired;
     auto it = leases_.find(node);
     if (it == leases_.end() || !nodes_.is_managed(node)) return;
+    bool read_pods = std::exchange(it->second.read_pods, false);
     if (auto latest = std::move(it->second.latest_node)) {
         stage_node(node, std::move(latest));
     } else {
         read_node(node);  // taken back after a loss with no node event meanwhile
     }
     release_parked_pods(node);
+    if (read_pods) read_pods_of(node);
 }
 
 // The node as the API server has it now, fed in as an event: its stages were dropped while
@@ -528,6 +584,68 @@ void simulation::lease_stop(const std::string& node) {
     if (it == leases_.end()) return;
     timers_.cancel(it->second.timer);
     leases_.erase(it);
+}
+
+// A lease of ours on the server for a node that is not ours any more (a write that was
+// queued or in flight when the node moved away, or a release that conflicted): given up, so
+// that the node's owner does not wait for it to expire.
+void simulation::release_late_acquisition(const std::string& node,
+                                          const engine::result<engine::http_response>& r) {
+    if (!config_.owns_node || leases_.count(node) || !r || r->status < 200 || r->status >= 300)
+        return;
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(r->body, ec);
+    if (ec || !doc.is_object()) return;
+    auto info = kube::read_lease(doc.get_object());
+    if (info.holder != config_.identity) return;  // someone else holds it: nothing of ours
+    kube::lease_identity id{node, "", config_.identity, info.duration_seconds, {}};
+    auto released = kube::make_released_lease(id, info, config_.wall_now());
+    auto* md = doc.get_object().if_contains("metadata");
+    auto* owners = md && md->is_object() ? md->get_object().if_contains("ownerReferences")
+                                         : nullptr;
+    if (owners) released["metadata"].as_object()["ownerReferences"] = *owners;
+    send_lease_release(node, std::move(released));
+}
+
+void simulation::lease_give_up(const std::string& node) {
+    auto it = leases_.find(node);
+    if (it == leases_.end()) return;
+    std::optional<boost::json::object> body;
+    if (config_.owns_node && it->second.fsm) body = it->second.fsm->release(config_.wall_now());
+    lease_stop(node);
+    if (body) send_lease_release(node, std::move(*body));
+}
+
+// PUT of the given-up lease. It goes after a renewal still in flight (same write key), whose
+// new resourceVersion it lacks: on 409 the lease is read and, while it is still ours, given up
+// again.
+void simulation::send_lease_release(const std::string& node, boost::json::object body) {
+    kube::lease_fsm::action act{kube::lease_fsm::action_kind::update, std::move(body)};
+    write_op op;
+    op.key = "lease/" + node;
+    op.priority = engine::write_priority::lease;
+    op.request = lease_request(act, node);
+    op.on_done = [this, node](const engine::result<engine::http_response>& r) {
+        if (r && r->status >= 200 && r->status < 300) return;
+        if (!r || r->status != 409) {
+            GHOST_LOG_WARN("lease ", node, ": giving it up failed (",
+                           r ? "HTTP " + std::to_string(r->status) : r.error().message(),
+                           "); it expires instead");
+            return;
+        }
+        if (leases_.count(node)) return;  // ours again meanwhile: the fsm has it
+        write_op get;
+        get.key = "lease/" + node;
+        get.priority = engine::write_priority::lease;
+        get.request = lease_request({kube::lease_fsm::action_kind::get, {}}, node);
+        get.on_done = [this, node](const engine::result<engine::http_response>& r) {
+            if (r && r->status == 200) release_late_acquisition(node, r);
+        };
+        ++stats_.writes;
+        sink_(std::move(get));
+    };
+    ++stats_.writes;
+    sink_(std::move(op));
 }
 
 // ---------------------------------------------------------------------------------------------

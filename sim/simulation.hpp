@@ -20,6 +20,7 @@
 #include "stages/lifecycle.hpp"
 #include "sim/node_registry.hpp"
 #include "sim/object_pipeline.hpp"
+#include "sim/write_op.hpp"
 #include "stages/steps.hpp"
 #include "stages/template_funcs.hpp"
 
@@ -37,19 +38,6 @@
 #include <vector>
 
 namespace ghost::sim {
-
-/// One HTTP call the simulation wants made. Writes with the same key coalesce while unsent
-/// (the newer replaces the older); `on_done` gets the final outcome after retries.
-struct write_op {
-    std::string key;
-    /// Leases go first (a late renewal makes the node NotReady), then status, then the rest.
-    engine::write_priority priority = engine::write_priority::status;
-    engine::http_request request;
-    std::function<void(const engine::result<engine::http_response>&)> on_done;
-    /// When the stage that produced this write was due (event time plus the stage's delay);
-    /// done minus origin is the latency the simulator added. Unset for lease writes.
-    std::optional<engine::scheduler::time_point> origin;
-};
 
 struct simulation_config {
     enum class manage_mode { all_nodes, single_node, selectors };
@@ -70,6 +58,13 @@ struct simulation_config {
 
     int lease_duration_seconds = 0;  ///< 0: no node leases
     std::string identity;            ///< lease holder
+
+    /// Sharded replicas (--shard-group, sim/shard_membership.hpp): whether this replica
+    /// simulates a selected node, and whether a node lease's holder may still hold it (false
+    /// for a member that died or left: its lease is taken at once). Unset: every selected
+    /// node is ours and a lease changes hands on expiry only (kwok's rule).
+    std::function<bool(std::string_view node)> owns_node;
+    std::function<bool(std::string_view holder)> holder_alive;
     std::string version = "v0.1.0-ghostlet";
     std::string event_component = "ghostlet";
 
@@ -90,6 +85,8 @@ struct simulation_stats {
     std::uint64_t lease_renewals = 0;
     std::uint64_t pods_parked = 0;   ///< pods that arrived before their node (or its lease)
     std::uint64_t pods_dropped = 0;  ///< parked pods over the limit (logged)
+    std::uint64_t nodes_released = 0;  ///< sharded: nodes handed to another member
+    std::uint64_t nodes_taken = 0;     ///< sharded: nodes that became ours after start
 };
 
 class simulation {
@@ -106,6 +103,12 @@ public:
     /// A new set of Node and Pod stages (e.g. Stage custom resources changed): the next event
     /// of each object is matched against it; stages already chosen play as they were.
     void replace_stages(std::vector<stages::stage> stages);
+
+    /// The shard membership changed: every known node is matched against owns_node again.
+    /// Nodes moving away are released (their lease given up so that the new owner takes it at
+    /// once, their stages stopped, their pods forgotten; nothing is deleted); nodes moving in
+    /// are taken: lease first, then the node and its pods are read from the API server.
+    void reevaluate_ownership();
 
     /// ADDED / MODIFIED / relisted Node.
     void on_node_upsert(boost::json::value node);
@@ -136,6 +139,8 @@ private:
         std::unique_ptr<kube::lease_fsm> fsm;
         engine::scheduler::timer_id timer{};
         bool in_flight = false;
+        std::uint64_t generation = 0;  ///< replies to an earlier fsm of the node are ignored
+        bool read_pods = false;        ///< moved in: its pods' events went by unseen
         object_snapshot latest_node;  ///< only while the lease is not held: staged once it is
     };
     enum class kind_ref { node, pod };
@@ -157,6 +162,10 @@ private:
 
     bool disregarded(const boost::json::object& obj) const;
     bool node_wanted(const boost::json::object& node) const;
+    bool node_owned(std::string_view name) const;
+    /// Stops simulating nodes that are no longer ours (selectors or shard membership).
+    void give_up_nodes(const std::vector<std::string>& names);
+    void read_pods_of(const std::string& node);
     bool node_ready_for_stages(const std::string& name) const;
     void stage_node(const std::string& name, object_snapshot node);
     void release_parked_pods(const std::string& node);
@@ -170,6 +179,11 @@ private:
     void lease_acquired(const std::string& node);
     void read_node(const std::string& node);
     void lease_stop(const std::string& node);
+    /// Sharded: the lease is given up (holder cleared) for the next owner; else just stopped.
+    void lease_give_up(const std::string& node);
+    void send_lease_release(const std::string& node, boost::json::object body);
+    void release_late_acquisition(const std::string& node,
+                                  const engine::result<engine::http_response>& reply);
 
     // Playing stages.
     void play(kind_ref kind, std::size_t stage_index, const std::string& key,
@@ -220,6 +234,7 @@ private:
     std::string playing_node_;  ///< the node whose stage is rendering (NodeIP in node stages)
     std::size_t parked_count_ = 0;
     std::uint64_t events_sent_ = 0;  ///< makes each event's write key unique
+    std::uint64_t lease_generation_ = 0;
     static constexpr std::size_t max_parked_pods = 200'000;
 
     std::unique_ptr<object_pipeline> node_pipeline_;

@@ -11,6 +11,7 @@
 #include "sim/node_registry.hpp"
 #include "apps/ghostlet/metric_routes.hpp"
 #include "apps/ghostlet/resource_stages.hpp"
+#include "apps/ghostlet/shard_group.hpp"
 #include "apps/ghostlet/sim_writer.hpp"
 #include "apps/ghostlet/stage_crs.hpp"
 
@@ -199,6 +200,7 @@ struct runtime {
     // due times, a few hundred a second at 10,000 nodes.
     std::unique_ptr<engine::timer_service> timers;
     std::unique_ptr<sim_writer> writer;
+    std::unique_ptr<shard_group> shard;  ///< --shard-group; the simulation asks it what is ours
     std::unique_ptr<sim::simulation> sim;
     std::unique_ptr<resource_stages> resources;  ///< stages on kinds other than Node and Pod
     std::unique_ptr<stage_crs> stage_resources;  ///< --enable-crds=Stage
@@ -225,6 +227,14 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
     co_await async_wait_for_api(*rt.client);
     if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none)
         co_return;
+    if (rt.shard) {
+        // The first node events must already know which nodes are ours.
+        rt.watches.spawn("shard membership", rt.shard->async_run());
+        co_await rt.shard->async_wait_synced();
+        if ((co_await asio::this_coro::cancellation_state).cancelled() !=
+            asio::cancellation_type::none)
+            co_return;
+    }
     GHOST_LOG_INFO("API server ready; watching nodes and pods");
     rt.synced = true;
 
@@ -322,6 +332,7 @@ asio::awaitable<void> async_shutdown(runtime& rt) {
     GHOST_LOG_INFO("shutdown: writes finished=", s.finished, " cancelled=", s.cancelled,
                    " dropped=", s.dropped, " (grace ", rt.writer_grace.count(), " ms)");
     rt.pool->close();
+    if (rt.shard) rt.shard->close();
     if (rt.server) rt.server->close();
 }
 
@@ -463,6 +474,14 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
     rt.resources = std::make_unique<resource_stages>(
         *rt.client, std::move(others), std::move(resource_config), *rt.timers,
         [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
+    if (!opts.shard_group.empty()) {
+        rt.shard = std::make_unique<shard_group>(ex, access, *rt.client, opts, *rt.timers, [&rt] {
+            if (rt.sim) rt.sim->reevaluate_ownership();
+        });
+        auto& members = rt.shard->membership();
+        sim_config.owns_node = [&members](std::string_view node) { return members.owns(node); };
+        sim_config.holder_alive = [&members](std::string_view h) { return !members.departed(h); };
+    }
     rt.sim = std::make_unique<sim::simulation>(
         std::move(sim_config), std::move(node_pod), *rt.timers,
         [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
@@ -474,7 +493,8 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
                    opts.identity, ", node leases ",
                    opts.node_lease_duration_seconds > 0
                        ? std::to_string(opts.node_lease_duration_seconds) + "s"
-                       : std::string("off"));
+                       : std::string("off"),
+                   opts.shard_group.empty() ? "" : ", shard group " + opts.shard_group);
 
     asio::signal_set signals(rt.ioc, SIGINT, SIGTERM);
     signals.async_wait([&rt](const boost::system::error_code& ec, int sig) {

@@ -1,5 +1,7 @@
 #include "apps/ghostlet/options.hpp"
 
+#include "sim/shard_membership.hpp"
+
 #include "engine/flags.hpp"
 #include "kube/label_selector.hpp"
 #include "lang/yaml_documents.hpp"
@@ -97,6 +99,13 @@ engine::flag_set make_flags(options& o) {
     f.integer("max-connections", &o.max_connections, 1, 1024,
               "keep-alive connections to the API server");
     f.integer("max-in-flight", &o.max_in_flight, 1, 4096, "concurrent writes to the API server");
+    f.string("shard-group", &o.shard_group,
+             "replicas with the same group split the managed nodes among themselves and take "
+             "over those of a replica that dies (membership Leases in kube-node-lease; needs "
+             "node leases)");
+    f.integer("shard-lease-duration-seconds", &o.shard_lease_duration_seconds, 0,
+              std::numeric_limits<std::int32_t>::max(),
+              "membership Lease duration of --shard-group; 0 = --node-lease-duration-seconds");
     f.boolean("help", &o.print_help, "print this help", 'h');
     f.boolean("version", &o.print_version, "print the version");
     return f;
@@ -429,6 +438,21 @@ void validate(options& o, const std::set<std::string>& given) {
     }
     check_readable(o.tls_cert_file, "tls-cert-file");
     check_readable(o.tls_private_key_file, "tls-private-key-file");
+    if (!o.shard_group.empty()) {
+        if (auto why = sim::check_shard_group(o.shard_group); !why.empty()) {
+            throw options_error("--shard-group: " + why);
+        }
+        if (o.node_lease_duration_seconds <= 0) {
+            throw options_error("--shard-group needs node leases (their holder is the replica "
+                                "that simulates the node): set --node-lease-duration-seconds, "
+                                "e.g. 40");
+        }
+        if (o.shard_lease_duration_seconds == 0) {
+            o.shard_lease_duration_seconds = o.node_lease_duration_seconds;
+        }
+    } else if (o.shard_lease_duration_seconds != 0) {
+        o.warnings.push_back("--shard-lease-duration-seconds has no effect without --shard-group");
+    }
     warn_unimplemented(o, given);
     if (o.identity.empty()) {
         char host[256] = {};

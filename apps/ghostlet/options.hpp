@@ -69,6 +69,9 @@ struct options {
     std::string identity;                 ///< lease holder; default "<hostname>-ghostlet"
     int max_connections = 64;             ///< keep-alive pool size towards the apiserver
     int max_in_flight = 64;               ///< concurrent writes in the batching writer
+    /// Sharded replicas: replicas with the same group split the managed nodes (no kwok flag).
+    std::string shard_group;
+    std::int64_t shard_lease_duration_seconds = 0;  ///< membership Lease; 0 = node lease's
     bool print_help = false;
     bool print_version = false;
 

@@ -338,3 +338,20 @@ metadata: {name: l}
 }
 
 }  // namespace
+
+TEST(options, shard_group_needs_node_leases_and_a_label_value) {
+    auto o = parse_options({"--manage-all-nodes", "--node-lease-duration-seconds=40",
+                            "--shard-group=sim-a"});
+    EXPECT_EQ(o.shard_group, "sim-a");
+    EXPECT_EQ(o.shard_lease_duration_seconds, 40) << "defaults to the node lease duration";
+    auto own = parse_options({"--manage-all-nodes", "--node-lease-duration-seconds=40",
+                              "--shard-group=sim-a", "--shard-lease-duration-seconds=15"});
+    EXPECT_EQ(own.shard_lease_duration_seconds, 15);
+    auto err = error_of({"--manage-all-nodes", "--shard-group=sim-a"});
+    EXPECT_NE(err.find("--shard-group needs node leases"), std::string::npos) << err;
+    err = error_of({"--manage-all-nodes", "--node-lease-duration-seconds=40", "--shard-group=a/b"});
+    EXPECT_NE(err.find("--shard-group: expected a label value"), std::string::npos) << err;
+    auto unused = parse_options({"--manage-all-nodes", "--shard-lease-duration-seconds=15"});
+    ASSERT_FALSE(unused.warnings.empty());
+    EXPECT_NE(unused.warnings.back().find("--shard-lease-duration-seconds"), std::string::npos);
+}

@@ -175,3 +175,58 @@ TEST(lease_fsm, owner_uid_learned_later) {
     ASSERT_EQ(owners.size(), 1u);
     EXPECT_EQ(owners[0].as_object().at("uid"), "uid-9");
 }
+
+TEST(lease_fsm, a_holder_that_is_no_longer_a_live_member_loses_the_lease_at_once) {
+    auto t0 = at(2026, 1, 1, 0, 0, 0, 0);
+    bool other_alive = true;
+    lease_fsm f(me());
+    f.set_holder_alive([&](std::string_view h) { return h == "someone-else" && other_alive; });
+    f.step(t0);
+    f.observe(foreign(t0));
+    EXPECT_EQ(f.step(t0 + 1s).kind, lease_fsm::action_kind::wait);
+    EXPECT_EQ(f.next_due(), t0 + 2s) << "a live member hands over soon: read again in 1 s";
+    EXPECT_EQ(f.step(f.next_due()).kind, lease_fsm::action_kind::get);
+    other_alive = false;   // its membership Lease expired; the node lease has not
+    f.observe(foreign(t0));
+    auto a = f.step(t0 + 3s);
+    ASSERT_EQ(a.kind, lease_fsm::action_kind::update);
+    EXPECT_EQ(a.body["spec"].as_object()["holderIdentity"], "ghostlet_abc");
+    EXPECT_EQ(a.body["spec"].as_object()["leaseTransitions"], 3);
+    EXPECT_TRUE(f.on_write_done(read_lease(a.body), t0 + 3s));
+}
+
+TEST(lease_fsm, release_clears_the_holder_and_the_next_holder_takes_it_at_once) {
+    auto t0 = at(2026, 1, 1, 0, 0, 0, 0);
+    lease_fsm f(me());
+    EXPECT_FALSE(f.release(t0)) << "nothing to give up before it is held";
+    f.observe(std::nullopt);
+    auto a = f.step(t0);
+    auto held = read_lease(a.body);
+    held.resource_version = "12";
+    f.on_write_done(held, t0);
+    auto body = f.release(t0 + 3s);
+    ASSERT_TRUE(body);
+    EXPECT_FALSE(f.held());
+    EXPECT_FALSE((*body)["spec"].as_object().contains("holderIdentity"));
+    EXPECT_EQ((*body)["metadata"].as_object()["resourceVersion"], "12");
+    auto released = read_lease(*body);
+    EXPECT_TRUE(lease_expired(released, t0 + 3s));
+
+    auto id = me();
+    id.holder = "next-replica";
+    lease_fsm next(id);
+    next.set_holder_alive([](std::string_view) { return true; });
+    next.observe(released);
+    auto take = next.step(t0 + 3s);
+    ASSERT_EQ(take.kind, lease_fsm::action_kind::update);
+    EXPECT_EQ(take.body["spec"].as_object()["holderIdentity"], "next-replica");
+    EXPECT_EQ(take.body["spec"].as_object()["leaseTransitions"], 1);
+}
+
+TEST(lease, labels_go_into_metadata) {
+    auto id = me();
+    id.node_uid.clear();
+    id.labels = {{"ghostlet/shard-group", "g1"}};
+    auto l = make_lease(id, at(2026, 1, 1, 0, 0, 0, 0), {}, 0);
+    EXPECT_EQ(l["metadata"].as_object()["labels"].as_object()["ghostlet/shard-group"], "g1");
+}

@@ -558,3 +558,209 @@ TEST_F(sim_fixture, kwok_pod_fast_stages_leave_a_pod_marked_not_ready_unready_as
     sim->on_pod_upsert(marked_not_ready("p", "40"));
     EXPECT_TRUE(writes.empty()) << "kwok's stages only start Pending pods";
 }
+
+namespace {
+
+// A sharded replica: `ours` is what the membership says is ours, `alive` the live members.
+struct shard_fixture : sim_fixture {
+    std::set<std::string> ours;
+    std::set<std::string> alive{"test-holder", "other-replica"};
+
+    void make_sharded() {
+        simulation_config cfg;
+        cfg.lease_duration_seconds = 40;
+        cfg.owns_node = [this](std::string_view n) { return ours.count(std::string(n)) > 0; };
+        cfg.holder_alive = [this](std::string_view h) { return alive.count(std::string(h)) > 0; };
+        make(std::move(cfg), true);
+    }
+    // Answers every queued write: leases with what was sent, reads with `node`/`pods`.
+    void serve(const std::string& pods_list = R"({"items":[]})") {
+        while (!writes.empty()) {
+            auto op = take();
+            auto& t = op.request.target;
+            if (t.find("/leases") != std::string::npos) {
+                complete(op, op.request.method == http::verb::post ? 201 : 200, op.request.body);
+            } else if (t.rfind("/api/v1/pods?", 0) == 0) {
+                complete(op, 200, pods_list);
+            } else if (op.request.method == http::verb::get) {
+                complete(op, 200, boost::json::serialize(node_json(t.substr(t.rfind('/') + 1))));
+            } else {
+                complete(op, 200);
+            }
+        }
+    }
+};
+
+}  // namespace
+
+TEST_F(shard_fixture, nodes_of_another_member_are_left_alone_with_their_pods) {
+    ours = {"n0"};
+    make_sharded();
+    sim->on_node_upsert(node_json("n1"));
+    sim->on_pod_upsert(pod_json("p1", "n1", "1"));
+    EXPECT_TRUE(writes.empty()) << "neither the lease nor the pods of another member's node";
+    EXPECT_FALSE(sim->nodes().is_managed("n1"));
+    sim->on_node_upsert(node_json("n0"));
+    EXPECT_EQ(take().request.method, http::verb::post) << "our node: its lease first";
+}
+
+TEST_F(shard_fixture, a_node_moving_away_is_released_and_its_pods_forgotten_without_deletes) {
+    ours = {"n0"};
+    make_sharded();
+    sim->on_node_upsert(node_json("n0"));
+    sim->on_pod_upsert(pod_json("p0", "n0", "1"));
+    serve();
+    EXPECT_EQ(sim->tracked_pods(), 1u);
+    ours.clear();  // a member joined and n0 hashes to it now
+    sim->reevaluate_ownership();
+    auto release = take();
+    EXPECT_EQ(release.request.method, http::verb::put);
+    EXPECT_EQ(release.request.target,
+              "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n0");
+    auto lease = body(release);
+    EXPECT_FALSE(lease.at("spec").as_object().contains("holderIdentity"))
+        << "given up, so the new owner takes it at once";
+    EXPECT_TRUE(writes.empty()) << "no DELETE, no status write";
+    EXPECT_EQ(sim->tracked_pods(), 0u);
+    EXPECT_EQ(sim->stats().nodes_released, 1u);
+    complete(release, 200, release.request.body);
+    advance(60s);
+    sim->on_pod_upsert(pod_json("p0", "n0", "2"));
+    sim->on_node_upsert(node_json("n0"));
+    EXPECT_TRUE(writes.empty()) << "no renewal, no stage: n0 is another member's";
+}
+
+TEST_F(shard_fixture, a_release_that_races_a_renewal_in_flight_is_sent_again) {
+    ours = {"n0"};
+    make_sharded();
+    sim->on_node_upsert(node_json("n0"));
+    serve();
+    advance(11s);
+    auto renew = take();  // in flight while the membership changes
+    ASSERT_EQ(renew.request.method, http::verb::put);
+    ours.clear();
+    sim->reevaluate_ownership();
+    auto release = take();  // carries the resourceVersion from before the renewal
+    auto renewed = body(renew);
+    renewed.at("metadata").as_object()["resourceVersion"] = "9";
+    complete(renew, 200, boost::json::serialize(renewed));
+    auto again = take();  // the renewal's reply: still ours on the server, give it up again
+    EXPECT_EQ(again.request.method, http::verb::put);
+    EXPECT_EQ(body(again).at("metadata").at("resourceVersion"), "9");
+    EXPECT_FALSE(body(again).at("spec").as_object().contains("holderIdentity"));
+    complete(again, 200, again.request.body);
+    complete(release, 409, R"({"kind":"Status","code":409,"reason":"Conflict"})");
+    auto get = take();  // the stale one conflicted: is it still ours?
+    ASSERT_EQ(get.request.method, http::verb::get);
+    complete(get, 200, again.request.body);
+    EXPECT_TRUE(writes.empty()) << "given up already: nothing more";
+}
+
+TEST_F(shard_fixture, a_node_moving_in_waits_for_a_live_holder_then_reads_node_and_pods) {
+    ours = {};
+    make_sharded();
+    sim->on_node_upsert(node_json("n0"));
+    sim->on_pod_upsert(pod_json("p0", "n0", "1"));
+    EXPECT_TRUE(writes.empty());
+    ours = {"n0"};
+    sim->reevaluate_ownership();
+    EXPECT_EQ(sim->stats().nodes_taken, 1u);
+    auto create = take();
+    ASSERT_EQ(create.request.method, http::verb::post);
+    complete(create, 409, R"({"kind":"Status","code":409,"reason":"AlreadyExists"})");
+    advance(1ms);
+    auto get = take();
+    ASSERT_EQ(get.request.method, http::verb::get);
+    auto held = body(create);
+    held.at("spec").as_object()["holderIdentity"] = "other-replica";
+    held.at("metadata").as_object()["resourceVersion"] = "5";
+    complete(get, 200, boost::json::serialize(held));
+    advance(1ms);
+    EXPECT_TRUE(writes.empty()) << "the other member is live and still holds it: wait";
+    advance(1s);
+    auto again = take();
+    ASSERT_EQ(again.request.method, http::verb::get) << "read again within a second";
+    auto released = held;
+    released.at("spec").as_object().erase("holderIdentity");
+    complete(again, 200, boost::json::serialize(released));
+    advance(1ms);
+    auto take_over = take();
+    ASSERT_EQ(take_over.request.method, http::verb::put);
+    EXPECT_EQ(body(take_over).at("spec").at("holderIdentity"), "test-holder");
+    complete(take_over, 200, take_over.request.body);
+    auto read_node = take();
+    EXPECT_EQ(read_node.request.target, "/api/v1/nodes/n0");
+    auto read_pods = take();
+    EXPECT_EQ(read_pods.request.target, "/api/v1/pods?fieldSelector=spec.nodeName%3Dn0");
+    complete(read_node, 200, boost::json::serialize(node_json("n0")));
+    EXPECT_EQ(take().request.target, "/api/v1/nodes/n0/status");
+    boost::json::object list;
+    list["items"] = boost::json::array{pod_json("p0", "n0", "1")};
+    complete(read_pods, 200, boost::json::serialize(list));
+    EXPECT_EQ(take().request.target, "/api/v1/namespaces/default/pods/p0/status");
+}
+
+TEST_F(shard_fixture, a_dead_members_node_lease_is_taken_before_it_expires) {
+    ours = {};
+    make_sharded();
+    sim->on_node_upsert(node_json("n0"));
+    alive.erase("other-replica");  // its membership Lease expired
+    ours = {"n0"};
+    sim->reevaluate_ownership();
+    auto create = take();
+    complete(create, 409, R"({"kind":"Status","code":409,"reason":"AlreadyExists"})");
+    advance(1ms);
+    auto get = take();
+    auto held = body(create);
+    held.at("spec").as_object()["holderIdentity"] = "other-replica";
+    held.at("spec").as_object()["renewTime"] = ghost::kube::format_micro_time(wall - 5s);
+    held.at("metadata").as_object()["resourceVersion"] = "5";
+    complete(get, 200, boost::json::serialize(held));
+    advance(1ms);
+    auto take_over = take();
+    ASSERT_EQ(take_over.request.method, http::verb::put) << "renewed 5 s ago, but its holder is dead";
+    EXPECT_EQ(body(take_over).at("spec").at("holderIdentity"), "test-holder");
+    EXPECT_EQ(body(take_over).at("spec").at("leaseTransitions"), 1);
+}
+
+TEST_F(shard_fixture, a_late_reply_to_a_released_lease_is_not_fed_to_the_next_one) {
+    ours = {"n0"};
+    make_sharded();
+    sim->on_node_upsert(node_json("n0"));
+    serve();
+    advance(11s);
+    auto renew = take();
+    ours.clear();
+    sim->reevaluate_ownership();
+    auto release = take();
+    ours = {"n0"};
+    sim->reevaluate_ownership();  // back before the renewal's reply came
+    auto create = take();
+    ASSERT_EQ(create.request.method, http::verb::post);
+    complete(renew, 200, renew.request.body);   // for the first fsm: ignored
+    complete(release, 200, release.request.body);
+    EXPECT_TRUE(writes.empty());
+    complete(create, 409, R"({"kind":"Status","code":409,"reason":"AlreadyExists"})");
+    advance(1ms);
+    EXPECT_EQ(take().request.method, http::verb::get) << "the new fsm goes on by itself";
+}
+
+TEST_F(shard_fixture, a_lease_acquired_after_the_node_moved_away_is_given_up_at_once) {
+    ours = {"n0"};
+    make_sharded();
+    sim->on_node_upsert(node_json("n0"));
+    auto create = take();  // queued behind a slow API server when a member joins
+    ASSERT_EQ(create.request.method, http::verb::post);
+    ours.clear();
+    sim->reevaluate_ownership();
+    EXPECT_TRUE(writes.empty()) << "not held yet: nothing to give up";
+    auto created = body(create);
+    created.at("metadata").as_object()["resourceVersion"] = "3";
+    complete(create, 201, boost::json::serialize(created));
+    auto release = take();
+    EXPECT_EQ(release.request.method, http::verb::put);
+    EXPECT_EQ(body(release).at("metadata").at("resourceVersion"), "3");
+    EXPECT_FALSE(body(release).at("spec").as_object().contains("holderIdentity"));
+    EXPECT_EQ(body(release).at("metadata").at("ownerReferences").at(0).at("uid"), "uid-n0");
+    EXPECT_TRUE(writes.empty()) << "and the node is not staged";
+}
