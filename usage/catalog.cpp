@@ -70,8 +70,12 @@ void catalog::erase_resource(std::string_view kind, const boost::json::object& o
 void catalog::publish() {
     metrics_ = config_metrics_;
     for (const auto& [k, m] : custom_metrics_) metrics_.push_back(m);
-    auto usages = config_usages_;
+    // Custom resources first, in the API's list order (by name), as kwok finds them; the
+    // --config ones (ghostctl's usage-from-annotation default, which matches every pod) after
+    // them, so a user's ClusterResourceUsage for some namespaces wins over the default.
+    std::vector<resource_usage> usages;
     for (const auto& [k, u] : custom_usages_) usages.push_back(u);
+    usages.insert(usages.end(), config_usages_.begin(), config_usages_.end());
     state_.set_usages(std::move(usages));
 }
 

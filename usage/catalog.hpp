@@ -1,7 +1,8 @@
 #pragma once
-// The Metric, ResourceUsage and ClusterResourceUsage objects in force: those of the --config
-// files (in file order) followed by the custom resources (by kind, namespace, name), each
-// parsed and compiled once. A bad object is reported (one line) and left out; the others stay.
+// The Metric, ResourceUsage and ClusterResourceUsage objects in force, each parsed and compiled
+// once: Metrics of the --config files (in file order), then custom ones; usages the other way
+// round — custom resources (by kind, namespace, name) before the --config defaults, since the
+// first matching ClusterResourceUsage decides (kwok refuses to have both). A bad object is reported (one line) and left out; the others stay.
 
 #include "usage/metric.hpp"
 #include "usage/resource_usage.hpp"

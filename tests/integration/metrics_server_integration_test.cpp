@@ -149,7 +149,8 @@ TEST_F(metrics_server_it, aggregation_layer_reaches_metrics_server_and_nodes_rea
 
 TEST_F(metrics_server_it, kubectl_top_shows_annotated_usage_and_node_sums) {
     create_cluster("top", {"--enable", "metrics-server", "--extra-args",
-                           "metrics-server=metric-resolution=10s"});
+                           "metrics-server=metric-resolution=10s", "--extra-args",
+                           "metrics-server=kubelet-request-timeout=5s"});
     ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "1"}).exit_code, 0);
     ASSERT_TRUE(wait_for(60s, [&] { return resource_metrics_served("node-000000"); }))
         << "ghostlet does not serve /metrics/nodes/{nodeName}/metrics/resource yet";
@@ -222,6 +223,7 @@ TEST_F(metrics_server_it, hpa_scales_a_deployment_whose_usage_grows_with_pod_age
     create_cluster("hpa", {"--enable", "metrics-server", "--enable-crds",
                            "ClusterResourceUsage,ResourceUsage,Metric", "--extra-args",
                            "metrics-server=metric-resolution=10s", "--extra-args",
+                           "metrics-server=kubelet-request-timeout=5s", "--extra-args",
                            "kube-controller-manager=horizontal-pod-autoscaler-sync-period=5s"});
     ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "2"}).exit_code, 0);
     ASSERT_TRUE(wait_for(60s, [&] { return resource_metrics_served("node-000000"); }))

@@ -54,6 +54,27 @@ TEST(catalog, custom_cluster_resource_usage_takes_effect) {
     EXPECT_EQ(state.container_usage(pv, c, "cpu"), 0);
 }
 
+TEST(catalog, a_custom_cluster_resource_usage_wins_over_the_config_default) {
+    manual_clock clock;
+    usage_state state{clock.fn()};
+    catalog cat{state};
+    auto every_pod = yaml("kind: ClusterResourceUsage\nmetadata: {name: default}\nspec:\n"
+                          "  usages:\n  - usage: {cpu: {value: 1m}}\n");
+    ASSERT_EQ(cat.add_config(every_pod, "defaults.yaml"), std::nullopt);
+    auto pod = make_pod("hpa", "p", "n", {"app"}, "{}");
+    auto pv = lang::cel::value::json(pod);
+    auto c = pv.map_find_string("spec")->map_find_string("containers")->list_at(0);
+    EXPECT_DOUBLE_EQ(state.container_usage(pv, c, "cpu"), 0.001);
+    auto hpa = yaml("metadata: {name: grows}\nspec:\n  selector: {matchNamespaces: [hpa]}\n"
+                    "  usages:\n  - usage: {cpu: {value: 300m}}\n");
+    EXPECT_EQ(cat.upsert_resource("ClusterResourceUsage", hpa), std::nullopt);
+    EXPECT_DOUBLE_EQ(state.container_usage(pv, c, "cpu"), 0.3);
+    auto other = make_pod("default", "q", "n", {"app"}, "{}");
+    auto ov = lang::cel::value::json(other);
+    auto oc = ov.map_find_string("spec")->map_find_string("containers")->list_at(0);
+    EXPECT_DOUBLE_EQ(state.container_usage(ov, oc, "cpu"), 0.001) << "others keep the default";
+}
+
 TEST(catalog, prometheus_discovery_lists_one_target_per_path_and_node) {
     manual_clock clock;
     usage_state state{clock.fn()};
