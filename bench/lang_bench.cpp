@@ -8,25 +8,10 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <new>
 
 #include "lang/cel.hpp"
+#include "ghost_testing/allocation_counter.hpp"
 
-namespace {
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-// GCC pairs the inlined malloc with free and warns; both halves are replaced here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace {
 
@@ -144,13 +129,13 @@ void run_eval(benchmark::State& state, const char* text, const boost::json::valu
             return;
         }
     }
-    const std::size_t before = allocations.load();
+    const std::size_t before = ghost::testing::allocations_so_far();
     for (auto _ : state) {
         cel::value v = prog.evaluate(vars);
         benchmark::DoNotOptimize(v);
     }
     state.counters["allocs/op"] = benchmark::Counter(
-        static_cast<double>(allocations.load() - before) / static_cast<double>(state.iterations()));
+        static_cast<double>(ghost::testing::allocations_so_far() - before) / static_cast<double>(state.iterations()));
 }
 
 void BM_cel_phase_ne_bound(benchmark::State& state) {

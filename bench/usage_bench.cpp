@@ -3,6 +3,7 @@
 // new is counted in this file).
 
 #include "bench/fixtures.hpp"
+#include "ghost_testing/allocation_counter.hpp"
 #include "lang/yaml_json.hpp"
 #include "usage/catalog.hpp"
 #include "usage/object_index.hpp"
@@ -11,27 +12,11 @@
 #include <benchmark/benchmark.h>
 #include <boost/json/parse.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <new>
 #include <sstream>
 
-namespace {
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace {
 
@@ -73,7 +58,7 @@ void BM_usage_scrape_node_10_pods(benchmark::State& state) {
         return;
     }
     std::string out;
-    const std::size_t before = allocations.load();
+    const std::size_t before = ghost::testing::allocations_so_far();
     for (auto _ : state) {
         now += std::chrono::seconds(15);
         out.clear();
@@ -81,7 +66,7 @@ void BM_usage_scrape_node_10_pods(benchmark::State& state) {
         benchmark::DoNotOptimize(out.data());
     }
     state.counters["allocs/op"] = benchmark::Counter(
-        static_cast<double>(allocations.load() - before) / static_cast<double>(state.iterations()));
+        static_cast<double>(ghost::testing::allocations_so_far() - before) / static_cast<double>(state.iterations()));
     state.counters["bytes"] = static_cast<double>(out.size());
 }
 BENCHMARK(BM_usage_scrape_node_10_pods);

@@ -24,7 +24,7 @@ if [ "$unit_only" = 1 ]; then
   ctest --preset release -L unit -j"$jobs"
 else
   # Integration tests start real clusters; run them one at a time on this 2-core machine. A
-  # test that fails is run once more (the SIGTERM shutdown test hung in ~1 of 12 runs under
-  # load; ghostlet now names the loop it waits for): both outcomes show in the output.
+  # test that fails is run once more (a port another program takes between ghostctl's scan and
+  # a component's bind fails a create): both outcomes show in the output.
   ctest --preset release -j1 --timeout 1800 --repeat until-pass:2
 fi

@@ -9,27 +9,11 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <new>
 #include <thread>
 
 #include "lang/cel.hpp"
+#include "ghost_testing/allocation_counter.hpp"
 
-namespace {
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-// Counts allocations so a test can prove an evaluation makes none.
-// GCC pairs the inlined malloc with free and warns; both halves are replaced here.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace {
 
@@ -135,12 +119,12 @@ TEST(cel_json, scalar_evaluation_does_not_allocate) {
         auto p = cel::program::compile(text, env, &error);
         ASSERT_TRUE(p) << error;
         (void)p->evaluate(vars);
-        const std::size_t before = allocations.load();
+        const std::size_t before = ghost::testing::allocations_so_far();
         for (int i = 0; i < 100; ++i) {
             const cel::value v = p->evaluate(vars);
             ASSERT_FALSE(v.is_error()) << text;
         }
-        EXPECT_EQ(allocations.load() - before, 0u) << text;
+        EXPECT_EQ(ghost::testing::allocations_so_far() - before, 0u) << text;
     }
 }
 
