@@ -437,7 +437,11 @@ void cluster_manager::start_components(const cluster_state& s, std::chrono::mill
         const std::pair<const char*, json::object> objects[] = {
             {"/api/v1/namespaces/kube-system/services", metrics_server_service()},
             {"/apis/apiregistration.k8s.io/v1/apiservices", metrics_apiservice(c.ports.at(0))}};
-        for (const auto& [path, body] : objects) {
+        for (const auto& object : objects) {
+            // Named copies, not a structured binding: clang 14 (the fuzz build) cannot
+            // capture bindings in the lambda below.
+            const char* path = object.first;
+            const json::object& body = object.second;
             https_reply r;
             wait_until(c, "registered with the API server", [&] {
                 try {
