@@ -7,6 +7,8 @@
 // is the unit test's (tests/sim/shard_membership_test.cpp): 60 nodes are too few for it.
 #include "tests/integration/cluster_fixture.hpp"
 
+#include "engine/subprocess.hpp"
+
 #include "sim/shard_membership.hpp"
 
 #include <boost/json.hpp>
@@ -73,19 +75,11 @@ protected:
                                       "--shard-group=it", "--shard-lease-duration-seconds=15",
                                       "--id=" + id};
         auto log = work_ / (id + ".log");
-        pid_t pid = ::fork();
-        if (pid == 0) {
-            int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            std::vector<char*> argv;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            ::execv(argv[0], argv.data());
-            ::_exit(127);
-        }
-        ASSERT_GT(pid, 0);
-        pids_[id] = pid;
+        engine::spawn_options o;
+        o.argv = std::move(args);
+        o.out = engine::spawn_options::output::append_to_file;
+        o.output_file = log;
+        pids_[id] = engine::spawn(o).pid;
     }
 
     void kill_replica(const std::string& id) {

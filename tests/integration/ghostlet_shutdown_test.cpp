@@ -5,6 +5,8 @@
 // ASan+UBSan one: see DEVELOPERS.md); its stderr must then be free of sanitizer reports.
 #include "tests/integration/cluster_fixture.hpp"
 
+#include "engine/subprocess.hpp"
+
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -49,18 +51,11 @@ protected:
         std::vector<std::string> args{ghostlet_binary(), "--kubeconfig", kubeconfig.string(),
                                       "--manage-all-nodes=true", "--server-address=127.0.0.1:0",
                                       "--node-lease-duration-seconds=40"};
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(fd, 1);
-            ::dup2(fd, 2);
-            std::vector<char*> argv;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            ::execv(argv[0], argv.data());
-            ::_exit(127);
-        }
-        ASSERT_GT(pid_, 0);
+        engine::spawn_options o;
+        o.argv = std::move(args);
+        o.out = engine::spawn_options::output::append_to_file;
+        o.output_file = log;
+        pid_ = engine::spawn(o).pid;
     }
 
     pid_t pid_ = -1;
