@@ -1,5 +1,6 @@
 #include "apps/ghostctl/cluster.hpp"
 #include "apps/ghostctl/components.hpp"
+#include "tests/ghostctl/component_fixtures.hpp"
 #include "apps/ghostctl/pki.hpp"
 
 #include <gtest/gtest.h>
@@ -21,16 +22,8 @@ component_inputs inputs(create_options o = {}) {
     return in;
 }
 
-const component* find(const std::vector<component>& v, const std::string& n) {
-    for (auto& c : v) {
-        if (c.name == n) return &c;
-    }
-    return nullptr;
-}
-
-bool has(const component* c, const std::string& arg) {
-    return c != nullptr && std::find(c->args.begin(), c->args.end(), arg) != c->args.end();
-}
+using testing::find;
+using testing::has;
 
 TEST(components, default_set_and_flags) {
     auto v = build_components(inputs());

@@ -1,6 +1,7 @@
 // ghostctl's metrics-server wiring: flags, the component's command line, ghostlet's flags, the
 // aggregation objects and the default documents (compared in place with kwok's shipped ones).
 #include "apps/ghostctl/components.hpp"
+#include "tests/ghostctl/component_fixtures.hpp"
 #include "apps/ghostctl/metrics_server.hpp"
 #include "apps/ghostctl/options.hpp"
 #include "apps/ghostctl/pki.hpp"
@@ -27,16 +28,8 @@ component_inputs inputs(create_options o) {
     return in;
 }
 
-const component* find(const std::vector<component>& v, const std::string& n) {
-    for (auto& c : v) {
-        if (c.name == n) return &c;
-    }
-    return nullptr;
-}
-
-bool has(const component* c, const std::string& arg) {
-    return c != nullptr && std::find(c->args.begin(), c->args.end(), arg) != c->args.end();
-}
+using testing::find;
+using testing::has;
 
 create_options with_metrics_server() {
     return parse_command_line({"create", "cluster", "--enable", "metrics-server"}).create;

@@ -138,6 +138,18 @@ boost::json::value cluster_fixture::kubectl_json(std::vector<std::string> args) 
     return v;
 }
 
+std::string cluster_fixture::first_node_name() {
+    std::string node;
+    wait_for(std::chrono::seconds(60), [&] {
+        auto nodes = kubectl_json({"get", "nodes"});
+        const auto* items = nodes.as_object().if_contains("items");
+        if (!items || !items->is_array() || items->as_array().empty()) return false;
+        node = str(items->as_array()[0], {"metadata", "name"});
+        return true;
+    });
+    return node;
+}
+
 void cluster_fixture::apply(const std::string& manifest) {
     static int counter = 0;
     auto file = work_ / ("manifest-" + std::to_string(++counter) + ".yaml");

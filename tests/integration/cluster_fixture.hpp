@@ -48,6 +48,8 @@ protected:
     run_result kubectl(std::vector<std::string> args);
     /// kubectl ... -o json, parsed; fails the test (and returns {"items":[]}) on error.
     boost::json::value kubectl_json(std::vector<std::string> args);
+    /// The name of the first node the API lists, waiting up to 60 s for one ("" if none).
+    std::string first_node_name();
     /// kubectl apply of a manifest text.
     void apply(const std::string& manifest);
     /// SIGKILL a component through its pid file, as a crash would.

@@ -51,14 +51,8 @@ TEST_F(stage_crs_it, stage_resources_change_new_pods_live) {
     ASSERT_EQ(kubectl({"get", "crd", "stages.kwok.x-k8s.io"}).exit_code, 0);
     ASSERT_TRUE(wait_for(30s, [&] { return kubectl({"get", "stages"}).exit_code == 0; }));
     ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "1"}).exit_code, 0);
-    std::string node;
-    ASSERT_TRUE(wait_for(60s, [&] {
-        auto nodes = kubectl_json({"get", "nodes"});
-        auto& items = nodes.at("items").as_array();
-        if (items.empty()) return false;
-        node = str(items[0], {"metadata", "name"});
-        return true;
-    }));
+    std::string node = first_node_name();
+    ASSERT_FALSE(node.empty()) << "no node appeared";
 
     // default behaviour first
     apply(pod("before", node));

@@ -44,14 +44,8 @@ TEST_F(usage_it, shipped_metric_serves_annotated_usage_and_metric_resources_go_l
     create_cluster("usage", {"--enable-crds", "Metric", "--extra-args",
                              "ghostlet=config=" + shipped});
     ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "1"}).exit_code, 0);
-    std::string node;
-    ASSERT_TRUE(wait_for(60s, [&] {
-        auto nodes = kubectl_json({"get", "nodes"});
-        auto& items = nodes.at("items").as_array();
-        if (items.empty()) return false;
-        node = str(items[0], {"metadata", "name"});
-        return true;
-    }));
+    std::string node = first_node_name();
+    ASSERT_FALSE(node.empty()) << "no node appeared";
     apply("apiVersion: v1\nkind: Pod\nmetadata:\n  name: busy\n  namespace: default\n"
           "  annotations: {kwok.x-k8s.io/usage-cpu: 850m, kwok.x-k8s.io/usage-memory: 256Mi}\n"
           "spec:\n  nodeName: " + node + "\n  containers: [{name: app, image: fake}]\n");
