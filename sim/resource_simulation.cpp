@@ -4,6 +4,7 @@
 #include "kube/resource.hpp"
 #include "kube/time.hpp"
 #include "kube/write_requests.hpp"
+#include "sim/apply_write.hpp"
 #include "sim/node_registry.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -115,24 +116,23 @@ void resource_simulation::play(std::size_t stage_index, const std::string& key,
     p->key = key;
     p->st = &st;
     for (const action& a : *actions) {
-        std::string create_path;
-        auto op = encode(a, object->get_object(), st, create_path);
-        if (!op) {
-            ++stats_.play_errors;
-            break;  // a step that cannot be sent ends the play, as a failed one would
+        play_state::step_write w{{}, std::nullopt, a.kind, a.step};
+        if (a.kind == action_kind::apply) {
+            std::string error;
+            auto apply = encode_apply(a, metadata_string(object->get_object(), "namespace"),
+                                      resolve_, config_.field_manager, &error);
+            if (!apply) {
+                ++stats_.play_errors;
+                GHOST_LOG_WARN("stage ", st.name, " on ", resource_.kind, " ", key, ": step ",
+                               a.step, ": ", error);
+                break;  // a step that cannot be sent ends the play, as a failed one would
+            }
+            w.op = std::move(apply->op);
+            w.patch_if_exists = std::move(apply->patch_if_exists);
+        } else {
+            w.op = encode(a, object->get_object());
         }
-        op->origin = due;
-        play_state::step_write w{std::move(*op), std::nullopt, a.kind, a.step};
-        if (!create_path.empty()) {
-            // merge/strategic apply of a whole object: POST first, PATCH when it exists
-            write_op create = w.op;
-            create.key = create_path + "#create:" + w.op.key;
-            create.request.method = http::verb::post;
-            create.request.content_type = "application/json";
-            create.request.target = std::move(create_path);
-            w.patch_if_exists = std::move(w.op);
-            w.op = std::move(create);
-        }
+        w.op.origin = due;
         p->writes.push_back(std::move(w));
     }
     send(std::move(p), 0);
@@ -189,10 +189,7 @@ void resource_simulation::send(std::shared_ptr<play_state> p, std::size_t index)
     }
 }
 
-std::optional<write_op> resource_simulation::encode(const action& a,
-                                                    const boost::json::object& object,
-                                                    const stage& st,
-                                                    std::string& create_path) {
+write_op resource_simulation::encode(const action& a, const boost::json::object& object) {
     std::string_view name = metadata_string(object, "name");
     std::string_view ns = metadata_string(object, "namespace");
     write_op op;
@@ -225,46 +222,8 @@ std::optional<write_op> resource_simulation::encode(const action& a,
             {a.event.type, a.event.reason, a.event.message, config_.event_component, now});
         break;
     }
-    case action_kind::apply: {
-        const auto* target_obj = a.data.if_object();
-        std::string_view api_version = target_obj ? string_field(*target_obj, "apiVersion") : "";
-        std::string_view kind = target_obj ? string_field(*target_obj, "kind") : "";
-        const kube::api_resource* target =
-            api_version.empty() || kind.empty() ? nullptr : resolve_(api_version, kind);
-        if (!target) {
-            GHOST_LOG_WARN("stage ", st.name, " on ", resource_.kind, " ", std::string(name),
-                           ": step ", a.step, ": apply target ", std::string(api_version), " ",
-                           std::string(kind), " is not a known resource (discovery)");
-            return std::nullopt;
-        }
-        boost::json::object body = *target_obj;
-        std::string target_ns;
-        if (target->ref.namespaced) {
-            target_ns = std::string(metadata_string(body, "namespace"));
-            if (target_ns.empty()) {
-                target_ns = std::string(ns);
-                body["metadata"].emplace_object()["namespace"] = target_ns;
-            }
-        }
-        std::string target_name(metadata_string(body, "name"));
-        if (target_name.empty()) {
-            GHOST_LOG_WARN("stage ", st.name, ": step ", a.step,
-                           ": apply template rendered no metadata.name");
-            return std::nullopt;
-        }
-        op.request.method = http::verb::patch;
-        op.request.content_type = std::string(content_type(a.type));
-        op.request.body = boost::json::serialize(body);
-        auto path = kube::object_path(target->ref, target_ns, target_name, a.subresource);
-        op.key = path;
-        if (a.type == patch_type::apply) {
-            path += "?fieldManager=" + config_.field_manager + "&force=true";
-        } else if (a.subresource.empty()) {
-            create_path = kube::collection_path(target->ref, target_ns);
-        }
-        op.request.target = std::move(path);
-        break;
-    }
+    case action_kind::apply:
+        break;  // encode_apply
     }
     if (a.impersonation) op.request.headers.emplace_back("Impersonate-User", *a.impersonation);
     return op;

@@ -12,6 +12,7 @@
 
 #include "engine/scheduler.hpp"
 #include "kube/discovery.hpp"
+#include "sim/apply_write.hpp"
 #include "sim/object_pipeline.hpp"
 #include "sim/simulation.hpp"
 #include "stages/lifecycle.hpp"
@@ -47,10 +48,8 @@ struct resource_simulation_stats {
 
 class resource_simulation {
 public:
-    /// The resource of an apply step's rendered object (group/version, kind), or nullptr when
-    /// discovery does not know it (the step then fails for that object, logged).
-    using resolve_fn =
-        std::function<const kube::api_resource*(std::string_view group_version, std::string_view kind)>;
+    /// Resolves an apply step's rendered object; nullptr fails the step for that object, logged.
+    using resolve_fn = sim::resolve_fn;
 
     resource_simulation(kube::api_resource resource, std::vector<stages::stage> stages,
                         resource_simulation_config config, engine::scheduler& timers,
@@ -75,8 +74,8 @@ private:
     void play(std::size_t stage_index, const std::string& key, object_snapshot object,
               engine::scheduler::time_point due);
     void send(std::shared_ptr<play_state> p, std::size_t index);
-    std::optional<write_op> encode(const stages::action& a, const boost::json::object& object,
-                                   const stages::stage& st, std::string& create_path);
+    /// A patch, delete or event step (apply steps: sim/apply_write.hpp).
+    write_op encode(const stages::action& a, const boost::json::object& object);
     std::string now_text() const;
 
     kube::api_resource resource_;

@@ -686,10 +686,25 @@ void simulation::play(kind_ref kind, std::size_t stage_index, const std::string&
     chain->feed_back = st.immediate_next_stage;
     chain->writes.reserve(actions->size());
     for (const action& a : *actions) {
-        auto op = action_to_write(kind, a, object->get_object(), st);
-        if (!op) continue;
-        op->origin = due;
-        chain->writes.push_back(stage_write{std::move(*op), a.kind, a.step});
+        stage_write w{{}, std::nullopt, a.kind, a.step};
+        if (a.kind == action_kind::apply) {
+            auto apply = encode_apply(a, metadata_string(object->get_object(), "namespace"),
+                                      config_.resolve_apply_target, config_.field_manager, &error);
+            if (!apply) {
+                ++stats_.play_errors;
+                GHOST_LOG_WARN("stage ", st.name, " on ", kind_name(is_node), " ", key, ": step ",
+                               a.step, ": ", error);
+                break;  // a step that cannot be sent ends the play, as a failed one would
+            }
+            w.op = std::move(apply->op);
+            w.patch_if_exists = std::move(apply->patch_if_exists);
+        } else {
+            auto op = action_to_write(kind, a, object->get_object());
+            if (!op) continue;
+            w.op = std::move(*op);
+        }
+        w.op.origin = due;
+        chain->writes.push_back(std::move(w));
     }
     actions->clear();  // the rendered DOMs
     object.reset();
@@ -741,24 +756,44 @@ void simulation::send_writes(std::shared_ptr<stage_play> play, std::size_t index
                 send_writes(play, index + 1);
                 return;
             }
-            if (r && r->status == 404) return;  // the object is gone: nothing left to do
+            stage_write& w = play->writes[index];
+            if (r && r->status == 409 && w.patch_if_exists) {
+                write_op patch = std::move(*w.patch_if_exists);
+                w.patch_if_exists.reset();
+                patch.on_done = [this, play, index](const engine::result<engine::http_response>& r2) {
+                    if (r2 && r2->status >= 200 && r2->status < 300) {
+                        send_writes(play, index + 1);
+                        return;
+                    }
+                    step_failed(*play, index, r2);
+                };
+                ++stats_.writes;
+                sink_(std::move(patch));
+                return;
+            }
+            // A 404 for the played object means it is gone: nothing left to do.
+            if (r && r->status == 404 && w.kind != action_kind::apply) return;
             if (is_delete) {
                 if (auto it = pods_.find(play->key); it != pods_.end()) it->second.deleting = false;
             }
-            ++stats_.write_errors;
-            std::string what = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 300)
-                                 : r.error().message();
-            GHOST_LOG_WARN("stage ", play->st->name, " on ", kind_name(kind == kind_ref::node),
-                           " ", play->key, ": step ", play->writes[index].step, " failed: ", what);
+            step_failed(*play, index, r);
         };
         sink_(std::move(op));
         return;  // the rest follows from on_done
     }
 }
 
+void simulation::step_failed(const stage_play& play, std::size_t index,
+                             const engine::result<engine::http_response>& r) {
+    ++stats_.write_errors;
+    std::string what = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 300)
+                         : r.error().message();
+    GHOST_LOG_WARN("stage ", play.st->name, " on ", kind_name(play.kind == kind_ref::node), " ",
+                   play.key, ": step ", play.writes[index].step, " failed: ", what);
+}
+
 std::optional<write_op> simulation::action_to_write(kind_ref kind, const action& a,
-                                                    const boost::json::object& object,
-                                                    const stage& st) {
+                                                    const boost::json::object& object) {
     bool is_node = kind == kind_ref::node;
     std::string_view name = metadata_string(object, "name");
     std::string_view ns = metadata_string(object, "namespace");
@@ -791,10 +826,7 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
         break;
     }
     case action_kind::apply:
-        ++stats_.play_errors;
-        GHOST_LOG_WARN("stage ", st.name, ": apply steps are not supported yet; step ", a.step,
-                       " skipped for ", std::string(name));
-        return std::nullopt;
+        return std::nullopt;  // encode_apply
     }
     if (a.impersonation) op.request.headers.emplace_back("Impersonate-User", *a.impersonation);
     return op;

@@ -19,6 +19,7 @@
 #include "sim/ip_pool.hpp"
 #include "stages/lifecycle.hpp"
 #include "sim/node_registry.hpp"
+#include "sim/apply_write.hpp"
 #include "sim/object_pipeline.hpp"
 #include "sim/write_op.hpp"
 #include "stages/steps.hpp"
@@ -67,6 +68,10 @@ struct simulation_config {
     std::function<bool(std::string_view holder)> holder_alive;
     std::string version = "v0.1.0-ghostlet";
     std::string event_component = "ghostlet";
+    /// Apply steps of Node and Pod stages: their targets through discovery (unset: every
+    /// apply step fails, logged), written with this field manager.
+    resolve_fn resolve_apply_target;
+    std::string field_manager = "ghostlet";
 
     /// Steady time for event stamps; empty: the scheduler's now().
     std::function<engine::scheduler::time_point()> steady_now;
@@ -148,6 +153,7 @@ private:
     /// snapshot are gone before the write waits for a busy API server.
     struct stage_write {
         write_op op;
+        std::optional<write_op> patch_if_exists;  ///< apply as create-then-patch (merge types)
         stages::action_kind kind = stages::action_kind::patch;
         std::size_t step = 0;
     };
@@ -189,9 +195,11 @@ private:
     void play(kind_ref kind, std::size_t stage_index, const std::string& key,
               object_snapshot object, engine::scheduler::time_point due);
     void send_writes(std::shared_ptr<stage_play> play, std::size_t index);
+    void step_failed(const stage_play& play, std::size_t index,
+                     const engine::result<engine::http_response>& r);
+    /// A patch, delete or event step (apply steps: sim/apply_write.hpp).
     std::optional<write_op> action_to_write(kind_ref kind, const stages::action& a,
-                                            const boost::json::object& object,
-                                            const stages::stage& st);
+                                            const boost::json::object& object);
 
     // Template functions.
     lang::func_map make_common_funcs();

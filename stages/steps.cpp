@@ -187,18 +187,8 @@ boost::system::result<std::vector<action>> play_stage(const stage& s, const json
                              "].apply.template: must render an object with apiVersion and kind";
                 return invalid();
             }
-            // Namespace defaults to the source object's one.
-            if (auto* src_ns = object.is_object() ? object.get_object().if_contains("metadata")
-                                                  : nullptr;
-                src_ns && src_ns->is_object()) {
-                if (auto* ns = src_ns->get_object().if_contains("namespace");
-                    ns && ns->is_string() && !ns->get_string().empty()) {
-                    auto& meta = r->get_object()["metadata"];
-                    if (meta.is_null()) meta = json::object();
-                    if (meta.is_object() && !meta.get_object().contains("namespace"))
-                        meta.get_object()["namespace"] = *ns;
-                }
-            }
+            // The namespace is defaulted where the target's scope is known (the simulation's
+            // request encoder), as kwok does: a cluster-scoped object never gets one.
             out.push_back(action{.kind = action_kind::apply,
                                  .step = i,
                                  .subresource = step.apply->subresource,

@@ -105,6 +105,12 @@ go_install metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server "$METRIC
 if [ "$with_kwok" = 1 ]; then
   go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"
   go_install kwokctl sigs.k8s.io/kwok/cmd/kwokctl "$KWOK_VERSION"
+  # kwok's own source (its stage sets and golden cases, e.g. kustomize/stage/volume/fast): tests
+  # read it in place through this link; it stays in Go's module cache, never in the clone.
+  kwok_src=$(cd / && GOFLAGS= go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" |
+             sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$kwok_src" ] || { echo "get-control-plane.sh: no source directory for kwok v$KWOK_VERSION" >&2; exit 1; }
+  ln -sfn "$kwok_src" "$bin/kwok-source"
 fi
 # helm renders deploy/helm/ghostlet in the deploy test.
 go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"

@@ -468,12 +468,23 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
     }
     auto [node_pod, others] = split(std::move(stage_list));
     auto sim_config = make_sim_config(opts);
+    auto has_apply_step = [](const std::vector<stages::stage>& list) {
+        for (const auto& s : list)
+            for (const auto& step : s.steps)
+                if (step.apply) return true;
+        return false;
+    };
     sim::resource_simulation_config resource_config;
     resource_config.version = sim_config.version;
     resource_config.event_component = sim_config.event_component;
     rt.resources = std::make_unique<resource_stages>(
         *rt.client, std::move(others), std::move(resource_config), *rt.timers,
         [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
+    // Stage resources may bring apply steps to Node and Pod stages at any time.
+    if (stage_crds || has_apply_step(node_pod)) rt.resources->want_discovery();
+    sim_config.resolve_apply_target = [&rt](std::string_view gv, std::string_view kind) {
+        return rt.resources->resolve(gv, kind);
+    };
     if (!opts.shard_group.empty()) {
         rt.shard = std::make_unique<shard_group>(ex, access, *rt.client, opts, *rt.timers, [&rt] {
             if (rt.sim) rt.sim->reevaluate_ownership();

@@ -184,6 +184,10 @@ asio::awaitable<void> resource_stages::async_run() {
     // One child per kind; on our cancellation every child gets terminal cancellation and we
     // wait for all of them, so nothing outlives this object's members.
     for (auto& [key, list] : by_kind_) spawn_kind(key);
+    if (discovery_wanted_ && !prefetched_) {
+        prefetched_ = true;
+        co_await async_prefetch();
+    }
     asio::steady_timer forever(*ex_, asio::steady_timer::time_point::max());
     auto cs = co_await asio::this_coro::cancellation_state;
     if (cs.cancelled() == asio::cancellation_type::none)

@@ -38,6 +38,12 @@ public:
     /// waits for its children before it returns. Never throws on server errors.
     boost::asio::awaitable<void> async_run();
 
+    /// The resource of (group/version, kind) as discovery knows it, or nullptr: apply steps'
+    /// targets, for these kinds and for Node and Pod stages.
+    const kube::api_resource* resolve(std::string_view group_version, std::string_view kind);
+    /// Fetch discovery at start even when no other kind is played (Node/Pod apply steps).
+    void want_discovery() { discovery_wanted_ = true; }
+
     std::uint64_t stages_played() const;
     std::size_t pending_stages() const;
 
@@ -46,7 +52,6 @@ private:
     boost::asio::awaitable<void> async_prefetch();
     boost::asio::awaitable<void> async_run_kind(std::string group_version, std::string kind,
                                                 std::vector<stages::stage> stages);
-    const kube::api_resource* resolve(std::string_view group_version, std::string_view kind);
     void spawn_kind(const std::pair<std::string, std::string>& key);
     void child_done();
 
@@ -65,6 +70,7 @@ private:
     std::unique_ptr<boost::asio::steady_timer> children_done_;
     bool stopping_ = false;
     bool prefetched_ = false;
+    bool discovery_wanted_ = false;
 };
 
 }  // namespace ghost::ghostlet

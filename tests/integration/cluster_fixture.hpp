@@ -3,6 +3,8 @@
 // subprocess with the test's own GHOST_WORKDIR/KUBECONFIG, and deletes every cluster the test
 // created in TearDown, also when an assertion failed.
 
+#include "ghost_testing/control_plane.hpp"
+
 #include <boost/json/value.hpp>
 #include <gtest/gtest.h>
 

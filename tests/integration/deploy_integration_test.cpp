@@ -47,10 +47,7 @@ const json::object* find_kind(const json::value& list, std::string_view kind) {
 }
 
 std::optional<fs::path> helm_binary() {
-    const char* home = std::getenv("HOME");
-    const char* cache = std::getenv("GHOSTLET_CACHE");
-    fs::path dir = cache && *cache ? fs::path(cache) : fs::path(home ? home : "/") / ".cache/ghostlet";
-    auto helm = dir / "bin" / "current" / "helm";
+    auto helm = control_plane_bin_dir() / "helm";
     std::error_code ec;
     if (fs::exists(helm, ec)) return helm;
     return std::nullopt;

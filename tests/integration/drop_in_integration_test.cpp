@@ -176,7 +176,7 @@ protected:
         fs::create_directories(work_);
         // kwokctl keeps clusters, its cache and its config under KWOK_WORKDIR (never ~/.kwok).
         ::setenv("KWOK_WORKDIR", (work_ / "kwok").c_str(), 1);
-        bin_ = bin_dir();
+        bin_ = control_plane_bin_dir();
         name_ = "gk" + std::to_string(::getpid() % 100000);
     }
     void TearDown() override {
@@ -184,14 +184,6 @@ protected:
         ::unsetenv("KWOK_WORKDIR");
     }
 
-    static fs::path bin_dir() {
-        if (const char* d = std::getenv("GHOST_BIN_DIR"); d && *d) return d;
-        if (const char* c = std::getenv("GHOSTLET_CACHE"); c && *c) {
-            return fs::path(c) / "bin" / "current";
-        }
-        const char* home = std::getenv("HOME");
-        return fs::path(home ? home : "/root") / ".cache" / "ghostlet" / "bin" / "current";
-    }
     fs::path cluster_dir() const { return work_ / "kwok" / "clusters" / name_; }
 
     run_result kwokctl(std::vector<std::string> args) {

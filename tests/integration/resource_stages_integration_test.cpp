@@ -1,7 +1,8 @@
 // Stages on kinds other than Node and Pod against a real control plane: a Stage on ConfigMaps
 // (core, no status subresource) and one on a custom resource whose CRD is installed only after
 // ghostlet started (resolved when it appears), with a status subresource, an event and an apply
-// step that creates another object.
+// step that creates another object; and a Pod stage whose apply step creates a ConfigMap in
+// the pod's namespace before the pod runs.
 #include "tests/integration/cluster_fixture.hpp"
 
 #include <boost/json.hpp>
@@ -61,6 +62,32 @@ spec:
       root: status
       template: |
         phase: Ready
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-with-config
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - key: .status.phase
+      operator: NotIn
+      values: [Running]
+  steps:
+  - apply:
+      template: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: {{ .metadata.name }}-info
+        data:
+          node: {{ .spec.nodeName }}
+  - patch:
+      subresource: status
+      root: status
+      template: |
+        phase: Running
 )";
 
 const char* const widget_crd = R"(apiVersion: apiextensions.k8s.io/v1
@@ -125,6 +152,19 @@ data: {a: "1"}
     auto events = kubectl_json({"get", "events", "-n", "default", "--field-selector",
                                 "involvedObject.name=w1,reason=Simulated"});
     EXPECT_FALSE(events.at("items").as_array().empty()) << json::serialize(events);
+
+    // A Pod stage's apply step: the ConfigMap first (in the pod's namespace), then the pod runs.
+    ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "1"}).exit_code, 0);
+    std::string node = first_node_name();
+    ASSERT_FALSE(node.empty());
+    apply("apiVersion: v1\nkind: Pod\nmetadata: {name: p1, namespace: default}\nspec:\n"
+          "  nodeName: " + node + "\n  containers: [{name: c, image: fake}]\n");
+    EXPECT_TRUE(wait_for(60s, [&] {
+        return str(kubectl_json({"get", "pod", "p1", "-n", "default"}), {"status", "phase"}) ==
+               "Running";
+    }));
+    auto info = kubectl_json({"get", "configmap", "p1-info", "-n", "default"});
+    EXPECT_EQ(str(info, {"data", "node"}), node) << json::serialize(info);
 
     // the unlabelled ConfigMap was left alone
     auto skip = kubectl_json({"get", "configmap", "cm-skip", "-n", "default"});

@@ -1,7 +1,9 @@
-// The volume stage set (stages/sets/volume, CEL selectors and apply steps) against a real
-// control plane: a PersistentVolumeClaim of class kwok-volume becomes Bound to a
-// PersistentVolume that ghostlet created with an apply step, a Pod using the claim runs, and
-// deleting the claim releases and deletes the volume.
+// Volume stage sets (CEL selectors and apply steps) against a real control plane, each loaded
+// unchanged from its directory: ghostlet's own stages/sets/volume and kwok's own
+// kustomize/stage/volume/fast (read in place from kwok v0.8.0's source, which
+// tools/get-control-plane.sh links as <bin>/kwok-source). A PersistentVolumeClaim of class
+// kwok-volume becomes Bound to a PersistentVolume that ghostlet created with an apply step, a
+// Pod using the claim runs, and deleting the claim releases and deletes the volume.
 #include "tests/integration/cluster_fixture.hpp"
 
 #include <boost/json.hpp>
@@ -16,11 +18,20 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-class volume_stages_it : public cluster_fixture {};
+struct volume_set {
+    std::string name;
+    std::filesystem::path dir;
+};
+void PrintTo(const volume_set& s, std::ostream* os) { *os << s.name; }
 
-TEST_F(volume_stages_it, claims_bind_to_applied_volumes_and_are_reclaimed) {
-    std::filesystem::path set = std::filesystem::path(GHOST_SOURCE_DIR) / "stages/sets/volume";
-    create_cluster("volume", {"--extra-args", "ghostlet=config=" + set.string()});
+class volume_stages_it : public cluster_fixture,
+                         public ::testing::WithParamInterface<volume_set> {};
+
+TEST_P(volume_stages_it, claims_bind_to_applied_volumes_and_are_reclaimed) {
+    const std::filesystem::path set = GetParam().dir;
+    ASSERT_TRUE(std::filesystem::exists(set / "kustomization.yaml"))
+        << set << " missing: run tools/get-control-plane.sh (it links kwok's source)";
+    create_cluster("volume-" + GetParam().name, {"--extra-args", "ghostlet=config=" + set.string()});
     std::ifstream sc(set / "storage-class.yaml");
     std::stringstream text;
     text << sc.rdbuf();
@@ -73,6 +84,13 @@ spec:
     EXPECT_TRUE(wait_for(120s, [&] { return kubectl({"get", "pv", volume}).exit_code != 0; }))
         << "the released volume was not deleted: " << kubectl({"get", "pv", volume, "-o", "yaml"}).output;
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    sets, volume_stages_it,
+    ::testing::Values(
+        volume_set{"ghostlet", std::filesystem::path(GHOST_SOURCE_DIR) / "stages/sets/volume"},
+        volume_set{"kwok", kwok_source_dir() / "kustomize/stage/volume/fast"}),
+    [](const auto& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace ghost::testing

@@ -90,7 +90,8 @@ TEST_F(resource_sim, apply_steps_server_side_apply_then_the_next_step_follows) {
     auto apply = take();
     EXPECT_EQ(apply.request.target, "/api/v1/persistentvolumes/pvc-u1?fieldManager=ghostlet&force=true");
     EXPECT_EQ(apply.request.content_type, "application/apply-patch+yaml");
-    EXPECT_EQ(json::parse(apply.request.body).at("metadata").at("name"), "pvc-u1");
+    EXPECT_EQ(json::parse(apply.request.body).at("metadata"), json::parse(R"({"name":"pvc-u1"})"))
+        << "a cluster-scoped target gets no namespace";
     EXPECT_TRUE(writes.empty()) << "the next step waits for the apply";
     complete(apply, 201);
     auto patch = take();

@@ -321,6 +321,112 @@ TEST_F(sim_fixture, a_failing_template_skips_that_object_only) {
     EXPECT_EQ(body(second).at("status").at("podIP"), "10.0.7.1");
 }
 
+// Apply steps on Pod stages (kwok plays them on any kind): a namespaced target takes the pod's
+// namespace, a merge apply creates and patches when the object exists, the next step waits.
+TEST_F(sim_fixture, pod_stages_apply_objects_in_the_pods_namespace) {
+    auto extra = load_config_text(R"(apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: pod-config}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  weight: 100
+  selector:
+    matchLabels: {config: "yes"}
+  steps:
+  - apply:
+      template: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: 'cfg-{{ .metadata.name }}'}
+        data: {node: '{{ .spec.nodeName }}'}
+  - apply:
+      type: merge
+      template: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: shared, namespace: other}
+        data: {last: '{{ .metadata.name }}'}
+  - patch: {root: status, subresource: status, template: 'phase: Running'}
+)", "test.yaml");
+    auto stages = default_stages(false);
+    stages.push_back(std::move(extra.stages.at(0)));
+    ghost::kube::api_resource configmaps;
+    configmaps.ref = {"", "v1", "configmaps", true};
+    configmaps.kind = "ConfigMap";
+    simulation_config cfg{.steady_now = [this] { return steady; },
+                          .wall_now = [this] { return wall; },
+                          .seed = 1};
+    cfg.resolve_apply_target = [&](std::string_view gv, std::string_view kind) {
+        return gv == "v1" && kind == "ConfigMap" ? &configmaps : nullptr;
+    };
+    sim = std::make_unique<simulation>(std::move(cfg), std::move(stages), wheel,
+                                       [this](write_op op) { writes.push_back(std::move(op)); });
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    auto pod = pod_json("p1", "n0", "1");
+    pod.at("metadata").as_object()["labels"] = boost::json::object{{"config", "yes"}};
+    sim->on_pod_upsert(pod);
+
+    auto ssa = take();
+    EXPECT_EQ(ssa.request.method, http::verb::patch);
+    EXPECT_EQ(ssa.request.target,
+              "/api/v1/namespaces/default/configmaps/cfg-p1?fieldManager=ghostlet&force=true");
+    EXPECT_EQ(ssa.request.content_type, "application/apply-patch+yaml");
+    EXPECT_EQ(body(ssa).at("metadata").at("namespace"), "default");
+    EXPECT_EQ(body(ssa).at("data").at("node"), "n0");
+    EXPECT_TRUE(writes.empty()) << "the next step waits for the apply";
+    complete(ssa, 200);
+
+    auto create = take();
+    EXPECT_EQ(create.request.method, http::verb::post);
+    EXPECT_EQ(create.request.target, "/api/v1/namespaces/other/configmaps");
+    complete(create, 409);
+    auto merge = take();
+    EXPECT_EQ(merge.request.method, http::verb::patch);
+    EXPECT_EQ(merge.request.target, "/api/v1/namespaces/other/configmaps/shared");
+    EXPECT_EQ(merge.request.content_type, "application/merge-patch+json");
+    complete(merge, 200);
+
+    auto status = take();
+    EXPECT_EQ(status.request.target, "/api/v1/namespaces/default/pods/p1/status");
+    EXPECT_EQ(sim->stats().write_errors, 0u);
+}
+
+TEST_F(sim_fixture, an_apply_step_without_a_resolvable_target_fails_that_pod_only) {
+    auto extra = load_config_text(R"(apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: pod-gadget}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  weight: 100
+  selector:
+    matchLabels: {gadget: "yes"}
+  steps:
+  - apply:
+      template: |
+        apiVersion: nope/v1
+        kind: Gadget
+        metadata: {name: g}
+  - patch: {root: status, subresource: status, template: 'phase: Failed'}
+)", "test.yaml");
+    auto stages = default_stages(false);
+    stages.push_back(std::move(extra.stages.at(0)));
+    sim = std::make_unique<simulation>(
+        simulation_config{.steady_now = [this] { return steady; },
+                          .wall_now = [this] { return wall; },
+                          .seed = 1},
+        std::move(stages), wheel, [this](write_op op) { writes.push_back(std::move(op)); });
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    auto pod = pod_json("p1", "n0", "1");
+    pod.at("metadata").as_object()["labels"] = boost::json::object{{"gadget", "yes"}};
+    sim->on_pod_upsert(pod);
+    EXPECT_TRUE(writes.empty()) << "the play ends at the step that cannot be sent";
+    EXPECT_EQ(sim->stats().play_errors, 1u);
+    sim->on_pod_upsert(pod_json("p2", "n0", "2"));
+    EXPECT_EQ(body(take()).at("status").at("phase"), "Running");
+}
+
 TEST_F(sim_fixture, leases_are_acquired_before_the_node_is_staged_and_then_renewed) {
     simulation_config cfg;
     cfg.lease_duration_seconds = 40;
