@@ -171,10 +171,15 @@ void cluster_session::start_watches(bool leases) {
                     if (fresh || !it->second.sent) ++counts_.nodes_seen;
                     if (!fresh) ++counts_.node_updates;
                     if (!it->second.sent) it->second.sent = steady::now();
-                    if (!it->second.done && node_ready(o)) {
+                    bool ready = node_ready(o);
+                    if (!it->second.done && ready) {
                         it->second.done = steady::now();
                         ++counts_.nodes_ready;
                     }
+                    // The admission plugin taints a new node not-ready; the controller
+                    // manager lifts it some time after Ready. A node tainted again is not.
+                    if (tainted || !ready) it->second.schedulable.reset();
+                    else if (!it->second.schedulable) it->second.schedulable = steady::now();
                 });
     spawn_watch(kube::collection_path(kube::resources::pods(), "default"), selector,
                 [this](int kind, json::object&& o) {
@@ -301,31 +306,30 @@ std::future<load_stats> cluster_session::delete_pods(std::string prefix, std::si
 
 void cluster_session::stop_load() { stop_load_ = true; }
 
-std::vector<double> cluster_session::latencies(object_kind kind, int phase, bool deletion) {
+std::vector<double> cluster_session::latencies(object_kind kind, int phase, milestone m) {
     return on_io([&] {
         std::vector<double> out;
-        const auto& m = kind == object_kind::node ? nodes_ : pods_;
-        for (const auto& [name, t] : m) {
-            if (deletion) {
-                if (t.delete_phase == phase && t.delete_sent && t.deleted)
-                    out.push_back(std::chrono::duration<double>(*t.deleted - *t.delete_sent).count());
-            } else if (t.phase == phase && t.sent && t.done) {
-                out.push_back(std::chrono::duration<double>(*t.done - *t.sent).count());
-            }
+        const auto& objects = kind == object_kind::node ? nodes_ : pods_;
+        bool deletion = m == milestone::deleted;
+        for (const auto& [name, t] : objects) {
+            const auto& from = deletion ? t.delete_sent : t.sent;
+            const auto& to = t.at(m);
+            if ((deletion ? t.delete_phase : t.phase) == phase && from && to)
+                out.push_back(std::chrono::duration<double>(*to - *from).count());
         }
         return out;
     });
 }
 
-std::optional<steady::time_point> cluster_session::last_done(object_kind kind, int phase,
-                                                            bool deletion) {
+std::optional<steady::time_point> cluster_session::last_reached(object_kind kind, int phase,
+                                                               milestone m) {
     return on_io([&] {
         std::optional<steady::time_point> out;
-        const auto& m = kind == object_kind::node ? nodes_ : pods_;
-        for (const auto& [name, t] : m) {
-            const auto& when = deletion ? t.deleted : t.done;
-            if ((deletion ? t.delete_phase : t.phase) == phase && when && (!out || *when > *out))
-                out = when;
+        const auto& objects = kind == object_kind::node ? nodes_ : pods_;
+        for (const auto& [name, t] : objects) {
+            const auto& when = t.at(m);
+            int of = m == milestone::deleted ? t.delete_phase : t.phase;
+            if (of == phase && when && (!out || *when > *out)) out = when;
         }
         return out;
     });

@@ -46,6 +46,7 @@ struct load_stats {
 };
 
 enum class object_kind { node, pod };
+enum class milestone { done, schedulable, deleted };
 
 class cluster_session {
 public:
@@ -71,11 +72,12 @@ public:
     // Makes running loaders stop after their current request.
     void stop_load();
 
-    // Seconds from the create (delete) request being sent to Ready/Running (the DELETED event)
-    // for the objects of `phase`.
-    std::vector<double> latencies(object_kind kind, int phase, bool deletion);
-    // When the last object of `phase` became Ready/Running (was deleted).
-    std::optional<steady::time_point> last_done(object_kind kind, int phase, bool deletion);
+    // Seconds from the create request being sent to Ready/Running (done) or, for nodes, to
+    // Ready and without the not-ready taint (schedulable); from the delete request to the
+    // DELETED event (deleted); for the objects of `phase`.
+    std::vector<double> latencies(object_kind kind, int phase, milestone m);
+    // When the last object of `phase` reached `m`.
+    std::optional<steady::time_point> last_reached(object_kind kind, int phase, milestone m);
 
     // GET on the API server (e.g. "/metrics"); nullopt on any failure.
     std::optional<std::string> api_get(const std::string& path);
@@ -85,8 +87,12 @@ public:
 private:
     struct tracked {
         std::optional<steady::time_point> sent, done, delete_sent, deleted;
+        std::optional<steady::time_point> schedulable;  // nodes: last became Ready + untainted
         int phase = -1, delete_phase = -1;
         bool tainted_not_ready = false;  // nodes only
+        const std::optional<steady::time_point>& at(milestone m) const {
+            return m == milestone::done ? done : m == milestone::deleted ? deleted : schedulable;
+        }
     };
     enum class load_kind { nodes, pods, delete_pods };
     struct load_job;

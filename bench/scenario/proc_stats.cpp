@@ -1,5 +1,7 @@
 #include "bench/scenario/proc_stats.hpp"
 
+#include "engine/subprocess.hpp"
+
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -40,6 +42,19 @@ std::optional<proc_sample> read_proc(pid_t pid) {
 
 bool process_alive(pid_t pid) {
     return pid > 0 && read_proc(pid).has_value();
+}
+
+std::map<std::string, tcp_bytes> read_tcp_bytes(pid_t pid) {
+    if (pid <= 0) return {};
+    engine::spawn_options o;
+    o.argv = {"/usr/bin/ss", "-tinpH"};
+    try {
+        auto r = engine::run_capture(std::move(o));
+        if (r.exit_code != 0) return {};
+        return parse_ss_output(r.output, pid);
+    } catch (const std::exception&) {
+        return {};
+    }
 }
 
 }  // namespace ghost::bench

@@ -1,7 +1,11 @@
 #pragma once
 // Whole-process CPU and memory of a simulator, read from /proc (Linux only).
 
+#include "bench/scenario/tcp_bytes.hpp"
+
+#include <map>
 #include <optional>
+#include <string>
 #include <sys/types.h>
 
 namespace ghost::bench {
@@ -16,5 +20,9 @@ struct proc_sample {
 std::optional<proc_sample> read_proc(pid_t pid);
 
 bool process_alive(pid_t pid);
+
+// The process's live TCP connections as `ss -tinp` shows them (tcp_bytes.hpp); empty when
+// `ss` fails or the process has none.
+std::map<std::string, tcp_bytes> read_tcp_bytes(pid_t pid);
 
 }  // namespace ghost::bench

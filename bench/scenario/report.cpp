@@ -110,6 +110,11 @@ std::string markdown_report(const std::vector<run_result>& runs) {
                     // Not the simulator's time, and near zero after a slow phase: no ratio.
                     text_row(name, "then kube-controller-manager settled (s)",
                              gp ? fmt(gp->settle_s, 2) : "—", kp ? fmt(kp->settle_s, 2) : "—");
+                    // What a user waiting to deploy sees: Ready and untainted, every node.
+                    prow("time to schedulable (s)", [](const phase_result& p) {
+                        return p.schedulable_s > 0 ? p.schedulable_s : nan; }, 2);
+                    prow("node schedulable p99 (s)", [](const phase_result& p) {
+                        return p.schedulable.count ? p.schedulable.p99 : nan; }, 2);
                 }
             }
             prow(window ? "lease renewals/s" : "objects/s",
@@ -120,6 +125,16 @@ std::string markdown_report(const std::vector<run_result>& runs) {
                     return p.wall_s > 0 ? 100.0 * p.sim_cpu_s / p.wall_s : nan; }, 2);
             }
             prow("simulator peak RSS (MB)", [](const phase_result& p) { return p.sim_peak_rss_mb; });
+            // The API server's side of the same work (0 in runs saved before it was measured).
+            auto measured = [](double v) { return v > 0 ? v : nan; };
+            prow("kube-apiserver CPU (s)", [&](const phase_result& p) { return measured(p.apiserver_cpu_s); }, 2);
+            prow("etcd CPU (s)", [&](const phase_result& p) { return measured(p.etcd_cpu_s); }, 2);
+            prow("kube-apiserver peak RSS (MB)", [&](const phase_result& p) {
+                return measured(p.apiserver_peak_rss_mb); });
+            prow("etcd peak RSS (MB)", [&](const phase_result& p) { return measured(p.etcd_peak_rss_mb); });
+            prow("simulator sent (MB)", [&](const phase_result& p) { return measured(p.sim_sent_mb); }, 2);
+            prow("simulator received (MB)", [&](const phase_result& p) {
+                return measured(p.sim_received_mb); }, 2);
             if (!window) {
                 prow("latency p50 (ms)", [](const phase_result& p) {
                     return p.latency.count ? p.latency.p50 * 1e3 : nan; }, 0);
@@ -172,6 +187,16 @@ std::string markdown_report(const std::vector<run_result>& runs) {
         row("run", "simulator CPU total (s)", g ? g->sim_cpu_total_s : nan,
             k ? k->sim_cpu_total_s : nan, 2);
         row("run", "simulator VmHWM (MB)", g ? g->sim_hwm_mb : nan, k ? k->sim_hwm_mb : nan);
+        auto total = [&](const run_result* r, double phase_result::*field) {
+            if (!r) return nan;
+            double sum = 0;
+            for (const auto& p : r->phases) sum += p.*field;
+            return sum > 0 ? sum : nan;
+        };
+        row("run", "kube-apiserver CPU, all phases (s)", total(g, &phase_result::apiserver_cpu_s),
+            total(k, &phase_result::apiserver_cpu_s), 2);
+        row("run", "etcd CPU, all phases (s)", total(g, &phase_result::etcd_cpu_s),
+            total(k, &phase_result::etcd_cpu_s), 2);
         std::string notes;
         for (const auto* r : {g, k}) {
             if (!r) continue;

@@ -31,6 +31,11 @@ json::object to_json(const std::map<std::string, double>& m) {
     return o;
 }
 
+json::object to_json(const latency_summary& l) {
+    return json::object{{"count", l.count}, {"p50", l.p50}, {"p90", l.p90}, {"p99", l.p99},
+                        {"max", l.max}};
+}
+
 json::object to_json(const phase_result& p) {
     json::array samples;
     for (const auto& s : p.samples)
@@ -46,19 +51,25 @@ json::object to_json(const phase_result& p) {
         {"simulator_cpu_seconds", p.sim_cpu_s},
         {"simulator_peak_rss_mb", p.sim_peak_rss_mb},
         {"simulator_vmhwm_mb", p.sim_hwm_mb},
-        {"latency_seconds",
-         {{"basis", p.latency_basis},
-          {"count", p.latency.count},
-          {"p50", p.latency.p50},
-          {"p90", p.latency.p90},
-          {"p99", p.latency.p99},
-          {"max", p.latency.max}}},
+        {"latency_seconds", [&] {
+             auto o = to_json(p.latency);
+             o["basis"] = p.latency_basis;
+             return o;
+         }()},
         {"apiserver_requests_by_verb", to_json(p.api_by_verb)},
         {"apiserver_requests_by_resource", to_json(p.api_by_resource)},
         {"runner_requests", to_json(p.runner_requests)},
         {"runner_errors", p.runner_errors},
         {"runner_seconds", p.runner_s},
         {"settle_seconds", p.settle_s},
+        {"schedulable_seconds", p.schedulable_s},
+        {"schedulable_latency_seconds", to_json(p.schedulable)},
+        {"apiserver_cpu_seconds", p.apiserver_cpu_s},
+        {"apiserver_peak_rss_mb", p.apiserver_peak_rss_mb},
+        {"etcd_cpu_seconds", p.etcd_cpu_s},
+        {"etcd_peak_rss_mb", p.etcd_peak_rss_mb},
+        {"simulator_sent_mb", p.sim_sent_mb},
+        {"simulator_received_mb", p.sim_received_mb},
         {"simulator_metrics", p.sim_metrics},
         {"samples_columns", json::array{"t", "done", "seen", "rss_mb", "cpu_s"}},
         {"samples", std::move(samples)}};
@@ -96,6 +107,16 @@ std::map<std::string, double> map_of(const json::value& v) {
     return out;
 }
 
+latency_summary latency_of(const json::object& l) {
+    latency_summary out;
+    out.count = static_cast<std::size_t>(num(l.at("count")));
+    out.p50 = num(l.at("p50"));
+    out.p90 = num(l.at("p90"));
+    out.p99 = num(l.at("p99"));
+    out.max = num(l.at("max"));
+    return out;
+}
+
 }  // namespace
 
 run_result run_from_json(const json::value& v) {
@@ -125,17 +146,27 @@ run_result run_from_json(const json::value& v) {
         p.sim_hwm_mb = num(po.at("simulator_vmhwm_mb"));
         const auto& l = po.at("latency_seconds").as_object();
         p.latency_basis = str(l, "basis");
-        p.latency.count = static_cast<std::size_t>(num(l.at("count")));
-        p.latency.p50 = num(l.at("p50"));
-        p.latency.p90 = num(l.at("p90"));
-        p.latency.p99 = num(l.at("p99"));
-        p.latency.max = num(l.at("max"));
+        p.latency = latency_of(l);
         p.api_by_verb = map_of(po.at("apiserver_requests_by_verb"));
         p.api_by_resource = map_of(po.at("apiserver_requests_by_resource"));
         p.runner_requests = map_of(po.at("runner_requests"));
         p.runner_errors = static_cast<std::size_t>(num(po.at("runner_errors")));
         if (const auto* rs = po.if_contains("runner_seconds")) p.runner_s = num(*rs);  // newer runs
         if (const auto* ss = po.if_contains("settle_seconds")) p.settle_s = num(*ss);
+        // Newer runs: the API server's cost, bytes, time to schedulable.
+        auto opt = [&po](const char* key) {
+            const auto* v = po.if_contains(key);
+            return v ? num(*v) : 0.0;
+        };
+        p.schedulable_s = opt("schedulable_seconds");
+        if (const auto* sl = po.if_contains("schedulable_latency_seconds"))
+            p.schedulable = latency_of(sl->as_object());
+        p.apiserver_cpu_s = opt("apiserver_cpu_seconds");
+        p.apiserver_peak_rss_mb = opt("apiserver_peak_rss_mb");
+        p.etcd_cpu_s = opt("etcd_cpu_seconds");
+        p.etcd_peak_rss_mb = opt("etcd_peak_rss_mb");
+        p.sim_sent_mb = opt("simulator_sent_mb");
+        p.sim_received_mb = opt("simulator_received_mb");
         p.sim_metrics = po.at("simulator_metrics").as_object();
         for (const auto& sv : po.at("samples").as_array()) {
             const auto& a = sv.as_array();

@@ -49,6 +49,16 @@ struct phase_result {
     // not-ready taints. The runner waits for that (up to 3 minutes) outside every phase, so
     // neither simulator's next phase pays for the other's node backlog.
     double settle_s = 0;
+    // Nodes phases: from the phase start until every node of the phase was Ready and without
+    // the not-ready taint (what a user waiting to schedule sees); per node in `schedulable`.
+    double schedulable_s = 0;
+    latency_summary schedulable;
+    // The API server's own cost during the phase (the cluster's processes, from /proc).
+    double apiserver_cpu_s = 0, apiserver_peak_rss_mb = 0;
+    double etcd_cpu_s = 0, etcd_peak_rss_mb = 0;
+    // What the simulator moved over its TCP connections during the phase (live connections at
+    // the phase's end, from tcp_info), MB.
+    double sim_sent_mb = 0, sim_received_mb = 0;
     boost::json::object sim_metrics;                 // from the simulator's /metrics
     std::vector<progress_sample> samples;
 };

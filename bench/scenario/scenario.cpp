@@ -274,6 +274,11 @@ private:
             }
             sim_.metrics_port = ghostlet_server_port(dir_);
         }
+        apiserver_pid_ = std::atoi(read_file(dir_ / "pids" / "kube-apiserver.pid").c_str());
+        etcd_pid_ = std::atoi(read_file(dir_ / "pids" / "etcd.pid").c_str());
+        if (!process_alive(apiserver_pid_) || !process_alive(etcd_pid_))
+            say("warning: no live kube-apiserver/etcd pid in " + (dir_ / "pids").string() +
+                ": their CPU and memory are not measured");
         session_ = std::make_unique<cluster_session>(kubeconfig);
         if (sim_.metrics_port) {
             // Wait for the simulator's server (kwok: /healthz) before measuring.
@@ -339,6 +344,16 @@ private:
         if (sim_.metrics_port) before_sim = session_->local_get(*sim_.metrics_port, "/metrics")
                                                 .value_or("");
         auto proc0 = read_proc(sim_.pid).value_or(proc_sample{});
+        auto api0 = read_proc(apiserver_pid_).value_or(proc_sample{});
+        auto etcd0 = read_proc(etcd_pid_).value_or(proc_sample{});
+        auto tcp0 = read_tcp_bytes(sim_.pid);
+        auto sample_cluster = [&] {
+            if (auto a = read_proc(apiserver_pid_))
+                p.apiserver_peak_rss_mb = std::max(p.apiserver_peak_rss_mb, a->rss_mb);
+            if (auto e = read_proc(etcd_pid_))
+                p.etcd_peak_rss_mb = std::max(p.etcd_peak_rss_mb, e->rss_mb);
+        };
+        sample_cluster();
         auto c0 = session_->counts();
         std::future<load_stats> load;
         switch (ps.kind) {
@@ -393,6 +408,7 @@ private:
             done -= base_done;
             if (ps.kind == phase_kind::pods || ps.kind == phase_kind::nodes) seen -= base_done;
             auto proc = read_proc(sim_.pid);
+            sample_cluster();
             progress_sample s{t, done, seen, proc ? proc->rss_mb : 0,
                               proc ? proc->cpu_seconds - proc0.cpu_seconds : 0};
             p.samples.push_back(s);
@@ -432,7 +448,8 @@ private:
         if (finished_at >= 0 && ps.kind != phase_kind::window) {
             // Sampling is every 250 ms; the watch knows when the last object got there.
             auto kind = ps.kind == phase_kind::nodes ? object_kind::node : object_kind::pod;
-            if (auto last = session_->last_done(kind, index, ps.kind == phase_kind::delete_pods))
+            auto m = ps.kind == phase_kind::delete_pods ? milestone::deleted : milestone::done;
+            if (auto last = session_->last_reached(kind, index, m))
                 p.wall_s = std::chrono::duration<double>(*last - t0).count();
         }
         p.objects_per_s = p.wall_s > 0 ? double(p.done) / p.wall_s : 0;
@@ -450,6 +467,11 @@ private:
             }
         }
         auto proc1 = read_proc(sim_.pid).value_or(proc0);
+        if (auto a = read_proc(apiserver_pid_)) p.apiserver_cpu_s = a->cpu_seconds - api0.cpu_seconds;
+        if (auto e = read_proc(etcd_pid_)) p.etcd_cpu_s = e->cpu_seconds - etcd0.cpu_seconds;
+        auto moved = tcp_delta_mb(tcp0, read_tcp_bytes(sim_.pid));
+        p.sim_sent_mb = moved.sent;
+        p.sim_received_mb = moved.received;
         p.sim_cpu_s = proc1.cpu_seconds - proc0.cpu_seconds;
         p.sim_hwm_mb = proc1.hwm_mb;
         auto after_api = scrape_apiserver(*session_);
@@ -470,14 +492,24 @@ private:
                    !interrupted)
                 std::this_thread::sleep_for(250ms);
             p.settle_s = seconds_since(s0);
+            p.schedulable = summarize(session_->latencies(object_kind::node, index, milestone::schedulable));
+            if (auto last = session_->last_reached(object_kind::node, index, milestone::schedulable);
+                last && session_->counts().nodes_tainted_not_ready == 0)
+                p.schedulable_s = std::chrono::duration<double>(*last - t0).count();
             if (session_->counts().nodes_tainted_not_ready > 0)
                 p.note += (p.note.empty() ? "" : "; ") +
                           std::string("kube-controller-manager still had not-ready taints after 180 s");
         }
         switch (ps.kind) {
-        case phase_kind::nodes: p.latency = summarize(session_->latencies(object_kind::node, index, false)); break;
-        case phase_kind::pods: p.latency = summarize(session_->latencies(object_kind::pod, index, false)); break;
-        case phase_kind::delete_pods: p.latency = summarize(session_->latencies(object_kind::pod, index, true)); break;
+        case phase_kind::nodes:
+            p.latency = summarize(session_->latencies(object_kind::node, index, milestone::done));
+            break;
+        case phase_kind::pods:
+            p.latency = summarize(session_->latencies(object_kind::pod, index, milestone::done));
+            break;
+        case phase_kind::delete_pods:
+            p.latency = summarize(session_->latencies(object_kind::pod, index, milestone::deleted));
+            break;
         case phase_kind::window: break;
         }
     }
@@ -510,6 +542,7 @@ private:
     std::string cluster_;
     fs::path dir_, logs_;
     sim_handle sim_;
+    pid_t apiserver_pid_ = -1, etcd_pid_ = -1;  // the cluster's own, for their cost
     std::unique_ptr<cluster_session> session_;
     run_result result_;
     bool created_ = false;

@@ -3,6 +3,7 @@
 #include "bench/scenario/prom_text.hpp"
 #include "bench/scenario/report.hpp"
 #include "bench/scenario/results.hpp"
+#include "bench/scenario/tcp_bytes.hpp"
 
 #include <gtest/gtest.h>
 
@@ -94,6 +95,9 @@ run_result fake_run(const std::string& sim, double wall) {
     p.objects_per_s = 20 / wall;
     p.latency = summarize({0.1, 0.2, 0.3});
     p.api_by_verb["PATCH"] = 40;
+    p.apiserver_cpu_s = wall * 10;
+    p.schedulable_s = wall * 3;
+    p.schedulable = summarize({wall, wall * 2});
     p.samples = {{0, 0, 0, 10, 0}, {wall, 20, 20, 12, 0.5}};
     r.phases.push_back(p);
     return r;
@@ -106,6 +110,34 @@ TEST(Report, MarkdownHasRatios) {
     EXPECT_NE(md.find("| nodes-ready | wall time (s) | 1.00 | 4.00 | 0.25 |"), std::string::npos)
         << md;
     EXPECT_NE(md.find("| nodes-ready | API PATCH | 40 | 40 | 1.00 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| nodes-ready | kube-apiserver CPU (s) | 10.00 | 40.00 | 0.25 |"),
+              std::string::npos) << md;
+    EXPECT_NE(md.find("| nodes-ready | time to schedulable (s) | 3.00 | 12.00 | 0.25 |"),
+              std::string::npos) << md;
+    EXPECT_NE(md.find("| run | kube-apiserver CPU, all phases (s) | 10.00 | 40.00 | 0.25 |"),
+              std::string::npos) << md;
+    EXPECT_NE(md.find("| nodes-ready | etcd CPU (s) | — | — |"), std::string::npos)
+        << "not measured is not zero: " << md;
+}
+
+TEST(TcpBytes, ReadsTheProcessConnectionsFromSs) {
+    const char* ss = "ESTAB 0 0 127.0.0.1:40000 127.0.0.1:6443 users:((\"ghostlet\",pid=42,fd=7))\n"
+                     "\t cubic wscale:7,7 rto:204 bytes_sent:999 bytes_acked:1000 bytes_received:5000 segs_out:3\n"
+                     "ESTAB 0 0 127.0.0.1:40001 127.0.0.1:6443 users:((\"other\",pid=420,fd=3))\n"
+                     "\t cubic bytes_acked:7 bytes_received:7\n"
+                     "ESTAB 0 0 127.0.0.1:40002 127.0.0.1:6443 users:((\"ghostlet\",pid=42,fd=8))\n"
+                     "\t cubic bytes_acked:10 bytes_received:20\n";
+    auto got = parse_ss_output(ss, 42);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_DOUBLE_EQ(got.at("127.0.0.1:40000 127.0.0.1:6443").sent, 1000);
+    EXPECT_DOUBLE_EQ(got.at("127.0.0.1:40000 127.0.0.1:6443").received, 5000);
+    EXPECT_DOUBLE_EQ(got.at("127.0.0.1:40002 127.0.0.1:6443").received, 20);
+
+    // A connection there before counts from its earlier reading, a new one from zero.
+    std::map<std::string, tcp_bytes> before{{"127.0.0.1:40000 127.0.0.1:6443", {400, 1000}}};
+    auto d = tcp_delta_mb(before, got);
+    EXPECT_DOUBLE_EQ(d.sent, (600 + 10) / 1e6);
+    EXPECT_DOUBLE_EQ(d.received, (4000 + 20) / 1e6);
 }
 
 TEST(Results, JsonRoundTrip) {
@@ -118,6 +150,8 @@ TEST(Results, JsonRoundTrip) {
     EXPECT_DOUBLE_EQ(back.phases[0].latency.p90, 0.3);
     EXPECT_EQ(back.phases[0].runner_requests.at("POST nodes"), 20);
     EXPECT_EQ(back.phases[0].samples.size(), 2u);
+    EXPECT_DOUBLE_EQ(back.phases[0].apiserver_cpu_s, 20);
+    EXPECT_DOUBLE_EQ(back.phases[0].schedulable.p99, 4);
     EXPECT_EQ(markdown_report({r}), markdown_report({back}));
 }
 
