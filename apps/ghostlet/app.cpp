@@ -312,13 +312,19 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
 asio::awaitable<void> async_shutdown(runtime& rt) {
     rt.stopping = true;
     rt.watches.cancel_all();
+    if (rt.shard) rt.shard->leave();
     // The writer's grace deadline is a timer on the service: stop the service only after it.
     rt.writer->stop(rt.writer_grace);
     // The writer's loop (a tracked service) returns once nothing is in flight.
     asio::steady_timer poll(co_await asio::this_coro::executor);
     auto waiting_since = std::chrono::steady_clock::now();
     bool reported = false;
-    while (!rt.writer_done || rt.watches.running() > 0) {
+    // The membership release goes over the shard's own pool; it gets the writer's grace too.
+    auto shard_busy = [&rt, &waiting_since] {
+        return rt.shard && rt.shard->in_flight() > 0 &&
+               std::chrono::steady_clock::now() - waiting_since < rt.writer_grace;
+    };
+    while (!rt.writer_done || rt.watches.running() > 0 || shard_busy()) {
         poll.expires_after(1ms);
         co_await poll.async_wait(use_nothrow);
         if (!reported && std::chrono::steady_clock::now() - waiting_since > 2 * rt.writer_grace) {
@@ -410,6 +416,10 @@ void start_server(runtime& rt, const options& opts) {
                   [&rt] { return static_cast<double>(rt.sim->stats().play_errors); });
     reg.add_gauge("ghostlet_write_errors_total", "Writes the API server refused for good",
                   [&rt] { return static_cast<double>(rt.sim->stats().write_errors); });
+    if (rt.shard) {
+        reg.add_gauge("ghostlet_shard_live_members", "Live members of this replica's shard group",
+                      [&rt] { return static_cast<double>(rt.shard->membership().live_members().size()); });
+    }
     rt.usage->install(*rt.server, address.substr(0, colon + 1) + std::to_string(rt.server->port()));
     GHOST_LOG_INFO("serving /healthz /readyz /metrics on ", address, " (port ", rt.server->port(), ")");
     rt.services.spawn("metrics server", rt.server->async_run());

@@ -36,6 +36,11 @@ public:
     /// Returns once the membership is synced (first list seen, our Lease held) or on
     /// cancellation; logs while it waits.
     boost::asio::awaitable<void> async_wait_synced();
+    /// Graceful shutdown, first step: gives our membership Lease up (holder cleared), so the
+    /// other members take our nodes at once instead of after the Lease's duration.
+    void leave() { membership_->leave(); }
+    /// Lease writes sent and not answered yet (shutdown waits for the release).
+    std::size_t in_flight() const noexcept { return in_flight_; }
     /// Shutdown: no more Lease writes; those in flight finish (the io_context runs until then).
     void close();
 

@@ -2,7 +2,8 @@
 // --shard-group split 60 nodes (each node's Lease held by exactly the replica rendezvous
 // hashing names over the live members); SIGKILL one and its nodes are taken over by the
 // survivors (their Leases change holder, nodes stay Ready, pods keep Running with their IPs);
-// start it again and it takes its share back without any node going NotReady. No node's
+// start it again and it takes its share back without any node going NotReady; SIGTERM one
+// and it gives its membership Lease up on the way out (holder cleared). No node's
 // Lease is ever seen going back and forth between two replicas. The spread figure (+-10 %)
 // is the unit test's (tests/sim/shard_membership_test.cpp): 60 nodes are too few for it.
 #include "tests/integration/cluster_fixture.hpp"
@@ -248,6 +249,23 @@ TEST_F(ghostlet_shard_it, three_replicas_split_the_nodes_and_take_over_a_killed_
             EXPECT_EQ(seq[2], victim) << node << ": " << text;
         }
     }
+    // SIGTERM: a graceful exit gives the membership Lease up (holder cleared), so the others
+    // take the leaver's nodes without waiting for that Lease to expire.
+    const std::string leaver = "replica-2";
+    ASSERT_EQ(::kill(pids_[leaver], SIGTERM), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pids_[leaver], &status, 0), pids_[leaver]);
+    pids_[leaver] = -1;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    auto lease = kubectl_json({"get", "lease", "-n", "kube-node-lease",
+                               sim::shard_lease_name("it", leaver)});
+    EXPECT_EQ(str(lease, {"spec", "holderIdentity"}), "") << json::serialize(lease);
+    std::vector<std::string> stayers{"replica-0", "replica-1"};
+    EXPECT_TRUE(wait_for(300s, [&] {
+        v = look();
+        return placed(v, stayers, &why) && v.ready == static_cast<std::size_t>(node_count);
+    })) << why << "\n" << logs();
+
     auto text = logs();
     EXPECT_EQ(text.find(" E "), std::string::npos) << "an error was logged\n" << text;
 }
