@@ -1,6 +1,7 @@
 #include "kube/list_watch.hpp"
 
 #include "engine/log.hpp"
+#include "engine/memory.hpp"
 #include "kube/api_client.hpp"
 #include "kube/resource.hpp"
 
@@ -18,6 +19,9 @@ namespace ghost::kube {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
+
+// A list this large is followed by giving the allocator's free pages back.
+constexpr std::size_t big_list = 1000;
 using namespace std::chrono;
 
 std::string_view to_string(event_kind k) noexcept {
@@ -196,6 +200,14 @@ asio::awaitable<void> async_run_list_watch(api_client& client, list_watch_params
             if (params.on_listed) params.on_listed(objects);
             for (auto& obj : objects) handler(event_kind::sync, std::move(obj));
             for (auto& k : vanished) handler(event_kind::deleted, stub_object(k));
+            // The list's body and DOM were the largest allocation of the run: give the pages
+            // back, or the process stays at this peak after every relist.
+            if (objects.size() >= big_list) {
+                r->items = {};
+                objects = {};
+                keys = {};
+                engine::release_free_memory();
+            }
             continue;
         }
         // watch

@@ -119,7 +119,8 @@ protected:
             s.problem = "kubectl get pods failed: " + r.output.substr(0, 200);
             return s;
         }
-        std::set<std::string> seen, ips;
+        std::set<std::string> seen;
+        std::map<std::string, std::string> ips;  // IP -> "pod on node"
         for (const auto& p : list.at("items").as_array()) {
             auto name = str(p, {"metadata", "name"});
             seen.insert(name);
@@ -132,8 +133,10 @@ protected:
                 s.problem = name + " is not Running with an IP";
                 return s;
             }
-            if (!ips.insert(ip).second) {
-                s.problem = "IP " + ip + " is used twice (" + name + ")";
+            auto where = name + " on " + str(p, {"spec", "nodeName"}) + " (created " +
+                         str(p, {"metadata", "creationTimestamp"}) + ")";
+            if (auto [it, fresh] = ips.emplace(ip, where); !fresh) {
+                s.problem = "IP " + ip + " is used twice: " + it->second + " and " + where;
                 return s;
             }
             ++s.running;
