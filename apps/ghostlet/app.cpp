@@ -410,6 +410,9 @@ void start_server(runtime& rt, const options& opts) {
                   [&rt] { return static_cast<double>(rt.sim->stats().play_errors); });
     reg.add_gauge("ghostlet_write_errors_total", "Writes the API server refused for good",
                   [&rt] { return static_cast<double>(rt.sim->stats().write_errors); });
+    reg.add_gauge("ghostlet_writes_skipped_total",
+                  "Stage patches not sent because they would change nothing",
+                  [&rt] { return static_cast<double>(rt.sim->stats().writes_skipped); });
     rt.usage->install(*rt.server, address.substr(0, colon + 1) + std::to_string(rt.server->port()));
     GHOST_LOG_INFO("serving /healthz /readyz /metrics on ", address, " (port ", rt.server->port(), ")");
     rt.services.spawn("metrics server", rt.server->async_run());
