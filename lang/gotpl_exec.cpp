@@ -10,6 +10,7 @@
 #include "lang/yaml_json.hpp"
 
 #include <boost/container/small_vector.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 
 #include <algorithm>
@@ -637,9 +638,10 @@ private:
         for (auto const& a : args) {
             vp v = eval_arg(dot, a);
             if (failed_) return nullptr;
-            argv.push_back(v ? *v : json::value());
+            // Copies of the arguments live in the execution's scratch arena, not the heap.
+            argv.push_back(v ? json::value(*v, scratch_) : json::value());
         }
-        if (has_final) argv.push_back(final ? *final : json::value());
+        if (has_final) argv.push_back(final ? json::value(*final, scratch_) : json::value());
         try {
             auto r = (*f)(std::span<const json::value>(argv.data(), argv.size()));
             if (!r) return fail(fn.pos, "error calling " + fn.name + ": " + r.error().message());
@@ -839,6 +841,11 @@ private:
     std::string& out_;  // with feed_: scratch space for printing a value
     line_feed* feed_ = nullptr;
     std::vector<vp> vars_;
+    // Argument copies for function calls (first block on the stack, freed with the executor;
+    // declared before arena_, which may hold values made from them, so it outlives them).
+    unsigned char scratch_block_[2048];
+    json::monotonic_resource scratch_resource_{scratch_block_, sizeof scratch_block_};
+    json::storage_ptr scratch_{&scratch_resource_};
     std::deque<json::value> arena_;
     bool failed_ = false;
     std::string err_;

@@ -67,7 +67,9 @@ namespace {
 bool double_quoted(std::string_view s, json::value& out) {
     json::string& v = out.emplace_string();
     // Most quoted scalars have no escapes: take them whole.
-    if (auto stop = s.find_first_of("\"\\", 1); stop != std::string_view::npos && s[stop] == '"') {
+    std::size_t stop = 1;  // (find_first_of is a memchr per character here)
+    while (stop < s.size() && s[stop] != '"' && s[stop] != '\\') ++stop;
+    if (stop < s.size() && s[stop] == '"') {
         if (!blank_or_comment(s.substr(stop + 1))) return false;
         v.assign(s.substr(1, stop - 1));
         return true;
@@ -164,6 +166,21 @@ bool scalar(std::string_view s, json::value& out) {
     return true;
 }
 
+namespace {
+
+// A plain scalar resolve_plain_scalar keeps as a string, known from its first character (no
+// bool/null word, number or .inf/.nan starts with it).
+bool plain_is_string(std::string_view s) {
+    switch (s[0]) {
+    case 'y': case 'Y': case 'n': case 'N': case 't': case 'T': case 'f': case 'F':
+    case 'o': case 'O': case '~': case '.': case '+': case '-':
+        return false;
+    default: return !(s[0] >= '0' && s[0] <= '9');
+    }
+}
+
+}  // namespace
+
 bool key_text(std::string_view key_src, json::storage_ptr sp, std::string& storage,
               std::string_view& key) {
     while (!key_src.empty() && key_src.back() == ' ') key_src.remove_suffix(1);
@@ -177,6 +194,10 @@ bool key_text(std::string_view key_src, json::storage_ptr sp, std::string& stora
     }
     // Most keys are plain words that resolve to themselves: no copy for those.
     if (!plain_ok(key_src) || key_src == "<<") return false;
+    if (plain_is_string(key_src)) {
+        key = key_src;
+        return true;
+    }
     k = resolve_plain_scalar(key_src, sp);
     if (k.is_string()) key = key_src;
     else if (k.is_bool()) key = k.get_bool() ? "true" : "false";
@@ -213,21 +234,13 @@ bool parse_head(std::string_view content, line_head& head) {
 // ---------------------------------------------------------------------------------------------
 
 void builder::reset(json::storage_ptr sp) {
-    sp_ = std::move(sp);
     stack_.clear();
-    root_ = nullptr;
-    have_root_ = false;
+    root_.reset();
+    sp_ = std::move(sp);
     ok_ = true;
 }
 
-void builder::open(bool is_map, std::size_t indent) {
-    frame f;
-    f.is_map = is_map;
-    f.indent = indent;
-    if (is_map) f.container = json::object(sp_);
-    else f.container = json::array(sp_);
-    stack_.push_back(std::move(f));
-}
+void builder::open(bool is_map, std::size_t indent) { stack_.emplace_back(is_map, indent, sp_); }
 
 void builder::store(frame& f, json::value v) {
     if (f.is_map) f.container.get_object().insert_or_assign(f.key, std::move(v));
@@ -245,8 +258,7 @@ void builder::pop() {
     json::value done = std::move(f.container);
     stack_.pop_back();
     if (stack_.empty()) {
-        root_ = std::move(done);
-        have_root_ = true;
+        root_.emplace(std::move(done));
     } else {
         store(stack_.back(), std::move(done));
     }
@@ -280,7 +292,7 @@ void builder::line(std::size_t indent, const line_head& head, std::string_view v
     const bool is_key_line = head.dash == 0;
     for (;;) {
         if (stack_.empty()) {
-            if (have_root_) {  // content after the top-level node ended
+            if (root_) {  // content after the top-level node ended
                 fail();
                 return;
             }
@@ -323,8 +335,9 @@ void builder::line(std::size_t indent, const line_head& head, std::string_view v
 bool builder::finish(json::value& out) {
     if (!ok_) return false;
     while (!stack_.empty()) pop();
-    if (!have_root_) out = nullptr;
-    else out = std::move(root_);
+    if (!root_) out = nullptr;
+    else out = std::move(*root_);
+    root_.reset();
     return true;
 }
 

@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,14 @@ public:
 
 private:
     struct frame {
+        // The container is made in the builder's storage: a json::value assigned from one in
+        // another storage would be deep-copied into its own.
+        frame(bool map, std::size_t at, boost::json::storage_ptr sp)
+            : is_map(map), indent(at), container(std::move(sp)) {
+            // Room for a typical status mapping: no rehash while it fills.
+            if (map) container.emplace_object().reserve(8);
+            else container.emplace_array();
+        }
         bool is_map = true;
         std::size_t indent = 0;
         boost::json::value container;  // object or array
@@ -81,8 +90,7 @@ private:
 
     boost::json::storage_ptr sp_;
     std::vector<frame> stack_;
-    boost::json::value root_;
-    bool have_root_ = false;
+    std::optional<boost::json::value> root_;  // the finished top-level node
     bool ok_ = true;
 };
 
