@@ -1,13 +1,16 @@
 // Stage engine micro-benchmarks: selector evaluation, template rendering of the default
-// pod-ready and node-initialize stages, and one whole simulated pod transition (event in,
-// status patch out).
+// pod-ready and node-initialize stages (render plan and the YAML path), the no-op patch
+// check, and one whole simulated pod transition (event in, status patch out).
 #include "bench/fixtures.hpp"
 #include "stages/default_stages.hpp"
 #include "lang/gotpl.hpp"
 #include "stages/selector.hpp"
+#include "lang/yaml_json.hpp"
+#include "sim/patch_effect.hpp"
 #include "sim/simulation.hpp"
 
 #include <benchmark/benchmark.h>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 namespace {
@@ -52,13 +55,25 @@ lang::func_map bench_funcs() {
     return funcs;
 }
 
-void render(benchmark::State& state, const char* stage_name, const boost::json::value& object) {
+// Renders into a per-render arena as the simulation does; `via_yaml` forces the YAML path
+// (text, then YAML -> JSON) the render plan replaced.
+void render(benchmark::State& state, const char* stage_name, const boost::json::value& object,
+            bool via_yaml = false) {
     auto all = stages::default_stages(true);
     const auto& templ = status_template(find_stage(all, stage_name));
     auto funcs = bench_funcs();
     for (auto _ : state) {
-        auto out = templ.render_to_json(object, funcs);
-        benchmark::DoNotOptimize(out);
+        unsigned char first_block[16 * 1024];
+        boost::json::monotonic_resource arena(first_block, sizeof first_block);
+        boost::json::storage_ptr sp(&arena);
+        if (via_yaml) {
+            auto text = templ.render(object, funcs);
+            auto out = lang::yaml_to_json(lang::trim_space(*text), sp);
+            benchmark::DoNotOptimize(out);
+        } else {
+            auto out = templ.render_to_json(object, funcs, nullptr, sp);
+            benchmark::DoNotOptimize(out);
+        }
     }
     state.SetItemsProcessed(state.iterations());
 }
@@ -68,10 +83,41 @@ void render_pod_ready(benchmark::State& state) {
 }
 BENCHMARK(render_pod_ready);
 
+void render_pod_ready_via_yaml(benchmark::State& state) {
+    render(state, "pod-ready", boost::json::parse(bench::pod_json(1)), true);
+}
+BENCHMARK(render_pod_ready_via_yaml);
+
 void render_node_initialize(benchmark::State& state) {
     render(state, "node-initialize", boost::json::parse(bench::node_json(1)));
 }
 BENCHMARK(render_node_initialize);
+
+void render_node_initialize_via_yaml(benchmark::State& state) {
+    render(state, "node-initialize", boost::json::parse(bench::node_json(1)), true);
+}
+BENCHMARK(render_node_initialize_via_yaml);
+
+// The no-op check before a stage patch is sent: against an object that already has every
+// rendered field (the whole patch walked) and against a pending pod (stops at the phase).
+void patch_check(benchmark::State& state, bool unchanged) {
+    auto all = stages::default_stages(true);
+    const auto& templ = status_template(find_stage(all, "pod-ready"));
+    auto funcs = bench_funcs();
+    auto pod = boost::json::parse(bench::pod_json(1));
+    auto status = templ.render_to_json(pod, funcs);
+    boost::json::value patch = {{"status", *status}};
+    if (unchanged) pod.as_object()["status"] = *status;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(sim::patch_changes(pod, patch, kube::patch_type::strategic,
+                                                    sim::pod_merge_keys()));
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+void patch_check_unchanged(benchmark::State& state) { patch_check(state, true); }
+void patch_check_changed(benchmark::State& state) { patch_check(state, false); }
+BENCHMARK(patch_check_unchanged);
+BENCHMARK(patch_check_changed);
 
 // One pod from watch text to rendered status patch: JSON parse, match, render, serialize.
 void pod_transition(benchmark::State& state) {

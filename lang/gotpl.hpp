@@ -54,6 +54,13 @@ public:
                                                              std::string* error = nullptr,
                                                              boost::json::storage_ptr sp = {}) const;
 
+    // The render plan alone (what render_to_json tries first): the JSON built while the
+    // template runs, without rendered text. False when the plan does not take this output
+    // (render_to_json then renders text and parses it as YAML) or the template fails. For
+    // tests and benchmarks that compare both paths.
+    bool render_plan(const boost::json::value& dot, const func_map& funcs, boost::json::value& out,
+                     boost::json::storage_ptr sp = {}) const;
+
     std::string_view text() const;
 
     // Go rejects a template calling an undefined function when it is parsed; this engine looks
@@ -66,6 +73,10 @@ public:
     ~compiled_template();
 
 private:
+    enum class plan_outcome { taken, not_taken, failed };
+    plan_outcome run_plan(const boost::json::value& dot, const func_map& funcs, std::string* error,
+                          boost::json::storage_ptr sp, boost::json::value& out) const;
+
     std::unique_ptr<gotpl_detail::tree> tree_;
 };
 

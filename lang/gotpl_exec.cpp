@@ -6,9 +6,11 @@
 #include "lang/gotpl.hpp"
 #include "lang/gotpl_ast.hpp"
 #include "lang/gotpl_format.hpp"
+#include "lang/gotpl_plan.hpp"
 #include "lang/yaml_json.hpp"
 
 #include <boost/container/small_vector.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 
 #include <algorithm>
@@ -381,6 +383,11 @@ public:
         : tree_(t), funcs_(funcs), out_(out) {
         vars_.reserve(t.max_vars + 4);
     }
+    // The output goes to the render plan's feed instead of `out`.
+    executor(const tree& t, const func_map& funcs, line_feed& feed, std::string& scratch)
+        : executor(t, funcs, scratch) {
+        feed_ = &feed;
+    }
 
     bool run(const json::value& dot, std::string& error) {
         vars_.push_back(&dot);
@@ -409,13 +416,28 @@ private:
     flow walk(const node_list& list, vp dot) {
         for (auto const& nd : list) {
             switch (nd.k) {
-            case node::kind::text: out_.append(nd.text); break;
+            case node::kind::text:
+                if (feed_) feed_->text(nd);
+                else out_.append(nd.text);
+                break;
             case node::kind::action: {
                 vp v = eval_pipeline(dot, *nd.pipe);
                 if (failed_) return flow::error;
-                if (nd.pipe->decl.empty()) {
-                    if (!v) out_.append("<no value>");
-                    else gotpl_format::append_print(out_, *v);
+                if (!nd.pipe->decl.empty()) break;
+                if (feed_) {
+                    if (!v) {
+                        feed_->dynamic("<no value>");
+                    } else if (v->is_string()) {
+                        feed_->dynamic(v->get_string());
+                    } else {
+                        out_.clear();
+                        gotpl_format::append_print(out_, *v);
+                        feed_->dynamic(out_);
+                    }
+                } else if (!v) {
+                    out_.append("<no value>");
+                } else {
+                    gotpl_format::append_print(out_, *v);
                 }
                 break;
             }
@@ -616,9 +638,10 @@ private:
         for (auto const& a : args) {
             vp v = eval_arg(dot, a);
             if (failed_) return nullptr;
-            argv.push_back(v ? *v : json::value());
+            // Copies of the arguments live in the execution's scratch arena, not the heap.
+            argv.push_back(v ? json::value(*v, scratch_) : json::value());
         }
-        if (has_final) argv.push_back(final ? *final : json::value());
+        if (has_final) argv.push_back(final ? json::value(*final, scratch_) : json::value());
         try {
             auto r = (*f)(std::span<const json::value>(argv.data(), argv.size()));
             if (!r) return fail(fn.pos, "error calling " + fn.name + ": " + r.error().message());
@@ -815,8 +838,14 @@ private:
 
     const tree& tree_;
     const func_map& funcs_;
-    std::string& out_;
+    std::string& out_;  // with feed_: scratch space for printing a value
+    line_feed* feed_ = nullptr;
     std::vector<vp> vars_;
+    // Argument copies for function calls (first block on the stack, freed with the executor;
+    // declared before arena_, which may hold values made from them, so it outlives them).
+    unsigned char scratch_block_[2048];
+    json::monotonic_resource scratch_resource_{scratch_block_, sizeof scratch_block_};
+    json::storage_ptr scratch_{&scratch_resource_};
     std::deque<json::value> arena_;
     bool failed_ = false;
     std::string err_;
@@ -883,6 +912,7 @@ boost::system::result<std::shared_ptr<const compiled_template>> compiled_templat
             if (error) *error = std::move(err);
             return engine::make_error_code(engine::errc::parse_error);
         }
+        gotpl_detail::compile_plan(*t);
         return std::make_shared<const compiled_template>(std::move(t));
     } catch (const std::exception& e) {
         if (error) *error = std::string("template: ") + e.what();
@@ -916,13 +946,85 @@ boost::system::result<std::string> compiled_template::render(const json::value& 
     return out;
 }
 
+namespace {
+
+// Buffers reused across renders on a thread (they keep their capacity); a render from inside
+// a template function gets its own.
+struct render_buffers {
+    yaml_line::builder builder{{}};
+    std::string line;
+    std::string text;
+    bool busy = false;
+};
+
+class borrowed_buffers {
+public:
+    borrowed_buffers() : buf_(shared().busy ? own_ : shared()) { buf_.busy = true; }
+    ~borrowed_buffers() {
+        buf_.builder.reset({});  // drops what was built in the caller's arena
+        buf_.busy = false;
+    }
+    render_buffers* operator->() { return &buf_; }
+
+private:
+    static render_buffers& shared() {
+        thread_local render_buffers b;
+        return b;
+    }
+    render_buffers own_;
+    render_buffers& buf_;
+};
+
+}  // namespace
+
+compiled_template::plan_outcome compiled_template::run_plan(const json::value& dot,
+                                                            const func_map& funcs,
+                                                            std::string* error,
+                                                            json::storage_ptr sp,
+                                                            json::value& out) const {
+    if (!tree_->plan_ok) return plan_outcome::not_taken;
+    borrowed_buffers buf;
+    buf->builder.reset(sp);
+    gotpl_detail::line_feed feed(*tree_, buf->builder, buf->line);
+    try {
+        gotpl_detail::executor ex(*tree_, funcs, feed, buf->text);
+        std::string err;
+        if (!ex.run(dot, err)) {
+            if (error) *error = std::move(err);
+            return plan_outcome::failed;
+        }
+    } catch (const std::exception& e) {
+        if (error) *error = std::string("template: ") + e.what();
+        return plan_outcome::failed;
+    }
+    json::value v(sp);
+    if (!feed.finish(v)) return plan_outcome::not_taken;
+    out = std::move(v);
+    return plan_outcome::taken;
+}
+
 boost::system::result<json::value> compiled_template::render_to_json(const json::value& dot,
                                                                      const func_map& funcs,
                                                                      std::string* error,
                                                                      json::storage_ptr sp) const {
-    auto text = render(dot, funcs, error);
-    if (!text) return text.error();
-    return yaml_to_json(trim_space(*text), std::move(sp), error);
+    // The render plan first: a template error is final (the YAML path would fail the same
+    // way); output the plan does not take goes the YAML way.
+    json::value out(sp);
+    switch (run_plan(dot, funcs, error, sp, out)) {
+    case plan_outcome::taken: return out;
+    case plan_outcome::failed:
+        return boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+    case plan_outcome::not_taken: break;
+    }
+    borrowed_buffers buf;
+    buf->text.clear();
+    if (auto ec = execute(buf->text, dot, funcs, error)) return ec;
+    return yaml_to_json(trim_space(buf->text), std::move(sp), error);
+}
+
+bool compiled_template::render_plan(const json::value& dot, const func_map& funcs,
+                                    json::value& out, json::storage_ptr sp) const {
+    return run_plan(dot, funcs, nullptr, std::move(sp), out) == plan_outcome::taken;
 }
 
 std::string_view trim_space(std::string_view s) {

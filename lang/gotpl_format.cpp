@@ -170,9 +170,15 @@ bool integer_value(bool negative, std::uint64_t magnitude, json::value& out) {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
+    out.reserve(out.size() + s.size() + 2);
     out.push_back('"');
-    for (char ch : s) {
-        unsigned char c = static_cast<unsigned char>(ch);
+    std::size_t run = 0;  // start of the characters taken as they are, appended in one go
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
+        out.append(s.data() + run, i - run);
+        run = i + 1;
+        char ch = s[i];
         switch (c) {
         case '"': out.append("\\\""); break;
         case '\\': out.append("\\\\"); break;
@@ -191,6 +197,7 @@ void append_json_string(std::string& out, std::string_view s) {
             }
         }
     }
+    out.append(s.data() + run, s.size() - run);
     out.push_back('"');
 }
 

@@ -2,6 +2,7 @@
 
 #include "engine/error.hpp"
 #include "lang/gotpl_format.hpp"
+#include "lang/yaml_line.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -353,45 +354,9 @@ private:
         std::string_view content;
     };
 
-    static bool is_dash(std::string_view c) { return c == "-" || c.starts_with("- "); }
-
-    // Position of the ':' that ends a plain or quoted key, or npos.
-    static std::size_t key_colon(std::string_view c) {
-        if (c.empty()) return std::string_view::npos;
-        std::size_t i = 0;
-        if (c[0] == '"' || c[0] == '\'') {
-            char q = c[0];
-            for (i = 1; i < c.size(); ++i) {
-                if (q == '"' && c[i] == '\\') {
-                    ++i;
-                    continue;
-                }
-                if (c[i] == q) {
-                    if (q == '\'' && i + 1 < c.size() && c[i + 1] == '\'') {
-                        ++i;
-                        continue;
-                    }
-                    break;
-                }
-            }
-            if (i >= c.size()) return std::string_view::npos;
-            std::size_t j = i + 1;
-            while (j < c.size() && c[j] == ' ') ++j;
-            if (j < c.size() && c[j] == ':' && (j + 1 == c.size() || c[j + 1] == ' ')) return j;
-            return std::string_view::npos;
-        }
-        for (i = 0; i < c.size(); ++i) {
-            if (c[i] == ':' && (i + 1 == c.size() || c[i + 1] == ' ')) return i;
-            if (c[i] == '#' && i > 0 && c[i - 1] == ' ') return std::string_view::npos;
-        }
-        return std::string_view::npos;
-    }
-
-    static bool blank_or_comment(std::string_view rest) {
-        std::size_t k = 0;
-        while (k < rest.size() && rest[k] == ' ') ++k;
-        return k == rest.size() || rest[k] == '#';
-    }
+    static bool is_dash(std::string_view c) { return yaml_line::is_dash(c); }
+    static std::size_t key_colon(std::string_view c) { return yaml_line::key_colon(c); }
+    static bool blank_or_comment(std::string_view r) { return yaml_line::blank_or_comment(r); }
 
     bool fail() { return ok_ = false; }
 
@@ -435,22 +400,9 @@ private:
             std::string_view key_src = l.content.substr(0, colon);
             while (!key_src.empty() && key_src.back() == ' ') key_src.remove_suffix(1);
             if (key_src.empty()) return fail();
-            // Most keys are plain words that resolve to themselves: no copy for those.
-            json::value k(sp_);
             std::string key_text;
             std::string_view key;
-            if (key_src[0] == '"' || key_src[0] == '\'') {
-                if (!scalar(key_src, k) || !k.is_string()) return fail();
-                key = k.get_string();
-            } else {
-                if (!plain_ok(key_src) || key_src == "<<") return fail();
-                k = resolve_plain_scalar(key_src, sp_);
-                if (k.is_string()) key = key_src;
-                else if (k.is_bool()) key = k.get_bool() ? "true" : "false";
-                else if (k.is_null()) key = "null";
-                else if (k.is_double() && !std::isfinite(k.get_double())) return fail();
-                else key = key_text = gotpl_format::number_text(k);
-            }
+            if (!yaml_line::key_text(key_src, sp_, key_text, key)) return fail();
             std::string_view rest = l.content.substr(colon + 1);
             ++i_;
             json::value v(sp_);
@@ -500,117 +452,10 @@ private:
         return true;
     }
 
-    static bool plain_ok(std::string_view s) {
-        if (s.empty()) return false;
-        switch (s[0]) {
-        case '[': case ']': case '{': case '}': case ',': case '#': case '&': case '*':
-        case '!': case '|': case '>': case '\'': case '"': case '%': case '@': case '`':
-            return false;
-        case '-': case '?': case ':':
-            if (s.size() == 1 || s[1] == ' ') return false;
-            break;
-        default: break;
-        }
-        return s.find(": ") == std::string_view::npos && s.back() != ':';
-    }
-
     // A single-line scalar value followed by nothing but an optional comment.
     bool scalar(std::string_view s, json::value& out) {
-        if (s[0] == '"') {
-            json::string& v = out.emplace_string();
-            // Most quoted scalars have no escapes: take them whole.
-            if (auto stop = s.find_first_of("\"\\", 1);
-                stop != std::string_view::npos && s[stop] == '"') {
-                if (!blank_or_comment(s.substr(stop + 1))) return fail();
-                v.assign(s.substr(1, stop - 1));
-                return true;
-            }
-            std::size_t i = 1;
-            for (;; ++i) {
-                if (i >= s.size()) return fail();
-                char c = s[i];
-                if (c == '"') break;
-                if (c != '\\') {
-                    v.push_back(c);
-                    continue;
-                }
-                if (++i >= s.size()) return fail();
-                switch (s[i]) {
-                case '0': v.push_back('\0'); break;
-                case 'a': v.push_back('\a'); break;
-                case 'b': v.push_back('\b'); break;
-                case 't': v.push_back('\t'); break;
-                case 'n': v.push_back('\n'); break;
-                case 'v': v.push_back('\v'); break;
-                case 'f': v.push_back('\f'); break;
-                case 'r': v.push_back('\r'); break;
-                case 'e': v.push_back('\x1b'); break;
-                case ' ': v.push_back(' '); break;
-                case '"': v.push_back('"'); break;
-                case '\\': v.push_back('\\'); break;
-                case 'x':
-                case 'u':
-                case 'U': {
-                    std::size_t n = s[i] == 'x' ? 2 : s[i] == 'u' ? 4 : 8;
-                    if (i + n >= s.size()) return fail();
-                    std::uint32_t cp = 0;
-                    auto r = std::from_chars(s.data() + i + 1, s.data() + i + 1 + n, cp, 16);
-                    if (r.ec != std::errc() || r.ptr != s.data() + i + 1 + n) return fail();
-                    if (cp >= 0xD800 && cp <= 0xDFFF) return fail();  // surrogates: yaml-cpp
-                    std::string utf8;
-                    gotpl_format::append_utf8(utf8, cp);
-                    v.append(utf8);
-                    i += n;
-                    break;
-                }
-                default: return fail();
-                }
-            }
-            if (!blank_or_comment(s.substr(i + 1))) return fail();
-            return true;
-        }
-        if (s[0] == '\'') {
-            json::string& v = out.emplace_string();
-            std::size_t i = 1;
-            for (;; ++i) {
-                if (i >= s.size()) return fail();
-                if (s[i] == '\'') {
-                    if (i + 1 < s.size() && s[i + 1] == '\'') {
-                        v.push_back('\'');
-                        ++i;
-                        continue;
-                    }
-                    break;
-                }
-                v.push_back(s[i]);
-            }
-            if (!blank_or_comment(s.substr(i + 1))) return fail();
-            return true;
-        }
-        if (s[0] == '[' || s[0] == '{') {
-            char close = s[0] == '[' ? ']' : '}';
-            if (s.size() >= 2 && s[1] == close && blank_or_comment(s.substr(2))) {
-                if (s[0] == '[') out.emplace_array();
-                else out.emplace_object();
-                return true;
-            }
-            return fail();
-        }
-        // Plain: up to a comment, trailing spaces dropped.
-        std::size_t end = s.size();
-        for (std::size_t i = 1; i < s.size(); ++i) {
-            if (s[i] == '#' && s[i - 1] == ' ') {
-                end = i;
-                break;
-            }
-        }
-        std::string_view p = s.substr(0, end);
-        while (!p.empty() && p.back() == ' ') p.remove_suffix(1);
-        if (!plain_ok(p)) return fail();
-        out = resolve_plain_scalar(p, sp_);
-        return true;
+        return yaml_line::scalar(s, out) || fail();
     }
-
 
     json::storage_ptr sp_;  // every value is made here (callers pass an arena)
     std::vector<line> lines_;

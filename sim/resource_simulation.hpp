@@ -44,6 +44,7 @@ struct resource_simulation_stats {
     std::uint64_t play_errors = 0;   ///< render failures, unresolvable apply targets
     std::uint64_t write_errors = 0;  ///< permanent API errors
     std::uint64_t writes = 0;
+    std::uint64_t writes_skipped = 0;  ///< patches that would change nothing (not sent)
 };
 
 class resource_simulation {

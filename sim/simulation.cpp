@@ -7,6 +7,7 @@
 #include "kube/time.hpp"
 #include "kube/write_requests.hpp"
 #include "sim/lease_writes.hpp"
+#include "sim/patch_effect.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -686,6 +687,12 @@ void simulation::play(kind_ref kind, std::size_t stage_index, const std::string&
     chain->feed_back = st.immediate_next_stage;
     chain->writes.reserve(actions->size());
     for (const action& a : *actions) {
+        if (a.kind == action_kind::patch && patches_object_itself(a) &&
+            !patch_changes(*object, a.data, a.type,
+                           is_node ? node_merge_keys() : pod_merge_keys())) {
+            ++stats_.writes_skipped;  // kwok's checkNeedPatch: nothing to change, no request
+            continue;
+        }
         stage_write w{{}, std::nullopt, a.kind, a.step};
         if (a.kind == action_kind::apply) {
             auto apply = encode_apply(a, metadata_string(object->get_object(), "namespace"),

@@ -416,6 +416,9 @@ void start_server(runtime& rt, const options& opts) {
                   [&rt] { return static_cast<double>(rt.sim->stats().play_errors); });
     reg.add_gauge("ghostlet_write_errors_total", "Writes the API server refused for good",
                   [&rt] { return static_cast<double>(rt.sim->stats().write_errors); });
+    reg.add_gauge("ghostlet_writes_skipped_total",
+                  "Stage patches not sent because they would change nothing",
+                  [&rt] { return static_cast<double>(rt.sim->stats().writes_skipped); });
     if (rt.shard) {
         reg.add_gauge("ghostlet_shard_live_members", "Live members of this replica's shard group",
                       [&rt] { return static_cast<double>(rt.shard->membership().live_members().size()); });

@@ -870,3 +870,70 @@ TEST_F(shard_fixture, a_lease_acquired_after_the_node_moved_away_is_given_up_at_
     EXPECT_EQ(body(release).at("metadata").at("ownerReferences").at(0).at("uid"), "uid-n0");
     EXPECT_TRUE(writes.empty()) << "and the node is not staged";
 }
+
+// kwok's checkNeedPatch: a stage patch that would change nothing is not sent (and counted);
+// the same stage a second later re-stamps the heartbeat, which is a change.
+TEST_F(sim_fixture, a_stage_patch_that_changes_nothing_is_not_sent) {
+    make({});
+    auto node = node_json("n0");
+    sim->on_node_upsert(node);
+    auto init = take();
+    // The node as the API server has it after node-initialize's patch (status fields replaced
+    // wholesale: the patch sets every condition and no addresses).
+    auto& status = node.at("status").as_object();
+    auto patch = body(init);
+    for (const auto& kv : patch.at("status").as_object()) status[kv.key()] = kv.value();
+    node.at("metadata").as_object()["resourceVersion"] = "2";
+    complete(init, 200);
+    sim->on_node_upsert(node);
+    EXPECT_TRUE(writes.empty()) << "node-heartbeat waits for its delay";
+    // The heartbeat is due while the wall clock still reads the initialization's time: it
+    // renders exactly the conditions the node has.
+    steady += 30s;
+    wheel.advance_to(steady);
+    EXPECT_TRUE(writes.empty()) << "an identical heartbeat is not sent";
+    EXPECT_EQ(sim->stats().writes_skipped, 1u);
+    EXPECT_EQ(sim->stats().stages_played, 2u);
+    // A newer version of the node, a second later: the heartbeat's time differs.
+    node.at("metadata").as_object()["resourceVersion"] = "3";
+    sim->on_node_upsert(node);
+    advance(30s);
+    auto beat = take();
+    EXPECT_EQ(beat.request.target, "/api/v1/nodes/n0/status");
+    EXPECT_NE(body(beat).at("status").at("conditions").at(0).at("lastHeartbeatTime"),
+              status.at("conditions").at(0).at("lastHeartbeatTime"));
+    EXPECT_EQ(sim->stats().writes_skipped, 1u);
+}
+
+TEST_F(sim_fixture, a_delete_is_sent_even_after_a_patch_that_changes_nothing) {
+    auto stages = default_stages(false);
+    auto extra = load_config_text(R"(apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: patch-then-delete}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  weight: 100
+  selector:
+    matchExpressions:
+    - {key: .metadata.deletionTimestamp, operator: Exists}
+  next:
+    statusTemplate: |
+      phase: Running
+    delete: true
+)", "test.yaml");
+    stages.insert(stages.begin(), std::move(extra.stages.at(0)));
+    sim = std::make_unique<simulation>(
+        simulation_config{.steady_now = [this] { return steady; },
+                          .wall_now = [this] { return wall; },
+                          .seed = 1},
+        std::move(stages), wheel, [this](write_op op) { writes.push_back(std::move(op)); });
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    auto pod = pod_json("p1", "n0", "5", "", R"({"phase":"Running"})");
+    pod.at("metadata").as_object()["deletionTimestamp"] = "2027-01-01T00:00:00Z";
+    sim->on_pod_upsert(pod);
+    auto del = take();
+    EXPECT_EQ(del.request.method, http::verb::delete_);
+    EXPECT_EQ(sim->stats().writes_skipped, 1u) << "the unchanged phase patch was skipped";
+    EXPECT_TRUE(writes.empty());
+}
