@@ -398,6 +398,15 @@ void simulation::mark_pod_ips(const boost::json::object& pod, pod_state& state) 
         if (!ip.empty()) ips.emplace_back(ip);
     }
     if (ips.empty()) return;
+    // The API server's addresses win over ours: an allocation whose status write was lost
+    // (etcd restarted without it) must not stay reserved beside the one the pod shows.
+    if (!state.ips.empty() && state.ips != ips) {
+        pod_state stale = state;
+        std::erase_if(stale.ips, [&ips](const std::string& ip) {
+            return std::find(ips.begin(), ips.end(), ip) != ips.end();
+        });
+        release_pod_ips(stale);
+    }
     const node_entry* node = nodes_.find(state.node);
     std::vector<std::string> cidrs = node ? node->pod_cidrs : std::vector<std::string>{};
     cidrs.push_back(config_.cidr);
@@ -411,7 +420,22 @@ void simulation::mark_pod_ips(const boost::json::object& pod, pod_state& state) 
             }
         }
     }
-    if (state.ips.empty()) state.ips = std::move(ips);
+    state.ips = std::move(ips);
+}
+
+void simulation::release_pod_ips(const pod_state& state) {
+    const node_entry* node = nodes_.find(state.node);
+    std::vector<std::string> cidrs = node ? node->pod_cidrs : std::vector<std::string>{};
+    cidrs.push_back(config_.cidr);
+    for (const auto& ip : state.ips) {
+        for (const auto& cidr : cidrs) {
+            if (is_v6(ip) != is_v6(cidr)) continue;
+            try {
+                ip_pools_.release(cidr, ip);
+            } catch (const std::exception&) {
+            }
+        }
+    }
 }
 
 void simulation::reserve_pod_ips(const boost::json::object& pod) {
@@ -446,7 +470,15 @@ void simulation::on_pod_upsert(json_value pod) {
     if (!entry->managed) return;
     std::string key = kube::object_key(*obj);
     auto& state = pods_[key];
+    std::string uid(metadata_string(*obj, "uid"));
+    if ((!state.uid.empty() && state.uid != uid) || (!state.node.empty() && state.node != node)) {
+        // Another pod under this name, or a binding that etcd lost and the scheduler made
+        // again elsewhere: our addresses were for the other one, on another node's range.
+        release_pod_ips(state);
+        state = pod_state{};
+    }
     state.node = node;
+    state.uid = std::move(uid);
     mark_pod_ips(*obj, state);
     pod_pipeline_->on_upsert(key, std::make_shared<const json_value>(std::move(pod)),
                              config_.steady_now());
@@ -461,18 +493,7 @@ void simulation::on_pod_delete(const json_value& pod) {
     forget_parked_pod(std::string(child_string(child(*obj, "spec"), "nodeName")), key);
     auto it = pods_.find(key);
     if (it == pods_.end()) return;
-    const node_entry* node = nodes_.find(it->second.node);
-    std::vector<std::string> cidrs = node ? node->pod_cidrs : std::vector<std::string>{};
-    cidrs.push_back(config_.cidr);
-    for (const auto& ip : it->second.ips) {
-        for (const auto& cidr : cidrs) {
-            if (is_v6(ip) != is_v6(cidr)) continue;
-            try {
-                ip_pools_.release(cidr, ip);
-            } catch (const std::exception&) {
-            }
-        }
-    }
+    release_pod_ips(it->second);
     pods_.erase(it);
 }
 
@@ -903,6 +924,10 @@ std::vector<std::string> simulation::pod_ips_with(std::string_view node, bool ho
                                                   std::string_view key) {
     if (host_network) return node_ips_with(node);
     auto& state = pods_[std::string(key)];
+    if (!state.node.empty() && state.node != node) {
+        release_pod_ips(state);  // addresses of the node the pod is no longer on
+        state.ips.clear();
+    }
     if (!state.ips.empty()) return state.ips;  // one allocation per pod, however often rendered
     state.node = std::string(node);
     const node_entry* e = nodes_.find(node);

@@ -138,6 +138,7 @@ public:
 private:
     struct pod_state {
         std::string node;
+        std::string uid;               ///< a pod recreated under the same name starts afresh
         std::vector<std::string> ips;  ///< allocated by us (released on delete)
         bool deleting = false;         ///< our DELETE is queued or in flight
     };
@@ -213,6 +214,7 @@ private:
     std::vector<std::string> pod_ips_with(std::string_view node, bool host_network,
                                           std::string_view key);
     void mark_pod_ips(const boost::json::object& pod, pod_state& state);
+    void release_pod_ips(const pod_state& state);
 
     std::string now_text() const;
 

@@ -224,6 +224,55 @@ TEST_F(sim_fixture, deleted_pods_return_their_ip_and_deletion_is_forced) {
     EXPECT_EQ(body(take()).at("status").at("podIP"), "10.0.7.1") << "released IP is reused first";
 }
 
+// etcd restarted without some acknowledged writes (seen in the chaos suite): a pod's binding
+// was lost and the scheduler bound it again elsewhere. Its address must come from the new
+// node's range, and the old node's address must be free again for that node's pods.
+TEST_F(sim_fixture, a_pod_bound_again_to_another_node_gets_an_address_there) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    sim->on_node_upsert(node_json("n1", "", "10.0.8.0/24", "192.0.2.8"));
+    take();
+    sim->on_pod_upsert(pod_json("p1", "n0", "10"));
+    EXPECT_EQ(body(take()).at("status").at("podIP"), "10.0.7.1");
+    sim->on_pod_upsert(pod_json("p1", "n1", "30"));  // same uid, the other node
+    EXPECT_EQ(body(take()).at("status").at("podIP"), "10.0.8.1");
+    sim->on_pod_upsert(pod_json("p2", "n0", "31"));
+    EXPECT_EQ(body(take()).at("status").at("podIP"), "10.0.7.1") << "n0's address was returned";
+}
+
+// Deleted while our DELETE was pending, its DELETED event unseen, and created anew under the
+// same name: the new pod is another pod (its own deletion is sent, not taken as pending).
+TEST_F(sim_fixture, a_pod_recreated_under_the_same_name_starts_afresh) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    auto terminating = pod_json("p1", "n0", "10", "", R"({"phase":"Running","podIP":"10.0.7.1"})");
+    terminating.at("metadata").as_object()["deletionTimestamp"] = "2027-01-01T00:00:00Z";
+    sim->on_pod_upsert(terminating);
+    EXPECT_EQ(take().request.method, http::verb::delete_);
+    auto again = pod_json("p1", "n0", "20", "", R"({"phase":"Running","podIP":"10.0.7.2"})");
+    again.at("metadata").as_object()["uid"] = "u-p1-second";
+    again.at("metadata").as_object()["deletionTimestamp"] = "2027-01-01T00:01:00Z";
+    sim->on_pod_upsert(again);
+    ASSERT_FALSE(writes.empty()) << "the second p1's deletion was taken for the first one's";
+    EXPECT_EQ(take().request.method, http::verb::delete_);
+}
+
+// The pod shows another address than the one we allocated (our status write was lost, an
+// older one of ours survived): the shown one is the pod's, ours is free again.
+TEST_F(sim_fixture, the_address_a_pod_shows_wins_over_ours) {
+    make({});
+    sim->on_node_upsert(node_json("n0"));
+    take();
+    sim->on_pod_upsert(pod_json("p1", "n0", "10"));
+    EXPECT_EQ(body(take()).at("status").at("podIP"), "10.0.7.1");
+    sim->on_pod_upsert(pod_json("p1", "n0", "11", "", R"({"phase":"Running","podIP":"10.0.7.9"})"));
+    while (!writes.empty()) take();
+    sim->on_pod_upsert(pod_json("p2", "n0", "12"));
+    EXPECT_EQ(body(take()).at("status").at("podIP"), "10.0.7.1");
+}
+
 TEST_F(sim_fixture, host_network_pods_get_the_node_ip) {
     make({});
     sim->on_node_upsert(node_json("n0"));
