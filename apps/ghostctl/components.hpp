@@ -22,6 +22,7 @@ struct component {
     std::vector<std::string> args;   // without argv[0]
     std::vector<std::uint16_t> ports;
     readiness ready = readiness::none;
+    std::vector<std::pair<std::string, std::string>> env;  // componentsPatches extraEnvs
 };
 
 // Paths of one cluster's work directory.
@@ -34,6 +35,8 @@ struct cluster_layout {
     std::filesystem::path kubeconfig() const { return dir / "kubeconfig.yaml"; }
     std::filesystem::path state_file() const { return dir / "cluster.json"; }
     std::filesystem::path ghostlet_config() const { return dir / "ghostlet.yaml"; }
+    std::filesystem::path audit_policy() const { return dir / "audit.yaml"; }
+    std::filesystem::path scheduler_config() const { return dir / "scheduler.yaml"; }
     std::filesystem::path log_of(const std::string& c) const { return logs() / (c + ".log"); }
     std::filesystem::path pid_of(const std::string& c) const { return pids() / (c + ".pid"); }
 };
@@ -51,6 +54,7 @@ struct component_inputs {
     std::optional<std::filesystem::path> ghostlet_binary;  // nullopt: ghostlet not available
     port_map ports;
     create_options options;
+    std::vector<std::string>* warnings = nullptr;  // componentsPatches that matched nothing
 };
 
 // Components in start order (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
@@ -59,6 +63,15 @@ std::vector<component> build_components(const component_inputs& in);
 
 // Replaces "--key=..." (or bare "--key") in args, else appends it.
 void apply_extra_arg(std::vector<std::string>& args, const extra_arg& x);
+
+// kwokctl's componentsPatches on one component: extraArgs appended as --key=value, or with
+// override replacing the last --key=... (a warning into `warnings` when there is none);
+// extraEnvs added to its environment.
+void apply_component_patch(component& c, const component_patch& p,
+                           std::vector<std::string>& warnings);
+
+// Go's time.Duration.String for a whole number of milliseconds: 12.5s, 1m40s, 500ms.
+std::string go_duration_string(std::int64_t ms);
 
 // True when the options run metrics-server (--enable metrics-server, not --disable'd).
 bool runs_metrics_server(const create_options& o);
