@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -125,7 +126,10 @@ void read_options(const YAML::Node& options, const std::string& where, kwokctl_d
         bool is_mapped = std::any_of(mapped.begin(), mapped.end(),
                                      [&](const auto& m) { return m.first == key; });
         if (is_mapped) {
-            given[key] = flag_value(v, field);
+            auto value = flag_value(v, field);
+            // kwokctl's omitempty numbers: 0 means unset (its default, a scanned port).
+            bool unset_zero = value == "0" && key != "heartbeatFactor";
+            if (!unset_zero) given[key] = value;
         } else if (key == "runtimes") {
             auto list = flag_value(v, field);
             if (list.find("binary") == std::string::npos)
@@ -161,11 +165,21 @@ void read_patches(const YAML::Node& list, const std::string& where, kwokctl_docu
             if (key == "name") {
                 p.component = canonical_component(text_of(v, field));
                 auto& comps = known_components();
-                if (std::find(comps.begin(), comps.end(), p.component) == comps.end())
-                    throw config_error(field + ": unknown component \"" + text_of(v, field) +
-                                       "\" (ghostctl runs etcd, kube-apiserver, "
-                                       "kube-controller-manager, kube-scheduler, "
-                                       "kwok-controller (ghostlet), metrics-server)");
+                if (std::find(comps.begin(), comps.end(), p.component) != comps.end()) return;
+                static const std::set<std::string, std::less<>> not_run{
+                    "prometheus", "jaeger", "dashboard", "dashboard-metrics-scraper",
+                    "kube-apiserver-insecure-proxy", "kueue", "kueueviz-backend",
+                    "kueueviz-frontend", "jobset", "lws", "scheduler-plugins-controller",
+                    "scheduler-plugins-scheduler", "descheduler", "node-readiness-controller"};
+                if (not_run.count(p.component)) {
+                    out.warnings.push_back(field + ": ghostctl does not run " + p.component +
+                                           "; patch ignored");
+                    return;
+                }
+                throw config_error(field + ": unknown component \"" + text_of(v, field) +
+                                   "\" (ghostctl runs etcd, kube-apiserver, "
+                                   "kube-controller-manager, kube-scheduler, "
+                                   "kwok-controller (ghostlet), metrics-server)");
             } else if (key == "extraArgs") {
                 if (!v.IsSequence()) throw config_error(field + ": expected a list");
                 for (std::size_t j = 0; j < v.size(); ++j) {
@@ -239,12 +253,52 @@ void read_kwokctl_configuration(const YAML::Node& doc, const std::string& where,
     });
 }
 
+// Re-emits a document so it reads back with the same types: a scalar quoted in the source
+// (yaml-cpp tag "!"), or multi-line, stays a quoted string (`'True'` must not become `True`,
+// a boolean); plain scalars stay plain.
+void emit_node(YAML::Emitter& e, const YAML::Node& n) {
+    switch (n.Type()) {
+    case YAML::NodeType::Map:
+        e << YAML::BeginMap;
+        for (auto it = n.begin(); it != n.end(); ++it) {
+            e << YAML::Key;
+            emit_node(e, it->first);
+            e << YAML::Value;
+            emit_node(e, it->second);
+        }
+        e << YAML::EndMap;
+        break;
+    case YAML::NodeType::Sequence:
+        e << YAML::BeginSeq;
+        for (const auto& item : n) emit_node(e, item);
+        e << YAML::EndSeq;
+        break;
+    case YAML::NodeType::Scalar: {
+        const std::string& tag = n.Tag();
+        bool quoted = tag == "!" || tag == "tag:yaml.org,2002:str" ||
+                      n.Scalar().find('\n') != std::string::npos || n.Scalar().empty();
+        if (quoted) e << YAML::DoubleQuoted << n.Scalar();
+        else e << n.Scalar();
+        break;
+    }
+    default:
+        e << YAML::Null;
+    }
+}
+
 std::string emit(const YAML::Node& n) {
     YAML::Emitter e;
-    e << n;
+    emit_node(e, n);
     std::string s = e.c_str();
     if (s.empty() || s.back() != '\n') s += '\n';
     return s;
+}
+
+// A string scalar for a document ghostctl builds (emitted quoted, see emit_node).
+YAML::Node text_node(const std::string& v) {
+    YAML::Node n(v);
+    n.SetTag("!");
+    return n;
 }
 
 void note_stage(const YAML::Node& doc, kwokctl_documents& out) {
@@ -374,11 +428,11 @@ std::string ghostlet_config_text(const create_options& o, const kwokctl_document
 
     // The effective KwokctlConfiguration, as kwokctl saves it (factor applied, then 1).
     YAML::Node conf;
-    conf["apiVersion"] = "config.kwok.x-k8s.io/v1alpha1";
+    conf["apiVersion"] = text_node("config.kwok.x-k8s.io/v1alpha1");
     conf["kind"] = "KwokctlConfiguration";
-    conf["metadata"]["name"] = "";
+    conf["metadata"]["name"] = text_node("");
     YAML::Node opts = conf["options"];
-    opts["runtime"] = o.runtime;
+    opts["runtime"] = text_node(o.runtime);
     opts["heartbeatFactor"] = o.heartbeat_factor;
     opts["nodeLeaseDurationSeconds"] = o.node_lease_duration_seconds;
     opts["nodeStatusUpdateFrequencyMilliseconds"] = o.node_status_update_frequency_ms;
@@ -388,21 +442,21 @@ std::string ghostlet_config_text(const create_options& o, const kwokctl_document
     opts["disableQPSLimits"] = o.disable_qps_limits;
     opts["kubeAuthorization"] = o.kube_authorization;
     opts["kubeAdmission"] = o.kube_admission;
-    opts["etcdPrefix"] = o.etcd_prefix;
-    for (const auto& c : o.enable_crds) opts["enableCRDs"].push_back(c);
-    for (const auto& c : o.enabled) opts["enable"].push_back(c);
-    for (const auto& c : o.disabled) opts["disable"].push_back(c);
-    if (!o.kube_feature_gates.empty()) opts["kubeFeatureGates"] = o.kube_feature_gates;
-    if (!o.kube_runtime_config.empty()) opts["kubeRuntimeConfig"] = o.kube_runtime_config;
-    if (!o.kube_audit_policy.empty()) opts["kubeAuditPolicy"] = o.kube_audit_policy;
-    if (!o.kube_scheduler_config.empty()) opts["kubeSchedulerConfig"] = o.kube_scheduler_config;
+    opts["etcdPrefix"] = text_node(o.etcd_prefix);
+    for (const auto& c : o.enable_crds) opts["enableCRDs"].push_back(text_node(c));
+    for (const auto& c : o.enabled) opts["enable"].push_back(text_node(c));
+    for (const auto& c : o.disabled) opts["disable"].push_back(text_node(c));
+    if (!o.kube_feature_gates.empty()) opts["kubeFeatureGates"] = text_node(o.kube_feature_gates);
+    if (!o.kube_runtime_config.empty()) opts["kubeRuntimeConfig"] = text_node(o.kube_runtime_config);
+    if (!o.kube_audit_policy.empty()) opts["kubeAuditPolicy"] = text_node(o.kube_audit_policy);
+    if (!o.kube_scheduler_config.empty()) opts["kubeSchedulerConfig"] = text_node(o.kube_scheduler_config);
     if (o.kube_apiserver_port) opts["kubeApiserverPort"] = *o.kube_apiserver_port;
     YAML::Node patches = conf["componentsPatches"];
     auto patch_of = [&](const std::string& name) {
         for (std::size_t i = 0; i < patches.size(); ++i)
             if (patches[i]["name"].Scalar() == name) return patches[i];
         YAML::Node p;
-        p["name"] = name;
+        p["name"] = text_node(name);
         patches.push_back(p);
         return patches[patches.size() - 1];
     };
@@ -410,22 +464,22 @@ std::string ghostlet_config_text(const create_options& o, const kwokctl_document
         YAML::Node n = patch_of(p.component);
         for (const auto& a : p.args) {
             YAML::Node arg;
-            arg["key"] = a.key;
-            arg["value"] = a.value;
+            arg["key"] = text_node(a.key);
+            arg["value"] = text_node(a.value);
             if (a.override) arg["override"] = true;
             n["extraArgs"].push_back(arg);
         }
         for (const auto& [k, v] : p.envs) {
             YAML::Node env;
-            env["name"] = k;
-            env["value"] = v;
+            env["name"] = text_node(k);
+            env["value"] = text_node(v);
             n["extraEnvs"].push_back(env);
         }
     }
     for (const auto& x : o.extra_args) {
         YAML::Node arg;
-        arg["key"] = x.key;
-        arg["value"] = x.value;
+        arg["key"] = text_node(x.key);
+        arg["value"] = text_node(x.value);
         patch_of(x.component)["extraArgs"].push_back(arg);
     }
     if (patches.size() == 0) conf.remove("componentsPatches");
