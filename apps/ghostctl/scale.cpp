@@ -56,7 +56,9 @@ std::string scale_plan(const scale_request& req, const std::filesystem::path& ku
         }
         boost::json::object list{{"apiVersion", "v1"}, {"kind", "List"}, {"items", items}};
         auto argv = base;
-        argv.insert(argv.end(), {"create", "-f", "-"});
+        // As ghostctl's own POST: no client-side schema check (nodeInfo is partial until
+        // ghostlet fills it).
+        argv.insert(argv.end(), {"create", "--validate=false", "-f", "-"});
         out += shell_command(argv) + " <<'EOF'\n" + boost::json::serialize(list) + "\nEOF\n";
     }
     if (!remove.empty()) {
