@@ -370,7 +370,13 @@ void cluster_manager::create(const std::string& name, const create_options& o,
     if (o.kube_apiserver_port) fixed["kube-apiserver"] = *o.kube_apiserver_port;
     auto reserved = ports_of_other_clusters(env_.root, name);
     for (auto [port_name, p] : fixed) {
-        const std::string what = " (" + port_name + ")";
+        static const std::map<std::string, std::string> flag_of{
+            {"kube-apiserver", "--kube-apiserver-port"}, {"etcd-client", "--etcd-port"},
+            {"etcd-peer", "--etcd-peer-port"}, {"ghostlet", "--controller-port"},
+            {"kube-controller-manager", "--kube-controller-manager-port"},
+            {"kube-scheduler", "--kube-scheduler-port"},
+            {"metrics-server", "--metrics-server-port"}};
+        const std::string what = " (" + flag_of.at(port_name) + ")";
         if (!port_is_free(p))
             throw ghostctl_error("port " + std::to_string(p) + what +
                                  " is already in use on 127.0.0.1; pick another port or omit "

@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
         if (!cmd.config_paths.empty() && cmd.kind == command_kind::create_cluster) {
             docs = read_kwokctl_documents(cmd.config_paths);
             apply_kwokctl_options(cmd, docs);
+        } else if (!cmd.config_paths.empty() && cmd.kind != command_kind::help) {
+            // The cluster keeps what create read (its ghostlet.yaml).
+            std::cerr << "warning: -c/--config is read by create cluster only; ignored\n";
         }
     } catch (const usage_error& e) {
         std::cerr << "ghostctl: " << e.what() << "\n";

@@ -83,6 +83,41 @@ TEST_F(dry_run_cluster, create_prints_files_and_commands_and_writes_nothing) {
     EXPECT_FALSE(fs::exists(env_.user_kubeconfig));
 }
 
+TEST_F(dry_run_cluster, scheduler_config_and_audit_policy_files_are_copied_as_kwokctl) {
+    write_file(root_ / "sched.yaml",
+               "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"
+               "profiles: [{schedulerName: default-scheduler}]\n");
+    write_file(root_ / "audit.yaml", "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: []\n");
+    std::ostringstream out, err;
+    cluster_manager m(env_, out, err);
+    m.set_dry_run(true);
+    auto o = parse_command_line({"create", "cluster", "--kube-scheduler-config",
+                                 (root_ / "sched.yaml").string(), "--kube-audit-policy",
+                                 (root_ / "audit.yaml").string()})
+                 .create;
+    m.create("dry", o);
+    const auto dir = fs::absolute(env_.root / "clusters" / "dry").string();
+    const auto text = out.str();
+    EXPECT_TRUE(contains(text, "cat <<'EOF' >" + dir + "/scheduler.yaml\n")) << text;
+    EXPECT_TRUE(contains(text, "kubeconfig: " + dir + "/kubeconfig.yaml"))
+        << "clientConnection points at the cluster";
+    EXPECT_TRUE(contains(text, "kube-scheduler --config=" + dir + "/scheduler.yaml"));
+    EXPECT_TRUE(contains(text, "cat <<'EOF' >" + dir + "/audit.yaml\napiVersion: audit.k8s.io/v1"));
+    EXPECT_TRUE(contains(text, "--audit-policy-file=" + dir + "/audit.yaml --audit-log-path=" +
+                                   dir + "/logs/audit.log"));
+
+    write_file(root_ / "sched.yaml", "apiVersion: v1\nkind: ConfigMap\n");
+    try {
+        m.create("dry", o);
+        ADD_FAILURE() << "a wrong scheduler configuration was accepted";
+    } catch (const config_error& e) {
+        EXPECT_NE(std::string(e.what()).find(
+                      "sched.yaml: apiVersion: expected kubescheduler.config.k8s.io/v1, got \"v1\""),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST_F(dry_run_cluster, delete_prints_kills_of_running_components_and_stops_nothing) {
     // A recorded cluster whose "etcd" is a sleeping process.
     cluster_state s;
