@@ -419,8 +419,10 @@ void cluster_manager::create(const std::string& name, const create_options& o,
     if (!o.kube_scheduler_config.empty() && !o.disabled.count("kube-scheduler"))
         files.emplace_back(L.scheduler_config(),
                            scheduler_config_text(o.kube_scheduler_config, L.kubeconfig()));
+    std::vector<std::string> left_out;
     files.emplace_back(L.ghostlet_config(),
-                       ghostlet_config_text(effective, docs, runs_metrics_server(o)));
+                       ghostlet_config_text(effective, docs, runs_metrics_server(o), &left_out));
+    for (const auto& w : left_out) err_ << "warning: " << w << "\n";
     const fs::path user_kubeconfig = kubeconfig_target(env_, o.kubeconfig);
     const std::string server = "https://127.0.0.1:" + std::to_string(s.ports.at("kube-apiserver"));
 

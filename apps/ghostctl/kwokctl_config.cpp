@@ -356,6 +356,7 @@ kwokctl_documents read_kwokctl_documents(const std::vector<std::string>& paths) 
                     if (kind == "Metric") out.metric = true;
                     if (kind == "ClusterResourceUsage") out.cluster_resource_usage = true;
                     out.ghostlet_documents.push_back(emit(doc));
+                    out.ghostlet_kinds.push_back(kind);
                 } else {
                     std::string list = "KwokctlConfiguration, KwokctlResource, KwokConfiguration";
                     for (const auto& k : stages::kwok_kinds()) list += ", " + std::string(k.kind);
@@ -382,7 +383,7 @@ void apply_kwokctl_options(command& cmd, const kwokctl_documents& docs) {
 }
 
 std::string ghostlet_config_text(const create_options& o, const kwokctl_documents& docs,
-                                 bool metrics_server) {
+                                 bool metrics_server, std::vector<std::string>* warnings) {
     std::string out;
     auto add = [&](const std::string& comment, const std::string& text) {
         out += "---\n";
@@ -390,11 +391,23 @@ std::string ghostlet_config_text(const create_options& o, const kwokctl_document
         out += text;
         if (!out.empty() && out.back() != '\n') out += '\n';
     };
-    for (const auto& d : docs.ghostlet_documents) add("", d);
+    auto crd = [&](const std::string& kind) {
+        return std::find(o.enable_crds.begin(), o.enable_crds.end(), kind) != o.enable_crds.end();
+    };
+    for (std::size_t i = 0; i < docs.ghostlet_documents.size(); ++i) {
+        const std::string kind = i < docs.ghostlet_kinds.size() ? docs.ghostlet_kinds[i] : "";
+        if (crd(kind)) {
+            if (warnings)
+                warnings->push_back("-c: a " + kind + " document is not passed to ghostlet: " +
+                                    kind + " is served as a custom resource (--enable-crds); "
+                                    "create it with kubectl");
+            continue;
+        }
+        add("", docs.ghostlet_documents[i]);
+    }
 
     // kwokctl writes the default stages only when Stage is not served as a custom resource.
-    const bool stage_crd = std::find(o.enable_crds.begin(), o.enable_crds.end(), "Stage") !=
-                           o.enable_crds.end();
+    const bool stage_crd = crd("Stage");
     const bool leases = o.node_lease_duration_seconds > 0;
     if (!stage_crd) {
         for (const auto& [file, text] : stages::default_stage_documents()) {

@@ -28,6 +28,7 @@ struct kwokctl_documents {
     std::vector<option> options;             ///< in the order they are applied
     std::vector<component_patch> patches;
     std::vector<std::string> ghostlet_documents;  ///< KwokConfiguration, Stage, Metric, ... (YAML)
+    std::vector<std::string> ghostlet_kinds;      ///< the kind of each of those
     std::vector<std::string> resources;           ///< KwokctlResource documents (YAML), for scale
     bool node_stages = false;                     ///< a Stage for v1 Node was given
     bool pod_stages = false;
@@ -48,8 +49,11 @@ void apply_kwokctl_options(command& cmd, const kwokctl_documents& docs);
 // update frequency, jitter at least 1.1x, as kwokctl's getDefaultNodeStages), the metrics
 // defaults with metrics-server, and the effective KwokctlConfiguration plus KwokctlResources
 // (ghostlet skips those kinds). `o` has the heartbeat factor applied already.
+// Documents of a kind served as a custom resource (--enable-crds) are left out, as kwokctl
+// leaves them out of kwok.yaml; each is named in `warnings` when given.
 std::string ghostlet_config_text(const create_options& o, const kwokctl_documents& docs,
-                                 bool metrics_server);
+                                 bool metrics_server,
+                                 std::vector<std::string>* warnings = nullptr);
 
 // The node heartbeat stage's (duration, jitter) in milliseconds for a default and an update
 // frequency, kwokctl's rule.

@@ -6,6 +6,7 @@
 #include "apps/ghostctl/options.hpp"
 #include "apps/ghostctl/scale.hpp"
 #include "apps/ghostctl/snapshot.hpp"
+#include "apps/ghostctl/snapshot_format.hpp"
 
 #include <filesystem>
 
@@ -24,14 +25,15 @@ void print_snapshot_plan(const cluster_state& s, bool restore, const snapshot_op
     cluster_layout L{s.dir};
     if (o.format == "k8s") {
         std::string kinds;
-        for (const auto& f : o.filters) kinds += (kinds.empty() ? "" : ",") + f;
+        for (const auto& f : o.filters.empty() ? default_snapshot_filters() : o.filters)
+            kinds += (kinds.empty() ? "" : ",") + f;
         std::vector<std::string> argv{(s.bin_dir / "kubectl").string(), "--kubeconfig",
                                       L.kubeconfig().string()};
         if (restore) {
             argv.insert(argv.end(), {"create", "-f", o.path});
             out << shell_command(argv) << "\n";
         } else {
-            argv.insert(argv.end(), {"get", kinds.empty() ? "all" : kinds, "-o", "yaml"});
+            argv.insert(argv.end(), {"get", kinds, "-A", "-o", "yaml"});
             out << shell_command(argv) << " >" << shell_quote(o.path) << "\n";
         }
         return;

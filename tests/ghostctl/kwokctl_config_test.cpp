@@ -247,8 +247,14 @@ TEST(ghostlet_config, user_stages_replace_the_defaults_of_their_kind_and_keep_th
     EXPECT_TRUE(delays(text, "pod-ready")) << "Pod kept its defaults";
     EXPECT_NE(text.find("kind: Metric"), std::string::npos) << "metrics-server defaults";
     o.enable_crds = {"Stage"};
-    EXPECT_EQ(delays(ghostlet_config_text(o, {}, false), "pod-ready"), std::nullopt)
+    docs.ghostlet_kinds = {"Stage"};
+    std::vector<std::string> warnings;
+    auto with_crd = ghostlet_config_text(o, docs, false, &warnings);
+    EXPECT_EQ(delays(with_crd, "pod-ready"), std::nullopt)
         << "Stage served as custom resources: no stages in the file (as kwokctl)";
+    EXPECT_EQ(delays(with_crd, "mine"), std::nullopt);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("a Stage document is not passed to ghostlet"), std::string::npos);
 }
 
 TEST_F(kwokctl_config, documents_for_ghostlet_read_back_with_the_same_types) {
