@@ -1,5 +1,7 @@
 #include "apps/ghostctl/components.hpp"
 
+#include "apps/ghostctl/kwokctl_config.hpp"
+
 #include <algorithm>
 
 namespace ghost::ghostctl {
@@ -49,42 +51,6 @@ void apply_extra_arg(std::vector<std::string>& args, const extra_arg& x) {
         }
     }
     args.push_back(repl);
-}
-
-void apply_component_patch(component& c, const component_patch& p,
-                           std::vector<std::string>& warnings) {
-    if (p.component != c.name) return;
-    for (const auto& a : p.args) {
-        std::string arg = "--" + a.key + "=" + a.value;
-        if (!a.override) {
-            c.args.push_back(arg);
-            continue;
-        }
-        auto it = std::find_if(c.args.rbegin(), c.args.rend(), [&](const std::string& x) {
-            return x.rfind("--" + a.key + "=", 0) == 0;
-        });
-        if (it != c.args.rend()) *it = arg;
-        else warnings.push_back("componentsPatches " + c.name + ": override of --" + a.key +
-                                " matches no argument; ignored (as kwokctl)");
-    }
-    c.env.insert(c.env.end(), p.envs.begin(), p.envs.end());
-}
-
-std::string go_duration_string(std::int64_t ms) {
-    if (ms == 0) return "0s";
-    std::string out = ms < 0 ? "-" : "";
-    std::uint64_t u = static_cast<std::uint64_t>(ms < 0 ? -ms : ms);
-    if (u < 1000) return out + std::to_string(u) + "ms";
-    std::uint64_t h = u / 3'600'000, m = u / 60'000 % 60, sec = u / 1000 % 60, frac = u % 1000;
-    if (h) out += std::to_string(h) + "h";
-    if (h || m) out += std::to_string(m) + "m";
-    out += std::to_string(sec);
-    if (frac) {
-        std::string f = std::to_string(frac + 1000).substr(1);
-        while (f.back() == '0') f.pop_back();
-        out += "." + f;
-    }
-    return out + "s";
 }
 
 std::vector<component> build_components(const component_inputs& in) {

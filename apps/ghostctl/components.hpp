@@ -64,15 +64,6 @@ std::vector<component> build_components(const component_inputs& in);
 // Replaces "--key=..." (or bare "--key") in args, else appends it.
 void apply_extra_arg(std::vector<std::string>& args, const extra_arg& x);
 
-// kwokctl's componentsPatches on one component: extraArgs appended as --key=value, or with
-// override replacing the last --key=... (a warning into `warnings` when there is none);
-// extraEnvs added to its environment.
-void apply_component_patch(component& c, const component_patch& p,
-                           std::vector<std::string>& warnings);
-
-// Go's time.Duration.String for a whole number of milliseconds: 12.5s, 1m40s, 500ms.
-std::string go_duration_string(std::int64_t ms);
-
 // True when the options run metrics-server (--enable metrics-server, not --disable'd).
 bool runs_metrics_server(const create_options& o);
 

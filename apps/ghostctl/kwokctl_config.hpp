@@ -6,6 +6,7 @@
 // to the cluster's ghostlet in one --config file, with the default stages the flags imply (the
 // node heartbeat stretched by the heartbeat factor, as kwokctl writes its kwok.yaml).
 
+#include "apps/ghostctl/components.hpp"
 #include "apps/ghostctl/options.hpp"
 
 #include <stdexcept>
@@ -54,6 +55,16 @@ void apply_kwokctl_options(command& cmd, const kwokctl_documents& docs);
 std::string ghostlet_config_text(const create_options& o, const kwokctl_documents& docs,
                                  bool metrics_server,
                                  std::vector<std::string>* warnings = nullptr);
+
+// kwokctl's componentsPatches on one component: extraArgs appended as --key=value, or with
+// override replacing the last --key=... (a warning into `warnings` when there is none);
+// extraEnvs added to its environment.
+void apply_component_patch(component& c, const component_patch& p,
+                           std::vector<std::string>& warnings);
+
+// Go's time.Duration.String for a whole number of milliseconds: 12.5s, 1m40s, 500ms
+// (kwokctl prints kube-controller-manager's node monitor periods this way).
+std::string go_duration_string(std::int64_t ms);
 
 // The node heartbeat stage's (duration, jitter) in milliseconds for a default and an update
 // frequency, kwokctl's rule.
