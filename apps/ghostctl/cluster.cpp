@@ -396,7 +396,11 @@ void cluster_manager::create(const std::string& name, const create_options& o,
     for (std::size_t i = 0; i < names.size(); ++i) s.ports[names[i]] = picked[i];
     for (auto [port_name, p] : fixed) s.ports[port_name] = p;
 
-    if (!o.disabled.count("ghostlet") && !env_.ghostlet_binary) {
+    const auto running = port_names(o);  // one port per component that runs
+    auto runs = [&](const char* c) {
+        return std::find(running.begin(), running.end(), c) != running.end();
+    };
+    if (runs("ghostlet") && !env_.ghostlet_binary) {
         out_ << "note: ghostlet binary not found at " << env_.ghostlet_probe.string()
              << " (set GHOST_GHOSTLET_BINARY); the cluster runs without it\n";
     }
@@ -416,7 +420,7 @@ void cluster_manager::create(const std::string& name, const create_options& o,
             throw config_error("--kube-audit-policy " + o.kube_audit_policy + ": " + e.what());
         }
     }
-    if (!o.kube_scheduler_config.empty() && !o.disabled.count("kube-scheduler"))
+    if (!o.kube_scheduler_config.empty() && runs("kube-scheduler"))
         files.emplace_back(L.scheduler_config(),
                            scheduler_config_text(o.kube_scheduler_config, L.kubeconfig()));
     std::vector<std::string> left_out;

@@ -13,10 +13,13 @@ std::string flag(const std::string& k, const std::filesystem::path& v) {
 }
 std::string flag(const std::string& k, std::uint16_t v) { return flag(k, std::to_string(v)); }
 
-bool enabled(const create_options& o, const std::string& c) { return o.disabled.count(c) == 0; }
-// Optional components run when asked for (--enable) and not disabled.
+// Default components run unless disabled or left out of --components.
+bool enabled(const create_options& o, const std::string& c) {
+    return o.disabled.count(c) == 0 && (o.components.empty() || o.components.count(c) != 0);
+}
+// Optional components run when asked for (--enable or --components) and not disabled.
 bool optional_on(const create_options& o, const std::string& c) {
-    return o.enabled.count(c) != 0 && enabled(o, c);
+    return (o.enabled.count(c) != 0 || o.components.count(c) != 0) && o.disabled.count(c) == 0;
 }
 
 }  // namespace

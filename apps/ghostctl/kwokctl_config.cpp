@@ -493,6 +493,7 @@ std::string ghostlet_config_text(const create_options& o, const kwokctl_document
     opts["kubeAdmission"] = o.kube_admission;
     opts["etcdPrefix"] = text_node(o.etcd_prefix);
     for (const auto& c : o.enable_crds) opts["enableCRDs"].push_back(text_node(c));
+    for (const auto& c : o.components) opts["components"].push_back(text_node(c));
     for (const auto& c : o.enabled) opts["enable"].push_back(text_node(c));
     for (const auto& c : o.disabled) opts["disable"].push_back(text_node(c));
     if (!o.kube_feature_gates.empty()) opts["kubeFeatureGates"] = text_node(o.kube_feature_gates);

@@ -222,16 +222,7 @@ engine::flag_set make_flags(command& cmd, bool& help) {
               for (const char* required : {"etcd", "kube-apiserver"})
                   if (!wanted.count(required))
                       throw engine::invalid_value(std::string("must include ") + required);
-              for (const auto& c : known_components()) {
-                  auto& opt = optional_components();
-                  bool optional = std::find(opt.begin(), opt.end(), c) != opt.end();
-                  if (wanted.count(c)) {
-                      co.disabled.erase(c);
-                      if (optional) co.enabled.insert(c);
-                  } else if (!optional) {
-                      co.disabled.insert(c);
-                  }
-              }
+              co.components = std::move(wanted);
           });
     auto disable_one = [&co](const char* c) {
         return [&co, c](const std::string& v) {
@@ -255,7 +246,7 @@ engine::flag_set make_flags(command& cmd, bool& help) {
     f.string("kube-runtime-config", &co.kube_runtime_config, "kube-apiserver --runtime-config");
     f.string("kube-scheduler-config", &co.kube_scheduler_config,
              "a KubeSchedulerConfiguration file for kube-scheduler");
-    f.string("etcd-prefix", &co.etcd_prefix, "etcd key prefix of kube-apiserver (default /registry)");
+    f.string("etcd-prefix", &co.etcd_prefix, "etcd key prefix of kube-apiserver");
     auto fixed_port = [&co](const char* port_name) {
         return [&co, port_name](const std::string& v) { co.fixed_ports[port_name] = to_port(v); };
     };

@@ -44,6 +44,9 @@ struct create_options {
     std::vector<extra_arg> extra_args;
     std::vector<component_patch> patches;  ///< from -c KwokctlConfiguration componentsPatches
     std::set<std::string> disabled;
+    /// --components: the set to run instead of the default one (--enable adds to it,
+    /// --disable removes from it, as kwokctl); empty: the default set.
+    std::set<std::string> components;
     std::optional<std::uint16_t> kube_apiserver_port;
     /// Fixed host ports by port name (etcd-client, etcd-peer, kube-controller-manager,
     /// kube-scheduler, ghostlet, metrics-server): --etcd-port, --controller-port, ...

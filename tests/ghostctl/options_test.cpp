@@ -1,3 +1,4 @@
+#include "apps/ghostctl/components.hpp"
 #include "apps/ghostctl/options.hpp"
 
 #include <gtest/gtest.h>
@@ -173,11 +174,17 @@ TEST(options, kwokctl_create_flags) {
 }
 
 TEST(options, components_and_kwok_controller_name) {
-    auto c = parse_command_line({"create", "cluster", "--components",
+    auto c = parse_command_line({"create", "cluster", "--disable", "metrics-server",
+                                 "--components",
                                  "etcd,kube-apiserver,kwok-controller,metrics-server"})
                  .create;
-    EXPECT_EQ(c.disabled, (std::set<std::string>{"kube-controller-manager", "kube-scheduler"}));
-    EXPECT_TRUE(c.enabled.count("metrics-server"));
+    EXPECT_EQ(c.components, (std::set<std::string>{"etcd", "kube-apiserver", "ghostlet",
+                                                   "metrics-server"}));
+    EXPECT_EQ(port_names(c), (std::vector<std::string>{"etcd-peer", "etcd-client",
+                                                       "kube-apiserver", "ghostlet"}))
+        << "--disable wins over --components, whatever the order (kwokctl)";
+    c.disabled.clear();
+    EXPECT_TRUE(runs_metrics_server(c));
     auto d = parse_command_line({"create", "cluster", "--disable", "kwok-controller",
                                  "--extra-args", "kwok-controller=cidr=10.1.0.0/16"})
                  .create;
