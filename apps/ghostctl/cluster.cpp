@@ -1,5 +1,6 @@
 #include "apps/ghostctl/cluster.hpp"
 
+#include "apps/ghostctl/dry_run.hpp"
 #include "apps/ghostctl/https_get.hpp"
 #include "apps/ghostctl/crds.hpp"
 #include "apps/ghostctl/kubeconfig_file.hpp"
@@ -8,6 +9,10 @@
 #include "apps/ghostctl/ports.hpp"
 #include "apps/ghostctl/process.hpp"
 #include "engine/subprocess.hpp"
+#include "stages/config_files.hpp"
+#include "stages/kwok_kinds.hpp"
+
+#include <yaml-cpp/yaml.h>
 
 #include <boost/json.hpp>
 
@@ -70,6 +75,10 @@ json::object options_to_json(const create_options& o) {
     j["wait_ms"] = o.wait.count();
     j["heartbeat_factor"] = o.heartbeat_factor;
     j["node_lease_duration_seconds"] = o.node_lease_duration_seconds;
+    j["node_status_update_frequency_ms"] = o.node_status_update_frequency_ms;
+    j["node_monitor_period_ms"] = o.node_monitor_period_ms;
+    j["node_monitor_grace_period_ms"] = o.node_monitor_grace_period_ms;
+    if (o.kubeconfig) j["kubeconfig"] = *o.kubeconfig;
     json::array crds;
     for (auto& k : o.enable_crds) crds.push_back(json::string(k));
     j["enable_crds"] = std::move(crds);
@@ -91,9 +100,16 @@ create_options options_from_json(const json::object& j) {
     }
     for (auto& d : j.at("disabled").as_array()) o.disabled.insert(json::value_to<std::string>(d));
     o.wait = std::chrono::milliseconds(j.at("wait_ms").to_number<std::int64_t>());
-    o.heartbeat_factor = static_cast<int>(j.at("heartbeat_factor").to_number<std::int64_t>());
+    o.heartbeat_factor = j.at("heartbeat_factor").to_number<double>();
     o.node_lease_duration_seconds =
         static_cast<int>(j.at("node_lease_duration_seconds").to_number<std::int64_t>());
+    auto ms = [&](const char* key, std::int64_t& target) {
+        if (auto* v = j.if_contains(key)) target = v->to_number<std::int64_t>();
+    };
+    ms("node_status_update_frequency_ms", o.node_status_update_frequency_ms);
+    ms("node_monitor_period_ms", o.node_monitor_period_ms);
+    ms("node_monitor_grace_period_ms", o.node_monitor_grace_period_ms);
+    if (auto* k = j.if_contains("kubeconfig")) o.kubeconfig = json::value_to<std::string>(*k);
     if (auto* crds = j.if_contains("enable_crds"))
         for (auto& k : crds->as_array()) o.enable_crds.push_back(json::value_to<std::string>(k));
     if (auto* en = j.if_contains("enable"))
@@ -197,9 +213,12 @@ std::string serialize_state(const cluster_state& s) {
         for (auto& a : c.args) args.push_back(json::string(a));
         json::array cports;
         for (auto p : c.ports) cports.push_back(p);
+        json::array env;
+        for (auto& [k, v] : c.env) env.push_back(json::array{json::string(k), json::string(v)});
         comps.push_back(json::object{{"name", c.name}, {"binary", c.binary},
                                      {"args", std::move(args)}, {"ports", std::move(cports)},
-                                     {"readiness", readiness_name(c.ready)}});
+                                     {"readiness", readiness_name(c.ready)},
+                                     {"env", std::move(env)}});
     }
     j["components"] = std::move(comps);
     return json::serialize(j) + "\n";
@@ -228,6 +247,13 @@ cluster_state parse_state(const std::string& text) {
                 comp.ports.push_back(static_cast<std::uint16_t>(p.to_number<std::int64_t>()));
             }
             comp.ready = readiness_from(json::value_to<std::string>(c.at("readiness")));
+            if (auto* env = c.if_contains("env")) {
+                for (auto& kv : env->as_array()) {
+                    auto& pair = kv.as_array();
+                    comp.env.emplace_back(json::value_to<std::string>(pair.at(0)),
+                                          json::value_to<std::string>(pair.at(1)));
+                }
+            }
             s.components.push_back(std::move(comp));
         }
         return s;
@@ -288,32 +314,77 @@ cluster_state cluster_manager::load(const std::string& name) const {
     return parse_state(read_file(L.state_file()));
 }
 
-void cluster_manager::create(const std::string& name, const create_options& o) {
+namespace {
+
+// kwokctl's CopySchedulerConfig: the user's KubeSchedulerConfiguration with
+// clientConnection.kubeconfig pointing at the cluster.
+std::string scheduler_config_text(const std::string& path, const fs::path& kubeconfig) {
+    YAML::Node doc;
+    try {
+        doc = YAML::Load(read_file(path));
+    } catch (const std::exception& e) {
+        throw config_error("--kube-scheduler-config " + path + ": " + e.what());
+    }
+    auto field = [&](const char* k) {
+        return doc.IsMap() && doc[k] && doc[k].IsScalar() ? doc[k].Scalar() : std::string();
+    };
+    if (field("apiVersion") != "kubescheduler.config.k8s.io/v1")
+        throw config_error("--kube-scheduler-config " + path +
+                           ": apiVersion: expected kubescheduler.config.k8s.io/v1, got \"" +
+                           field("apiVersion") + "\"");
+    if (field("kind") != "KubeSchedulerConfiguration")
+        throw config_error("--kube-scheduler-config " + path +
+                           ": kind: expected KubeSchedulerConfiguration, got \"" + field("kind") +
+                           "\"");
+    doc["clientConnection"]["kubeconfig"] = kubeconfig.string();
+    YAML::Emitter e;
+    e << doc;
+    return std::string(e.c_str()) + "\n";
+}
+
+fs::path kubeconfig_target(const environment& env, const std::optional<std::string>& flag) {
+    if (!flag) return env.user_kubeconfig;
+    return stages::expand_home(*flag);
+}
+
+}  // namespace
+
+void cluster_manager::create(const std::string& name, const create_options& o,
+                             const kwokctl_documents& docs) {
     const auto t0 = std::chrono::steady_clock::now();
     cluster_layout L{env_.cluster_dir(name)};
-    root_lock lock(env_.root);
+    std::optional<root_lock> lock;
+    if (!dry_run_) lock.emplace(env_.root);
     std::error_code ec;
     if (fs::exists(L.dir, ec)) {
         throw ghostctl_error("cluster \"" + name + "\" already exists (" + L.dir.string() +
                              "); delete it first: ghostctl delete cluster --name " + name);
     }
     check_binaries(env_.bin_dir, required_binaries(o));
-    if (o.kube_apiserver_port && !port_is_free(*o.kube_apiserver_port)) {
-        throw ghostctl_error("port " + std::to_string(*o.kube_apiserver_port) +
-                             " (--kube-apiserver-port) is already in use on 127.0.0.1; pick "
-                             "another port or omit the flag");
-    }
-    auto reserved = ports_of_other_clusters(env_.root, name);
-    if (o.kube_apiserver_port) {
-        if (reserved.count(*o.kube_apiserver_port) != 0) {
-            throw ghostctl_error("port " + std::to_string(*o.kube_apiserver_port) +
-                                 " (--kube-apiserver-port) is recorded by another cluster");
-        }
-        reserved.insert(*o.kube_apiserver_port);
-    }
+    // Fixed ports (--kube-apiserver-port, --etcd-port, ...) must be free and not another
+    // cluster's; the others come from the scan.
+    std::map<std::string, std::uint16_t> fixed;
     auto names = port_names(o);
-    if (o.kube_apiserver_port) {
-        names.erase(std::find(names.begin(), names.end(), "kube-apiserver"));
+    for (auto [port_name, p] : o.fixed_ports)
+        if (std::find(names.begin(), names.end(), port_name) != names.end()) fixed[port_name] = p;
+    if (o.kube_apiserver_port) fixed["kube-apiserver"] = *o.kube_apiserver_port;
+    auto reserved = ports_of_other_clusters(env_.root, name);
+    for (auto [port_name, p] : fixed) {
+        static const std::map<std::string, std::string> flag_of{
+            {"kube-apiserver", "--kube-apiserver-port"}, {"etcd-client", "--etcd-port"},
+            {"etcd-peer", "--etcd-peer-port"}, {"ghostlet", "--controller-port"},
+            {"kube-controller-manager", "--kube-controller-manager-port"},
+            {"kube-scheduler", "--kube-scheduler-port"},
+            {"metrics-server", "--metrics-server-port"}};
+        const std::string what = " (" + flag_of.at(port_name) + ")";
+        if (!port_is_free(p))
+            throw ghostctl_error("port " + std::to_string(p) + what +
+                                 " is already in use on 127.0.0.1; pick another port or omit "
+                                 "the flag");
+        if (!reserved.insert(p).second)
+            throw ghostctl_error("port " + std::to_string(p) + what +
+                                 " is recorded by another cluster (or given twice)");
+        names.erase(std::find(names.begin(), names.end(), port_name));
     }
     auto picked = choose_ports(names.size(), reserved);
     cluster_state s;
@@ -323,13 +394,69 @@ void cluster_manager::create(const std::string& name, const create_options& o) {
     s.bin_dir = fs::absolute(env_.bin_dir);
     s.options = o;
     for (std::size_t i = 0; i < names.size(); ++i) s.ports[names[i]] = picked[i];
-    if (o.kube_apiserver_port) s.ports["kube-apiserver"] = *o.kube_apiserver_port;
+    for (auto [port_name, p] : fixed) s.ports[port_name] = p;
 
-    if (!o.disabled.count("ghostlet") && !env_.ghostlet_binary) {
+    const auto running = port_names(o);  // one port per component that runs
+    auto runs = [&](const char* c) {
+        return std::find(running.begin(), running.end(), c) != running.end();
+    };
+    if (runs("ghostlet") && !env_.ghostlet_binary) {
         out_ << "note: ghostlet binary not found at " << env_.ghostlet_probe.string()
              << " (set GHOST_GHOSTLET_BINARY); the cluster runs without it\n";
     }
-    s.components = build_components({L, s.bin_dir, env_.ghostlet_binary, s.ports, o});
+    std::vector<std::string> warnings = docs.warnings;
+    s.components = build_components({L, s.bin_dir, env_.ghostlet_binary, s.ports, o, &warnings});
+    for (const auto& w : warnings) err_ << "warning: " << w << "\n";
+
+    // Every file create writes besides the PKI and kubeconfig; bad input files fail here,
+    // before anything is touched.
+    create_options effective = o;
+    apply_heartbeat_factor(effective);
+    std::vector<std::pair<fs::path, std::string>> files;
+    if (!o.kube_audit_policy.empty()) {
+        try {
+            files.emplace_back(L.audit_policy(), read_file(o.kube_audit_policy));
+        } catch (const std::exception& e) {
+            throw config_error("--kube-audit-policy " + o.kube_audit_policy + ": " + e.what());
+        }
+    }
+    if (!o.kube_scheduler_config.empty() && runs("kube-scheduler"))
+        files.emplace_back(L.scheduler_config(),
+                           scheduler_config_text(o.kube_scheduler_config, L.kubeconfig()));
+    std::vector<std::string> left_out;
+    files.emplace_back(L.ghostlet_config(),
+                       ghostlet_config_text(effective, docs, runs_metrics_server(o), &left_out));
+    for (const auto& w : left_out) err_ << "warning: " << w << "\n";
+    const fs::path user_kubeconfig = kubeconfig_target(env_, o.kubeconfig);
+    const std::string server = "https://127.0.0.1:" + std::to_string(s.ports.at("kube-apiserver"));
+
+    if (dry_run_) {
+        out_ << "mkdir -p " << shell_quote(L.dir.string());
+        for (auto& d : {L.pki(), L.etcd_data(), L.logs(), L.pids()})
+            out_ << " " << shell_quote(d.string());
+        out_ << "\nchmod 0700 " << shell_quote(L.dir.string()) << " "
+             << shell_quote(L.pki().string()) << " " << shell_quote(L.etcd_data().string())
+             << "\n# Generate PKI to " << L.pki().string() << "\n# Write kubeconfig "
+             << L.kubeconfig().string() << " (server " << server
+             << ", client certificate of ghost-admin)\n";
+        for (const auto& [path, text] : files) out_ << shell_write_file(path, text);
+        out_ << shell_write_file(L.state_file(), serialize_state(s));
+        for (const auto& c : s.components) {
+            if (c.name == "ghostlet" && !o.enable_crds.empty()) {
+                std::string kinds;
+                for (const auto& k : o.enable_crds) kinds += (kinds.empty() ? "" : ",") + k;
+                out_ << "# Install the CRDs of " << kinds << "\n";
+            }
+            if (c.name == "metrics-server")
+                out_ << "# Create Service kube-system/metrics-server and APIService "
+                        "v1beta1.metrics.k8s.io\n";
+            out_ << shell_start_component(c, L);
+            out_ << "# Wait for " << c.name << " to be ready\n";
+        }
+        if (!user_kubeconfig.empty())
+            out_ << "# Add context ghost-" << name << " to " << user_kubeconfig.string() << "\n";
+        return;
+    }
 
     try {
         fs::create_directories(L.dir);
@@ -344,16 +471,21 @@ void cluster_manager::create(const std::string& name, const create_options& o) {
                                std::chrono::steady_clock::now() - t0))
                  << "] pki written\n";
         }
-        kubeconfig_entry kc{"ghost-" + name,
-                            "https://127.0.0.1:" + std::to_string(s.ports.at("kube-apiserver")),
-                            pki.ca.cert_pem, pki.admin.cert_pem, pki.admin.key_pem};
+        kubeconfig_entry kc{"ghost-" + name, server, pki.ca.cert_pem, pki.admin.cert_pem,
+                            pki.admin.key_pem};
         write_file(L.kubeconfig(), render_kubeconfig(kc), 0600);
-        if (runs_metrics_server(o)) write_file(L.ghostlet_config(), ghostlet_metrics_config());
+        for (const auto& [path, text] : files) write_file(path, text);
         // State first: a create killed half-way can still be deleted from its record.
         write_file(L.state_file(), serialize_state(s));
-        lock.release();
-        start_components(s, o.wait);
-        merge_kubeconfig(env_.user_kubeconfig, kc);
+        lock->release();
+        auto wait = o.wait;
+        if (o.timeout.count() > 0) {
+            auto left = o.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - t0);
+            wait = std::max(std::chrono::milliseconds(1), std::min(wait, left));
+        }
+        start_components(s, wait);
+        if (!user_kubeconfig.empty()) merge_kubeconfig(user_kubeconfig, kc);
     } catch (...) {
         err_ << "create failed; cleaning up cluster \"" << name << "\"\n";
         try {
@@ -365,8 +497,9 @@ void cluster_manager::create(const std::string& name, const create_options& o) {
     }
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - t0);
-    out_ << "kubeconfig context \"ghost-" << name << "\" written to "
-         << env_.user_kubeconfig.string() << "\n";
+    if (!user_kubeconfig.empty())
+        out_ << "kubeconfig context \"ghost-" << name << "\" written to "
+             << user_kubeconfig.string() << "\n";
     out_ << "cluster " << name << " ready in " << fmt_duration(took) << "\n";
 }
 
@@ -480,7 +613,7 @@ void cluster_manager::start_components(const cluster_state& s, std::chrono::mill
         if (c.name == "metrics-server") register_metrics_api(c);
         pid_t pid = 0;
         try {
-            pid = spawn_daemon({c.binary, c.args, L.log_of(c.name), L.pid_of(c.name), L.dir});
+            pid = spawn_daemon({c.binary, c.args, L.log_of(c.name), L.pid_of(c.name), L.dir, c.env});
         } catch (const std::exception& e) {
             fail(c.name + ": " + e.what());
         }
@@ -551,6 +684,12 @@ void cluster_manager::start(const std::string& name, std::chrono::milliseconds w
         if (c.name != "ghostlet") bins.push_back(fs::path(c.binary).filename().string());
     }
     check_binaries(s.bin_dir, bins);
+    if (dry_run_) {
+        cluster_layout L{s.dir};
+        for (const auto& c : s.components)
+            if (!running_pid(L, c)) out_ << shell_start_component(c, L);
+        return;
+    }
     start_components(s, wait);
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - t0);
@@ -559,12 +698,19 @@ void cluster_manager::start(const std::string& name, std::chrono::milliseconds w
 
 void cluster_manager::stop(const std::string& name) {
     auto s = load(name);
+    if (dry_run_) {
+        cluster_layout L{s.dir};
+        for (auto it = s.components.rbegin(); it != s.components.rend(); ++it)
+            if (running_pid(L, *it)) out_ << shell_stop_component(*it, L);
+        return;
+    }
     stop_components(s);
     sweep(s.dir, binaries_of(s));
     out_ << "cluster " << name << " stopped\n";
 }
 
-bool cluster_manager::remove(const std::string& name) {
+bool cluster_manager::remove(const std::string& name,
+                             const std::optional<std::string>& kubeconfig) {
     cluster_layout L{fs::absolute(env_.cluster_dir(name))};
     std::error_code ec;
     if (!fs::exists(L.dir, ec)) {
@@ -573,9 +719,21 @@ bool cluster_manager::remove(const std::string& name) {
     }
     std::set<std::string> bins;
     std::vector<std::uint16_t> recorded_ports;
+    std::optional<std::string> context_file = kubeconfig;
     if (fs::exists(L.state_file(), ec)) {
         try {
             auto s = parse_state(read_file(L.state_file()));
+            if (!context_file) context_file = s.options.kubeconfig;
+            if (dry_run_) {
+                for (auto it = s.components.rbegin(); it != s.components.rend(); ++it)
+                    if (running_pid(L, *it)) out_ << shell_stop_component(*it, L);
+                out_ << "rm -rf " << shell_quote(L.dir.string()) << "\n";
+                auto target = kubeconfig_target(env_, context_file);
+                if (!target.empty())
+                    out_ << "# Remove context ghost-" << name << " from " << target.string()
+                         << "\n";
+                return true;
+            }
             stop_components(s);
             bins = binaries_of(s);
             for (auto& [k, p] : s.ports) recorded_ports.push_back(p);
@@ -606,31 +764,92 @@ bool cluster_manager::remove(const std::string& name) {
             err_ << "warning: port " << port << " is still in use after deleting " << name << "\n";
         }
     }
-    unmerge_kubeconfig(env_.user_kubeconfig, "ghost-" + name);
+    if (dry_run_) {  // no readable state: only the directory is known
+        out_ << "rm -rf " << shell_quote(L.dir.string()) << "\n";
+        return true;
+    }
+    if (auto target = kubeconfig_target(env_, context_file); !target.empty())
+        unmerge_kubeconfig(target, "ghost-" + name);
     fs::remove_all(L.dir, ec);
     if (ec) throw ghostctl_error("cannot remove " + L.dir.string() + ": " + ec.message());
     out_ << "cluster \"" << name << "\" deleted\n";
     return true;
 }
 
-void cluster_manager::remove_all() {
+void cluster_manager::remove_all(const std::optional<std::string>& kubeconfig) {
     auto names = list_clusters(env_.root);
     if (names.empty()) out_ << "no clusters\n";
-    for (auto& n : names) remove(n);
+    for (auto& n : names) remove(n, kubeconfig);
 }
 
-void cluster_manager::print_clusters() {
-    for (auto& n : list_clusters(env_.root)) out_ << n << "\n";
+void cluster_manager::print_clusters(output_format format) {
+    auto names = list_clusters(env_.root);
+    if (format != output_format::wide) {
+        for (auto& n : names) out_ << n << "\n";
+        return;
+    }
+    // kwokctl's wide columns: components running out of all, and a summary.
+    out_ << std::left << std::setw(24) << "NAME" << std::setw(8) << "READY" << "STATUS\n";
+    for (auto& n : names) {
+        std::string ready = "0/0", status = "Unknown";
+        try {
+            auto s = load(n);
+            cluster_layout L{s.dir};
+            std::size_t running = 0;
+            for (auto& c : s.components) running += running_pid(L, c) ? 1 : 0;
+            ready = std::to_string(running) + "/" + std::to_string(s.components.size());
+            status = s.components.empty()                 ? "Unknown"
+                     : running == 0                       ? "Stopped"
+                     : running == s.components.size()     ? "Ready"
+                                                          : "NotReady";
+        } catch (const std::exception& e) {
+            status = std::string("Failed:") + e.what();
+        }
+        out_ << std::left << std::setw(24) << n << std::setw(8) << ready << status << "\n";
+    }
 }
 
-void cluster_manager::print_kubeconfig(const std::string& name) {
-    load(name);
-    out_ << read_file(cluster_layout{env_.cluster_dir(name)}.kubeconfig());
-}
-
-void cluster_manager::print_components(const std::string& name) {
+void cluster_manager::print_kubeconfig(const std::string& name, const kubeconfig_options& k) {
     auto s = load(name);
     cluster_layout L{s.dir};
+    if (k.user.empty() && k.group.empty() && k.host.empty() && !k.insecure_skip_tls_verify) {
+        out_ << read_file(L.kubeconfig());
+        return;
+    }
+    // As kwokctl: another user or group is a new client certificate signed by the cluster CA.
+    auto pki = read_pki(L.pki());
+    kubeconfig_entry kc{"ghost-" + name,
+                        "https://127.0.0.1:" + std::to_string(s.ports.at("kube-apiserver")),
+                        pki.ca.cert_pem, pki.admin.cert_pem, pki.admin.key_pem};
+    if (!k.user.empty() || !k.group.empty()) {
+        auto leaf = engine::issue_certificate(
+            {k.user.empty() ? "ghost-admin" : k.user,
+             k.group.empty() ? "system:masters" : k.group, false, {"clientAuth"}, {}},
+            &pki.ca);
+        kc.cert_pem = leaf.cert_pem;
+        kc.key_pem = leaf.key_pem;
+    }
+    if (!k.host.empty()) {
+        kc.server = k.host.find("://") == std::string::npos ? "https://" + k.host : k.host;
+    }
+    kc.insecure_skip_tls_verify = k.insecure_skip_tls_verify;
+    out_ << render_kubeconfig(kc);
+}
+
+void cluster_manager::print_components(const std::string& name, output_format format) {
+    auto s = load(name);
+    cluster_layout L{s.dir};
+    if (format == output_format::name) {
+        for (auto& c : s.components) out_ << c.name << "\n";
+        return;
+    }
+    if (format == output_format::wide) {
+        out_ << std::left << std::setw(26) << "NAME" << "STATUS\n";
+        for (auto& c : s.components)
+            out_ << std::left << std::setw(26) << c.name
+                 << (running_pid(L, c) ? "Ready" : "Stopped") << "\n";
+        return;
+    }
     out_ << std::left << std::setw(26) << "NAME" << std::setw(10) << "STATUS" << std::setw(10)
          << "PID" << "PORTS\n";
     for (auto& c : s.components) {
@@ -676,6 +895,11 @@ void cluster_manager::exec_kubectl(const std::string& name, const std::vector<st
     check_binaries(s.bin_dir, {"kubectl"});
     std::vector<std::string> argv_s{kubectl.string(), "--kubeconfig", L.kubeconfig().string()};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
+    if (dry_run_) {
+        out_ << shell_command(argv_s) << "\n";
+        out_.flush();
+        std::exit(0);
+    }
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -2,6 +2,7 @@
 // Cluster lifecycle (create/start/stop/delete/get) over processes and a work directory.
 
 #include "apps/ghostctl/components.hpp"
+#include "apps/ghostctl/kwokctl_config.hpp"
 #include "apps/ghostctl/options.hpp"
 
 #include <filesystem>
@@ -61,15 +62,22 @@ class cluster_manager {
 public:
     cluster_manager(environment env, std::ostream& out, std::ostream& err);
 
-    void create(const std::string& name, const create_options& o);
+    // --dry-run: commands print the shell lines they would run instead of acting.
+    void set_dry_run(bool on) { dry_run_ = on; }
+
+    // `docs`: what -c gave (already applied to `o`); written into ghostlet's --config file.
+    // Throws config_error for a bad --kube-scheduler-config / --kube-audit-policy file.
+    void create(const std::string& name, const create_options& o,
+                const kwokctl_documents& docs = {});
     void start(const std::string& name, std::chrono::milliseconds wait);
     void stop(const std::string& name);
-    // Returns false when the cluster did not exist.
-    bool remove(const std::string& name);
-    void remove_all();
-    void print_clusters();
-    void print_kubeconfig(const std::string& name);
-    void print_components(const std::string& name);
+    // Returns false when the cluster did not exist. `kubeconfig`: delete --kubeconfig (else
+    // the file create merged the context into).
+    bool remove(const std::string& name, const std::optional<std::string>& kubeconfig = {});
+    void remove_all(const std::optional<std::string>& kubeconfig = {});
+    void print_clusters(output_format format = output_format::name);
+    void print_kubeconfig(const std::string& name, const kubeconfig_options& k = {});
+    void print_components(const std::string& name, output_format format = output_format::table);
     void print_logs(const std::string& name, const std::string& component, bool follow);
     // execs kubectl; returns only on failure (throws).
     [[noreturn]] void exec_kubectl(const std::string& name, const std::vector<std::string>& args);
@@ -89,6 +97,7 @@ private:
     environment env_;
     std::ostream& out_;
     std::ostream& err_;
+    bool dry_run_ = false;
 };
 
 // Set by SIGINT/SIGTERM handlers; waits give up and clean up when it is set.

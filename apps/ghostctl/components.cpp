@@ -1,5 +1,7 @@
 #include "apps/ghostctl/components.hpp"
 
+#include "apps/ghostctl/kwokctl_config.hpp"
+
 #include <algorithm>
 
 namespace ghost::ghostctl {
@@ -11,10 +13,13 @@ std::string flag(const std::string& k, const std::filesystem::path& v) {
 }
 std::string flag(const std::string& k, std::uint16_t v) { return flag(k, std::to_string(v)); }
 
-bool enabled(const create_options& o, const std::string& c) { return o.disabled.count(c) == 0; }
-// Optional components run when asked for (--enable) and not disabled.
+// Default components run unless disabled or left out of --components.
+bool enabled(const create_options& o, const std::string& c) {
+    return o.disabled.count(c) == 0 && (o.components.empty() || o.components.count(c) != 0);
+}
+// Optional components run when asked for (--enable or --components) and not disabled.
 bool optional_on(const create_options& o, const std::string& c) {
-    return o.enabled.count(c) != 0 && enabled(o, c);
+    return (o.enabled.count(c) != 0 || o.components.count(c) != 0) && o.disabled.count(c) == 0;
 }
 
 }  // namespace
@@ -52,12 +57,16 @@ void apply_extra_arg(std::vector<std::string>& args, const extra_arg& x) {
 }
 
 std::vector<component> build_components(const component_inputs& in) {
-    const auto& o = in.options;
+    // The periods after kwokctl's heartbeat factor (the recorded options keep the factor).
+    create_options o = in.options;
+    apply_heartbeat_factor(o);
     const auto& L = in.layout;
     const auto pki = L.pki();
     auto port = [&](const std::string& n) { return in.ports.at(n); };
     auto bin = [&](const std::string& n) { return (in.bin_dir / n).string(); };
-    const int factor = o.heartbeat_factor;
+    // kwokctl's -v: klog's --v for the Kubernetes components (debug levels only).
+    const std::string klog_v =
+        o.verbosity < 0 ? "--v=" + std::to_string(-o.verbosity) : std::string();
     std::vector<component> out;
 
     {
@@ -77,13 +86,18 @@ std::vector<component> build_components(const component_inputs& in) {
                   "--quota-backend-bytes=8589934592",
                   // A simulator's etcd is disposable; fsync only slows every write down.
                   "--unsafe-no-fsync=true"};
+        if (o.verbosity != 0) {
+            c.args.push_back(std::string("--log-level=") +
+                             (o.verbosity < 0 ? "debug" : o.verbosity < 4 ? "info"
+                                                        : o.verbosity < 8 ? "warn" : "error"));
+        }
         out.push_back(std::move(c));
     }
     {
         component c{"kube-apiserver", bin("kube-apiserver"), {}, {port("kube-apiserver")},
                     readiness::apiserver_ready};
         c.args = {flag("etcd-servers", "http://127.0.0.1:" + std::to_string(port("etcd-client"))),
-                  "--etcd-prefix=/registry",
+                  flag("etcd-prefix", o.etcd_prefix),
                   "--bind-address=127.0.0.1",
                   flag("secure-port", port("kube-apiserver")),
                   flag("tls-cert-file", pki / "apiserver.crt"),
@@ -92,7 +106,6 @@ std::vector<component> build_components(const component_inputs& in) {
                   flag("service-account-key-file", pki / "sa.pub"),
                   flag("service-account-signing-key-file", pki / "sa.key"),
                   "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                  "--authorization-mode=Node,RBAC",
                   "--allow-privileged=true",
                   "--endpoint-reconciler-type=none",
                   "--service-cluster-ip-range=10.96.0.0/12",
@@ -106,6 +119,19 @@ std::vector<component> build_components(const component_inputs& in) {
                   "--requestheader-extra-headers-prefix=X-Remote-Extra-",
                   flag("proxy-client-cert-file", pki / "front-proxy-client.crt"),
                   flag("proxy-client-key-file", pki / "front-proxy-client.key")};
+        // kwokctl's --kube-authorization, --kube-admission, --kube-runtime-config,
+        // --kube-feature-gates and --kube-audit-policy.
+        if (o.kube_authorization) c.args.push_back("--authorization-mode=Node,RBAC");
+        if (!o.kube_admission) c.args.push_back("--admission-control=");
+        if (!o.kube_runtime_config.empty())
+            c.args.push_back(flag("runtime-config", o.kube_runtime_config));
+        if (!o.kube_feature_gates.empty())
+            c.args.push_back(flag("feature-gates", o.kube_feature_gates));
+        if (!o.kube_audit_policy.empty()) {
+            c.args.push_back(flag("audit-policy-file", L.audit_policy()));
+            c.args.push_back(flag("audit-log-path", L.log_of("audit")));
+        }
+        if (!klog_v.empty()) c.args.push_back(klog_v);
         if (o.disable_qps_limits) {
             c.args.insert(c.args.end(), {"--max-requests-inflight=0",
                                          "--max-mutating-requests-inflight=0",
@@ -130,24 +156,41 @@ std::vector<component> build_components(const component_inputs& in) {
         if (o.disable_qps_limits) {
             c.args.insert(c.args.end(), {"--kube-api-qps=5000", "--kube-api-burst=10000"});
         }
+        if (!o.kube_feature_gates.empty())
+            c.args.push_back(flag("feature-gates", o.kube_feature_gates));
+        if (!klog_v.empty()) c.args.push_back(klog_v);
         out.push_back(std::move(c));
     };
     if (enabled(o, "kube-controller-manager")) {
-        control_loop("kube-controller-manager",
-                     {flag("root-ca-file", pki / "ca.crt"),
-                      flag("service-account-private-key-file", pki / "sa.key"),
-                      flag("node-monitor-period", std::to_string(5 * factor) + "s"),
-                      flag("node-monitor-grace-period", std::to_string(40 * factor) + "s"),
-                      "--controllers=*", "--use-service-account-credentials=false"});
+        std::vector<std::string> own;
+        if (o.kube_authorization) {
+            own = {flag("root-ca-file", pki / "ca.crt"),
+                   flag("service-account-private-key-file", pki / "sa.key")};
+        }
+        own.insert(own.end(),
+                   {flag("node-monitor-period", go_duration_string(o.node_monitor_period_ms)),
+                    flag("node-monitor-grace-period",
+                         go_duration_string(o.node_monitor_grace_period_ms)),
+                    "--controllers=*", "--use-service-account-credentials=false"});
+        control_loop("kube-controller-manager", own);
     }
-    if (enabled(o, "kube-scheduler")) control_loop("kube-scheduler", {});
+    if (enabled(o, "kube-scheduler")) {
+        control_loop("kube-scheduler", {});
+        if (!o.kube_scheduler_config.empty()) {
+            // kwokctl: --config (a copy whose clientConnection.kubeconfig is the cluster's)
+            // instead of --kubeconfig.
+            auto& args = out.back().args;
+            args.erase(args.begin());
+            args.insert(args.begin(), flag("config", L.scheduler_config()));
+        }
+    }
     if (enabled(o, "ghostlet") && in.ghostlet_binary) {
         component c{"ghostlet", in.ghostlet_binary->string(), {}, {port("ghostlet")},
                     readiness::none};
         c.args = {"--kubeconfig", L.kubeconfig().string(), "--manage-all-nodes=true",
                   "--server-address=127.0.0.1:" + std::to_string(port("ghostlet")),
                   "--node-lease-duration-seconds=" +
-                      std::to_string(o.node_lease_duration_seconds * factor)};
+                      std::to_string(o.node_lease_duration_seconds)};
         // ghostlet's server answers on the port its nodes advertise (kwokctl's --node-port).
         c.args.push_back("--node-port=" + std::to_string(port("ghostlet")));
         if (runs_metrics_server(o)) {
@@ -156,16 +199,15 @@ std::vector<component> build_components(const component_inputs& in) {
             // metrics-server prefers the Hostname; see below).
             c.args.insert(c.args.end(), {"--node-ip=127.0.0.1", "--node-name=localhost"});
         }
-        std::error_code ec;
         if (!o.enable_crds.empty()) {
             std::string kinds;
             for (const auto& k : o.enable_crds) kinds += (kinds.empty() ? "" : ",") + k;
             c.args.push_back("--enable-crds=" + kinds);
         }
-        // With metrics-server, create writes the default usage and Metric there.
-        if (runs_metrics_server(o) || std::filesystem::exists(L.ghostlet_config(), ec)) {
-            c.args.insert(c.args.end(), {"--config", L.ghostlet_config().string()});
-        }
+        // create writes the stages (heartbeat stretched), -c documents and, with
+        // metrics-server, the default usage and Metric there (kwokctl's kwok.yaml).
+        c.args.push_back(flag("config", L.ghostlet_config()));
+        if (o.verbosity != 0) c.args.push_back("--v=" + std::to_string(o.verbosity));
         out.push_back(std::move(c));
     }
     if (runs_metrics_server(o)) {
@@ -188,7 +230,10 @@ std::vector<component> build_components(const component_inputs& in) {
                   always_allow};
         out.push_back(std::move(c));
     }
+    std::vector<std::string> ignored;
     for (auto& c : out) {
+        for (const auto& p : o.patches)
+            apply_component_patch(c, p, in.warnings ? *in.warnings : ignored);
         for (const auto& x : o.extra_args) {
             if (x.component == c.name) apply_extra_arg(c.args, x);
         }

@@ -22,6 +22,7 @@ struct component {
     std::vector<std::string> args;   // without argv[0]
     std::vector<std::uint16_t> ports;
     readiness ready = readiness::none;
+    std::vector<std::pair<std::string, std::string>> env;  // componentsPatches extraEnvs
 };
 
 // Paths of one cluster's work directory.
@@ -34,6 +35,8 @@ struct cluster_layout {
     std::filesystem::path kubeconfig() const { return dir / "kubeconfig.yaml"; }
     std::filesystem::path state_file() const { return dir / "cluster.json"; }
     std::filesystem::path ghostlet_config() const { return dir / "ghostlet.yaml"; }
+    std::filesystem::path audit_policy() const { return dir / "audit.yaml"; }
+    std::filesystem::path scheduler_config() const { return dir / "scheduler.yaml"; }
     std::filesystem::path log_of(const std::string& c) const { return logs() / (c + ".log"); }
     std::filesystem::path pid_of(const std::string& c) const { return pids() / (c + ".pid"); }
 };
@@ -51,6 +54,7 @@ struct component_inputs {
     std::optional<std::filesystem::path> ghostlet_binary;  // nullopt: ghostlet not available
     port_map ports;
     create_options options;
+    std::vector<std::string>* warnings = nullptr;  // componentsPatches that matched nothing
 };
 
 // Components in start order (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,

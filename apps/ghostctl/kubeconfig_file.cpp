@@ -20,7 +20,8 @@ YAML::Node entry_node(const char* kind_key, const std::string& name, YAML::Node 
 
 YAML::Node cluster_body(const kubeconfig_entry& e) {
     YAML::Node c;
-    c["certificate-authority-data"] = base64_encode(e.ca_pem);
+    if (e.insecure_skip_tls_verify) c["insecure-skip-tls-verify"] = true;
+    else c["certificate-authority-data"] = base64_encode(e.ca_pem);
     c["server"] = e.server;
     return c;
 }

@@ -13,6 +13,7 @@ struct kubeconfig_entry {
     std::string ca_pem;
     std::string cert_pem;
     std::string key_pem;
+    bool insecure_skip_tls_verify = false;  // no CA: the server's certificate is not checked
 };
 
 std::string base64_encode(std::string_view data);

@@ -1,9 +1,12 @@
 // ghostctl: creates and manages local simulator clusters (see ghostctl --help).
 
 #include "apps/ghostctl/cluster.hpp"
+#include "apps/ghostctl/dry_run.hpp"
+#include "apps/ghostctl/kwokctl_config.hpp"
 #include "apps/ghostctl/options.hpp"
 #include "apps/ghostctl/scale.hpp"
 #include "apps/ghostctl/snapshot.hpp"
+#include "apps/ghostctl/snapshot_format.hpp"
 
 #include <filesystem>
 
@@ -14,15 +17,59 @@ namespace {
 
 extern "C" void on_signal(int) { ghost::ghostctl::request_interrupt(); }
 
+using namespace ghost::ghostctl;
+
+// --dry-run of snapshot save|restore: the commands kwokctl's dry run names for them.
+void print_snapshot_plan(const cluster_state& s, bool restore, const snapshot_options& o,
+                         std::ostream& out) {
+    cluster_layout L{s.dir};
+    if (o.format == "k8s") {
+        std::string kinds;
+        for (const auto& f : o.filters.empty() ? default_snapshot_filters() : o.filters)
+            kinds += (kinds.empty() ? "" : ",") + f;
+        std::vector<std::string> argv{(s.bin_dir / "kubectl").string(), "--kubeconfig",
+                                      L.kubeconfig().string()};
+        if (restore) {
+            argv.insert(argv.end(), {"create", "-f", o.path});
+            out << shell_command(argv) << "\n";
+        } else {
+            argv.insert(argv.end(), {"get", kinds, "-A", "-o", "yaml"});
+            out << shell_command(argv) << " >" << shell_quote(o.path) << "\n";
+        }
+        return;
+    }
+    if (!restore) {
+        out << shell_command(etcdctl_argv(s, {"snapshot", "save", o.path})) << "\n";
+        return;
+    }
+    const auto staged = L.dir / "etcd-data";
+    out << shell_command(etcdutl_restore_argv(s, o.path, staged)) << "\n";
+    for (auto it = s.components.rbegin(); it != s.components.rend(); ++it)
+        out << shell_stop_component(*it, L);
+    out << "rm -rf " << shell_quote(L.etcd_data().string()) << " && mv "
+        << shell_quote(staged.string()) << " " << shell_quote(L.etcd_data().string()) << "\n";
+    for (const auto& c : s.components) out << shell_start_component(c, L);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    using namespace ghost::ghostctl;
     std::vector<std::string> args(argv + 1, argv + argc);
     command cmd;
+    kwokctl_documents docs;
     try {
         cmd = parse_command_line(args);
+        if (!cmd.config_paths.empty() && cmd.kind == command_kind::create_cluster) {
+            docs = read_kwokctl_documents(cmd.config_paths);
+            apply_kwokctl_options(cmd, docs);
+        } else if (!cmd.config_paths.empty() && cmd.kind != command_kind::help) {
+            // The cluster keeps what create read (its ghostlet.yaml).
+            std::cerr << "warning: -c/--config is read by create cluster only; ignored\n";
+        }
     } catch (const usage_error& e) {
+        std::cerr << "ghostctl: " << e.what() << "\n";
+        return 2;
+    } catch (const config_error& e) {
         std::cerr << "ghostctl: " << e.what() << "\n";
         return 2;
     }
@@ -35,24 +82,48 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     try {
         cluster_manager m(environment::from_process_env(), std::cout, std::cerr);
+        m.set_dry_run(cmd.dry_run);
+        auto start_wait = cmd.create.wait;
+        if (cmd.create.timeout.count() > 0) start_wait = std::min(start_wait, cmd.create.timeout);
         switch (cmd.kind) {
-        case command_kind::create_cluster: m.create(cmd.name, cmd.create); break;
+        case command_kind::create_cluster: m.create(cmd.name, cmd.create, docs); break;
         case command_kind::delete_cluster:
-            if (cmd.all) m.remove_all();
-            else m.remove(cmd.name);
+            if (cmd.all) m.remove_all(cmd.create.kubeconfig);
+            else m.remove(cmd.name, cmd.create.kubeconfig);
             break;
-        case command_kind::start_cluster: m.start(cmd.name, cmd.create.wait); break;
+        case command_kind::start_cluster: m.start(cmd.name, start_wait); break;
         case command_kind::stop_cluster: m.stop(cmd.name); break;
-        case command_kind::get_clusters: m.print_clusters(); break;
-        case command_kind::get_kubeconfig: m.print_kubeconfig(cmd.name); break;
-        case command_kind::get_components: m.print_components(cmd.name); break;
-        case command_kind::logs: m.print_logs(cmd.name, cmd.component, cmd.follow); break;
+        case command_kind::get_clusters: m.print_clusters(cmd.output); break;
+        case command_kind::get_kubeconfig: m.print_kubeconfig(cmd.name, cmd.kubeconfig); break;
+        case command_kind::get_components: m.print_components(cmd.name, cmd.output); break;
+        case command_kind::logs: {
+            if (cmd.dry_run) {
+                auto file = cluster_layout{m.load(cmd.name).dir}.log_of(cmd.component);
+                std::cout << (cmd.follow ? "tail -f " : "cat ") << shell_quote(file.string())
+                          << "\n";
+                break;
+            }
+            m.print_logs(cmd.name, cmd.component, cmd.follow);
+            break;
+        }
         case command_kind::kubectl: m.exec_kubectl(cmd.name, cmd.rest);
-        case command_kind::etcdctl: exec_etcdctl(m.load(cmd.name), cmd.rest);
+        case command_kind::etcdctl: {
+            auto s = m.load(cmd.name);
+            if (cmd.dry_run) {
+                std::cout << shell_command(etcdctl_argv(s, cmd.rest)) << "\n";
+                break;
+            }
+            exec_etcdctl(s, cmd.rest);
+        }
         case command_kind::snapshot_save:
-        case command_kind::snapshot_restore:
-            return run_snapshot(m, cmd.name, cmd.kind == command_kind::snapshot_restore,
-                                cmd.snapshot, std::cout, std::cerr);
+        case command_kind::snapshot_restore: {
+            const bool restore = cmd.kind == command_kind::snapshot_restore;
+            if (cmd.dry_run) {
+                print_snapshot_plan(m.load(cmd.name), restore, cmd.snapshot, std::cout);
+                break;
+            }
+            return run_snapshot(m, cmd.name, restore, cmd.snapshot, std::cout, std::cerr);
+        }
         case command_kind::scale: {
             auto env = environment::from_process_env();
             auto kubeconfig = env.cluster_dir(cmd.name) / "kubeconfig.yaml";
@@ -69,11 +140,16 @@ int main(int argc, char** argv) {
             req.serial_length = cmd.scale.serial_length;
             req.ns = cmd.scale.ns;
             req.params = cmd.scale.params;
+            req.dry_run = cmd.dry_run;
+            req.kubectl = env.bin_dir / "kubectl";
             return run_scale(req, kubeconfig, std::cout);
         }
         case command_kind::help: break;
         }
     } catch (const snapshot_input_error& e) {
+        std::cerr << "ghostctl: " << e.what() << "\n";
+        return 2;
+    } catch (const config_error& e) {
         std::cerr << "ghostctl: " << e.what() << "\n";
         return 2;
     } catch (const std::exception& e) {

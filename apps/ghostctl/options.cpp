@@ -35,15 +35,22 @@ const char* const environment_help =
     "\nEnvironment: GHOST_WORKDIR (default ~/.ghost), GHOST_BIN_DIR (control-plane binaries,\n"
     "default $GHOSTLET_CACHE/bin/current), GHOST_GHOSTLET_BINARY, KUBECONFIG.\n";
 
-const char* const create_help = "Usage: ghostctl create cluster [--name NAME] [flags]\n";
+const char* const create_help =
+    "Usage: ghostctl create cluster [--name NAME] [-c FILE]... [flags]\n"
+    "-c/--config reads kwokctl's KwokctlConfiguration (options, componentsPatches) and hands\n"
+    "KwokConfiguration, Stage, Metric, ... documents to the cluster's ghostlet (saved as\n"
+    "<workdir>/ghostlet.yaml); flags on the command line win over the file.\n";
 const char* const delete_help =
     "Usage: ghostctl delete cluster [--name NAME] [--all]\n"
     "Stops every process of the cluster and removes its work directory and kubeconfig context.\n";
 const char* const start_help = "Usage: ghostctl start cluster [--name NAME] [--wait DURATION]\n";
 const char* const stop_help = "Usage: ghostctl stop cluster [--name NAME]\n";
 const char* const get_help =
-    "Usage: ghostctl get clusters | get kubeconfig [--name NAME] | get components [--name NAME]\n";
-const char* const logs_help = "Usage: ghostctl logs <component> [--name NAME] [-f|--follow]\n";
+    "Usage: ghostctl get clusters [-o name|wide] | get components [--name NAME] [-o name|wide]\n"
+    "       get kubeconfig [--name NAME] [--user U --group G] [--host H] "
+    "[--insecure-skip-tls-verify]\n";
+const char* const logs_help =
+    "Usage: ghostctl logs <component>|audit [--name NAME] [-f|--follow]\n";
 const char* const scale_help =
     "Usage: ghostctl [--name NAME] scale node|pod [PREFIX] --replicas N [--param '.key=value']...\n"
     "         [--serial-length 6] [-n NAMESPACE]\n"
@@ -69,21 +76,65 @@ const char* const kubectl_help =
     "Usage: ghostctl [--name NAME] kubectl [kubectl args...]\n"
     "Runs the pinned kubectl with --kubeconfig pointing at the cluster.\n";
 
-// The flags each command takes besides the global ones (--name, --help).
-const std::vector<std::string> create_flags = {
-    "disable-qps-limits", "extra-args", "disable", "kube-apiserver-port", "wait",
-    "heartbeat-factor", "node-lease-duration-seconds", "enable-crds", "enable",
-    "enable-metrics-server"};
-const std::vector<std::string> delete_flags = {"all"};
-const std::vector<std::string> start_flags = {"wait"};
-const std::vector<std::string> logs_flags = {"follow"};
-const std::vector<std::string> scale_flags = {"replicas", "serial-length", "param", "namespace"};
-const std::vector<std::string> snapshot_flags = {"path", "format", "filter"};
-const std::vector<std::string> global_flags = {"name", "help"};
-
 int to_int(const std::string& v, int lo, int hi) {
     return static_cast<int>(engine::parse_int(v, lo, hi));
 }
+
+// The flags each command takes besides the global ones (--name, --help).
+const std::vector<std::string> create_flags = {
+    "disable-qps-limits", "extra-args", "disable", "kube-apiserver-port", "wait", "timeout",
+    "heartbeat-factor", "node-lease-duration-seconds", "enable-crds", "enable",
+    "enable-metrics-server", "runtime", "components", "disable-kube-scheduler",
+    "disable-kube-controller-manager", "kube-authorization", "kube-admission",
+    "kube-audit-policy", "kube-feature-gates", "kube-runtime-config", "kube-scheduler-config",
+    "etcd-port", "etcd-peer-port", "controller-port", "kube-controller-manager-port",
+    "kube-scheduler-port", "metrics-server-port", "etcd-prefix", "kubeconfig",
+    "node-status-update-frequency-milliseconds",
+    "kube-controller-manager-node-monitor-period-milliseconds",
+    "kube-controller-manager-node-monitor-grace-period-milliseconds"};
+const std::vector<std::string> delete_flags = {"all", "kubeconfig"};
+const std::vector<std::string> start_flags = {"wait", "timeout"};
+const std::vector<std::string> logs_flags = {"follow"};
+const std::vector<std::string> scale_flags = {"replicas", "serial-length", "param", "namespace"};
+const std::vector<std::string> snapshot_flags = {"path", "format", "filter"};
+const std::vector<std::string> get_flags = {"output"};
+const std::vector<std::string> kubeconfig_flags = {"user", "group", "host",
+                                                   "insecure-skip-tls-verify"};
+const std::vector<std::string> global_flags = {"name", "help", "config", "dry-run", "v"};
+
+// kwokctl's runtimes; only binary runs here (no container engine or kind).
+const std::vector<std::string> container_runtimes = {
+    "docker", "podman", "nerdctl", "lima", "finch", "kind", "kind-podman", "kind-nerdctl",
+    "kind-lima", "kind-finch"};
+
+double to_double(const std::string& v, double lo, double hi) {
+    double d = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (ec != std::errc() || p != v.data() + v.size() || !(d >= lo && d <= hi)) {
+        throw engine::invalid_value("expected a number from " + std::to_string(int(lo)) + " to " +
+                                    std::to_string(int(hi)) + ", got \"" + v + "\"");
+    }
+    return d;
+}
+
+std::uint16_t to_port(const std::string& v) { return static_cast<std::uint16_t>(to_int(v, 1, 65535)); }
+
+// kwokctl's -v: DEBUG, INFO, WARN, ERROR or a number (-4, 0, 4, 8).
+int to_verbosity(const std::string& v) {
+    std::string u;
+    for (char c : v) u += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (u == "DEBUG") return -4;
+    if (u == "INFO") return 0;
+    if (u == "WARN") return 4;
+    if (u == "ERROR") return 8;
+    try {
+        return to_int(v, -100, 100);
+    } catch (const engine::invalid_value&) {
+        throw engine::invalid_value("expected DEBUG, INFO, WARN, ERROR or a number, got \"" + v +
+                                    "\"");
+    }
+}
+
 
 // Every flag of every command in one set (pflag syntax); which ones a command accepts is
 // checked after the command words are known, so a misplaced flag is named precisely.
@@ -102,7 +153,8 @@ engine::flag_set make_flags(command& cmd, bool& help) {
     f.add("disable", 0, false, "strings",
           "do not run these components (not etcd/kube-apiserver), comma-separated",
           [&co](const std::string& v) {
-              for (const auto& c : engine::split_csv(v)) {
+              for (const auto& name : engine::split_csv(v)) {
+                  auto c = canonical_component(name);
                   if (c.empty()) continue;
                   if (c == "etcd" || c == "kube-apiserver") {
                       throw usage_error("cannot disable " + c +
@@ -125,10 +177,113 @@ engine::flag_set make_flags(command& cmd, bool& help) {
     f.add("wait", 0, false, "duration",
           "how long to wait for readiness, e.g. 90s, 2m (default 2m)",
           [&co](const std::string& v) { co.wait = parse_duration(v); });
-    f.integer("heartbeat-factor", &co.heartbeat_factor, 1, 1000,
-              "multiplies lease/monitor periods");
-    f.integer("node-lease-duration-seconds", &co.node_lease_duration_seconds, 1, 3600,
-              "node lease duration before the factor");
+    f.add("timeout", 0, false, "duration", "give up the whole command after this long (0: never)",
+          [&co](const std::string& v) { co.timeout = parse_duration(v); });
+    f.add("heartbeat-factor", 0, false, "float",
+          "multiplies the node lease, node status and node monitor periods (default 5)",
+          [&co](const std::string& v) { co.heartbeat_factor = to_double(v, 0, 1000); });
+    f.integer("node-lease-duration-seconds", &co.node_lease_duration_seconds, 0, 3600,
+              "node lease duration before the factor; 0 turns node leases off");
+    f.integer("node-status-update-frequency-milliseconds", &co.node_status_update_frequency_ms,
+              1, 3'600'000, "node heartbeat stage period before the factor");
+    f.integer("kube-controller-manager-node-monitor-period-milliseconds",
+              &co.node_monitor_period_ms, 1, 3'600'000, "before the factor");
+    f.integer("kube-controller-manager-node-monitor-grace-period-milliseconds",
+              &co.node_monitor_grace_period_ms, 1, 3'600'000, "before the factor");
+    for (const char* file_only : {"node-status-update-frequency-milliseconds",
+                                  "kube-controller-manager-node-monitor-period-milliseconds",
+                                  "kube-controller-manager-node-monitor-grace-period-milliseconds"})
+        f.hidden(file_only);
+    f.add("runtime", 0, false, "string", "runtime of the cluster: binary (the only one here)",
+          [&co](const std::string& v) {
+              if (v == "binary") {
+                  co.runtime = v;
+                  return;
+              }
+              if (std::find(container_runtimes.begin(), container_runtimes.end(), v) !=
+                  container_runtimes.end()) {
+                  throw engine::invalid_value(
+                      "runtime \"" + v + "\" needs a container engine or kind, which ghostctl "
+                      "does not use: it runs every component as a process (--runtime binary)");
+              }
+              throw engine::invalid_value("expected binary, got \"" + v + "\"");
+          });
+    f.add("components", 0, false, "strings",
+          "the components to run instead of the default set, comma-separated",
+          [&co](const std::string& v) {
+              std::set<std::string> wanted;
+              for (const auto& name : engine::split_csv(v)) {
+                  auto c = canonical_component(name);
+                  auto& comps = known_components();
+                  if (std::find(comps.begin(), comps.end(), c) == comps.end())
+                      throw engine::invalid_value("unknown component \"" + name + "\"");
+                  wanted.insert(c);
+              }
+              for (const char* required : {"etcd", "kube-apiserver"})
+                  if (!wanted.count(required))
+                      throw engine::invalid_value(std::string("must include ") + required);
+              co.components = std::move(wanted);
+          });
+    auto disable_one = [&co](const char* c) {
+        return [&co, c](const std::string& v) {
+            if (engine::parse_bool(v)) co.disabled.insert(c);
+            else co.disabled.erase(c);
+        };
+    };
+    f.add("disable-kube-scheduler", 0, true, "bool", "do not run kube-scheduler",
+          disable_one("kube-scheduler"));
+    f.add("disable-kube-controller-manager", 0, true, "bool", "do not run kube-controller-manager",
+          disable_one("kube-controller-manager"));
+    f.add("kube-authorization", 0, true, "bool",
+          "kube-apiserver authorization (Node,RBAC) (default true)",
+          [&co](const std::string& v) { co.kube_authorization = engine::parse_bool(v); });
+    f.add("kube-admission", 0, true, "bool", "kube-apiserver admission plugins (default true)",
+          [&co](const std::string& v) { co.kube_admission = engine::parse_bool(v); });
+    f.string("kube-audit-policy", &co.kube_audit_policy,
+             "audit policy file; the audit log is ghostctl logs audit");
+    f.string("kube-feature-gates", &co.kube_feature_gates,
+             "feature gates for kube-apiserver, kube-controller-manager and kube-scheduler");
+    f.string("kube-runtime-config", &co.kube_runtime_config, "kube-apiserver --runtime-config");
+    f.string("kube-scheduler-config", &co.kube_scheduler_config,
+             "a KubeSchedulerConfiguration file for kube-scheduler");
+    f.string("etcd-prefix", &co.etcd_prefix, "etcd key prefix of kube-apiserver");
+    auto fixed_port = [&co](const char* port_name) {
+        return [&co, port_name](const std::string& v) { co.fixed_ports[port_name] = to_port(v); };
+    };
+    f.add("etcd-port", 0, false, "int", "etcd client port", fixed_port("etcd-client"));
+    f.add("etcd-peer-port", 0, false, "int", "etcd peer port", fixed_port("etcd-peer"));
+    f.add("controller-port", 0, false, "int", "ghostlet's port (kwokctl's kwok-controller port)",
+          fixed_port("ghostlet"));
+    f.add("kube-controller-manager-port", 0, false, "int", "kube-controller-manager port",
+          fixed_port("kube-controller-manager"));
+    f.add("kube-scheduler-port", 0, false, "int", "kube-scheduler port",
+          fixed_port("kube-scheduler"));
+    f.add("metrics-server-port", 0, false, "int", "metrics-server port",
+          fixed_port("metrics-server"));
+    f.hidden("etcd-peer-port");
+    f.hidden("metrics-server-port");
+    f.add("kubeconfig", 0, false, "string",
+          "kubeconfig file the cluster's context is added to (create) or removed from (delete); "
+          "\"\" for none (default $KUBECONFIG or ~/.kube/config)",
+          [&co](const std::string& v) { co.kubeconfig = v; });
+    f.string_array("config", &cmd.config_paths,
+                   "KwokctlConfiguration, KwokConfiguration, Stage, ... files or directories "
+                   "(repeatable)", 'c');
+    f.boolean("dry-run", &cmd.dry_run, "print the commands and files it would run and write");
+    f.add("v", 'v', false, "level", "log level: DEBUG, INFO, WARN, ERROR or -4, 0, 4, 8",
+          [&cmd](const std::string& v) { cmd.verbosity = to_verbosity(v); });
+    f.add("output", 'o', false, "string", "output format: name or wide",
+          [&cmd](const std::string& v) {
+              if (v == "name") cmd.output = output_format::name;
+              else if (v == "wide") cmd.output = output_format::wide;
+              else throw engine::invalid_value("expected name or wide, got \"" + v + "\"");
+          });
+    f.string("user", &cmd.kubeconfig.user, "sign a client certificate for this user");
+    f.string("group", &cmd.kubeconfig.group,
+             "the certificate's group (default system:masters)");
+    f.string("host", &cmd.kubeconfig.host, "server host[:port] written into the kubeconfig");
+    f.boolean("insecure-skip-tls-verify", &cmd.kubeconfig.insecure_skip_tls_verify,
+              "do not verify the server's certificate");
     f.add("enable-crds", 0, false, "strings",
           "kwok kinds served as custom resources (installs their CRDs; ghostlet watches them), "
           "e.g. Stage",
@@ -148,7 +303,8 @@ engine::flag_set make_flags(command& cmd, bool& help) {
     f.add("enable", 0, false, "strings",
           "optional components to run, comma-separated: metrics-server",
           [&co](const std::string& v) {
-              for (const auto& c : engine::split_csv(v)) {
+              for (const auto& name : engine::split_csv(v)) {
+                  auto c = canonical_component(name);
                   if (c.empty()) continue;
                   auto& opt = optional_components();
                   if (std::find(opt.begin(), opt.end(), c) == opt.end()) {
@@ -198,6 +354,35 @@ const std::vector<std::string>& known_components() {
     return v;
 }
 
+std::string canonical_component(const std::string& name) {
+    return name == "kwok-controller" ? "ghostlet" : name;
+}
+
+void apply_heartbeat_factor(create_options& o) {
+    const double f = o.heartbeat_factor;
+    if (f == 0 || f == 1) return;
+    o.node_lease_duration_seconds = static_cast<int>(o.node_lease_duration_seconds * f);
+    o.node_status_update_frequency_ms =
+        static_cast<std::int64_t>(static_cast<double>(o.node_status_update_frequency_ms) * f);
+    o.node_monitor_period_ms =
+        static_cast<std::int64_t>(static_cast<double>(o.node_monitor_period_ms) * f);
+    o.node_monitor_grace_period_ms =
+        static_cast<std::int64_t>(static_cast<double>(o.node_monitor_grace_period_ms) * f);
+    o.heartbeat_factor = 1;
+}
+
+void set_create_flag(command& cmd, const std::string& flag, const std::string& value) {
+    bool help = false;
+    auto flags = make_flags(cmd, help);
+    try {
+        flags.set(flag, value);
+    } catch (const engine::invalid_value& e) {
+        throw usage_error(e.what());
+    } catch (const std::out_of_range&) {
+        throw usage_error("no such ghostctl flag --" + flag);
+    }
+}
+
 const std::vector<std::string>& optional_components() {
     static const std::vector<std::string> v{"metrics-server"};
     return v;
@@ -230,7 +415,7 @@ extra_arg parse_extra_arg(const std::string& text) {
                           "\": expected COMPONENT=KEY=VALUE, e.g. kube-apiserver=v=4");
     }
     extra_arg out;
-    out.component = text.substr(0, first);
+    out.component = canonical_component(text.substr(0, first));
     auto& comps = known_components();
     if (std::find(comps.begin(), comps.end(), out.component) == comps.end()) {
         throw usage_error("invalid --extra-args \"" + text + "\": unknown component \"" +
@@ -266,6 +451,8 @@ command parse_command_line(const std::vector<std::string>& args) {
     }
     const auto& words = parsed.positionals;
     cmd.rest = parsed.rest;
+    cmd.changed_flags = flags.changed_flags();
+    cmd.create.verbosity = cmd.verbosity;
     if (cmd.name.empty()) throw usage_error("--name must not be empty");
     for (char c : cmd.name) {
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
@@ -286,7 +473,8 @@ command parse_command_line(const std::vector<std::string>& args) {
     if (words.empty()) return top();
     auto only = [&](const std::string& what, const std::vector<std::string>& ok) {
         for (const auto& f : flags.changed_flags()) {
-            if (f == "name" || f == "help") continue;
+            if (std::find(global_flags.begin(), global_flags.end(), f) != global_flags.end())
+                continue;
             if (std::find(ok.begin(), ok.end(), f) == ok.end()) {
                 throw usage_error("flag --" + f + " is not valid for \"" + what + "\"");
             }
@@ -382,9 +570,9 @@ command parse_command_line(const std::vector<std::string>& args) {
         return cmd;
     }
     if (verb == "get") {
-        if (help) return help_cmd(with_flags(flags, get_help, {}));
+        if (help) return help_cmd(with_flags(flags, get_help, get_flags));
         need_noun({"clusters", "kubeconfig", "components"}, get_help);
-        only("get " + noun, {});
+        only("get " + noun, noun == "kubeconfig" ? kubeconfig_flags : get_flags);
         cmd.kind = noun == "clusters"     ? command_kind::get_clusters
                    : noun == "kubeconfig" ? command_kind::get_kubeconfig
                                           : command_kind::get_components;

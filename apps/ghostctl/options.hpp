@@ -3,6 +3,7 @@
 // Parsing is pure so bad input can be tested without touching a cluster.
 
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -24,17 +25,61 @@ struct extra_arg {
     bool has_value = true;
 };
 
+// One KwokctlConfiguration componentsPatches entry (kwokctl's binary runtime: extraArgs are
+// appended as --key=value, or replace the last --key= when override is set; extraEnvs are set
+// on the process; extraVolumes need a container and only warn).
+struct component_patch {
+    struct arg {
+        std::string key;
+        std::string value;
+        bool override = false;
+    };
+    std::string component;
+    std::vector<arg> args;
+    std::vector<std::pair<std::string, std::string>> envs;
+};
+
 struct create_options {
     bool disable_qps_limits = false;
     std::vector<extra_arg> extra_args;
+    std::vector<component_patch> patches;  ///< from -c KwokctlConfiguration componentsPatches
     std::set<std::string> disabled;
+    /// --components: the set to run instead of the default one (--enable adds to it,
+    /// --disable removes from it, as kwokctl); empty: the default set.
+    std::set<std::string> components;
     std::optional<std::uint16_t> kube_apiserver_port;
+    /// Fixed host ports by port name (etcd-client, etcd-peer, kube-controller-manager,
+    /// kube-scheduler, ghostlet, metrics-server): --etcd-port, --controller-port, ...
+    std::map<std::string, std::uint16_t> fixed_ports;
     std::chrono::milliseconds wait{std::chrono::seconds(120)};
-    int heartbeat_factor = 5;
-    int node_lease_duration_seconds = 40;
+    std::chrono::milliseconds timeout{0};  ///< --timeout: whole create; 0 = none
+    /// kwokctl's heartbeat factor multiplies the four periods below once, at create (then
+    /// the recorded factor is 1, as kwokctl saves it).
+    double heartbeat_factor = 5;
+    int node_lease_duration_seconds = 40;  ///< 0: node leases off
+    std::int64_t node_status_update_frequency_ms = 10000;
+    std::int64_t node_monitor_period_ms = 5000;
+    std::int64_t node_monitor_grace_period_ms = 40000;
     std::vector<std::string> enable_crds;  ///< kwok kinds: CRDs installed, ghostlet watches them
     std::set<std::string> enabled;          ///< optional components (--enable): metrics-server
+    std::string runtime = "binary";
+    bool kube_authorization = true;
+    bool kube_admission = true;
+    std::string kube_audit_policy;    ///< path; copied to <workdir>/audit.yaml
+    std::string kube_feature_gates;
+    std::string kube_runtime_config;
+    std::string kube_scheduler_config;  ///< path; copied to <workdir>/scheduler.yaml
+    std::string etcd_prefix = "/registry";
+    std::optional<std::string> kubeconfig;  ///< --kubeconfig; nullopt: $KUBECONFIG or ~/.kube/config
+    int verbosity = 0;  ///< global -v, passed on to the components as kwokctl does
 };
+
+// Stretches the heartbeat periods by heartbeat_factor and sets the factor to 1 (kwokctl's
+// mutationHeartbeat: each value truncated after multiplying).
+void apply_heartbeat_factor(create_options& o);
+
+// "kwok-controller" (kwokctl's name for the node simulator) -> "ghostlet"; others unchanged.
+std::string canonical_component(const std::string& name);
 
 // Optional components `create cluster --enable` accepts (kwokctl's names).
 const std::vector<std::string>& optional_components();
@@ -54,6 +99,18 @@ enum class command_kind {
     snapshot_save,
     snapshot_restore,
     etcdctl,
+};
+
+// -o of get clusters / get components (kwokctl: name | wide).
+enum class output_format { table, name, wide };
+
+// get kubeconfig (kwokctl's flags): a client certificate for another user/group, another
+// server host, or no CA verification.
+struct kubeconfig_options {
+    std::string user;   ///< empty: the cluster's admin (ghost-admin)
+    std::string group;  ///< empty with user set: system:masters
+    std::string host;
+    bool insecure_skip_tls_verify = false;
 };
 
 struct scale_options {
@@ -82,8 +139,18 @@ struct command {
     create_options create;
     scale_options scale;
     snapshot_options snapshot;
+    kubeconfig_options kubeconfig;
+    output_format output = output_format::table;
+    std::vector<std::string> config_paths;  // -c/--config (repeatable)
+    bool dry_run = false;                   // --dry-run: print what would be done
+    int verbosity = 0;                      // -v (kwokctl's: -4 debug, 0 info, 4 warn)
+    std::vector<std::string> changed_flags;  // flags given on the command line (they win over -c)
     std::string help_text;          // set when kind == help
 };
+
+// Sets a create flag from a configuration file as if given on the command line (same parsing
+// and checks). Throws usage_error with the flag's complaint.
+void set_create_flag(command& cmd, const std::string& flag, const std::string& value);
 
 // Components known to ghostctl; etcd and kube-apiserver cannot be disabled.
 const std::vector<std::string>& known_components();

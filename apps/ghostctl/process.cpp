@@ -35,6 +35,7 @@ pid_t spawn_daemon(const spawn_spec& spec) {
     o.argv.push_back(spec.binary);
     o.argv.insert(o.argv.end(), spec.args.begin(), spec.args.end());
     o.cwd = spec.cwd;
+    o.env = spec.env;
     o.out = engine::spawn_options::output::append_to_file;
     o.output_file = spec.log_file;
     o.group = engine::spawn_options::grouping::own_session;

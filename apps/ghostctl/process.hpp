@@ -18,6 +18,7 @@ struct spawn_spec {
     std::filesystem::path log_file;
     std::filesystem::path pid_file;
     std::filesystem::path cwd;
+    std::vector<std::pair<std::string, std::string>> env;  // on top of ours
 };
 
 // engine::spawn in its own session: stdin /dev/null, stdout/stderr appended to log_file, every

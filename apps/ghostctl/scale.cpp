@@ -1,5 +1,6 @@
 #include "apps/ghostctl/scale.hpp"
 
+#include "apps/ghostctl/dry_run.hpp"
 #include "kube/api_client.hpp"
 #include "kube/bulk_writer.hpp"
 #include "kube/fake_objects.hpp"
@@ -35,6 +36,40 @@ boost::json::object scale_parameters(const scale_request& req) {
         params = std::move(*out);
     }
     return params.as_object();
+}
+
+std::string scale_plan(const scale_request& req, const std::filesystem::path& kubeconfig,
+                       const std::vector<int>& create, const std::vector<int>& remove) {
+    const std::string prefix = req.name.empty() ? req.resource : req.name;
+    const bool nodes = req.resource == "node";
+    std::vector<std::string> base{req.kubectl.string(), "--kubeconfig", kubeconfig.string()};
+    if (!nodes) base.insert(base.end(), {"--namespace", req.ns});
+    std::string out;
+    if (!create.empty()) {
+        auto params = scale_parameters(req);
+        boost::json::array items;
+        for (int i : create) {
+            auto u = static_cast<std::size_t>(i);
+            items.push_back(nodes ? kube::make_fake_node(prefix, u, params, req.serial_length)
+                                  : kube::make_fake_pod(prefix, u, params, req.ns,
+                                                        req.serial_length));
+        }
+        boost::json::object list{{"apiVersion", "v1"}, {"kind", "List"}, {"items", items}};
+        auto argv = base;
+        // As ghostctl's own POST: no client-side schema check (nodeInfo is partial until
+        // ghostlet fills it).
+        argv.insert(argv.end(), {"create", "--validate=false", "-f", "-"});
+        out += shell_command(argv) + " <<'EOF'\n" + boost::json::serialize(list) + "\nEOF\n";
+    }
+    if (!remove.empty()) {
+        auto argv = base;
+        argv.insert(argv.end(), {"delete", req.resource});
+        for (int i : remove)
+            argv.push_back(kube::scaled_name(prefix, static_cast<std::size_t>(i),
+                                             req.serial_length));
+        out += shell_command(argv) + "\n";
+    }
+    return out;
 }
 
 int run_scale(const scale_request& req, const std::filesystem::path& kubeconfig,
@@ -84,6 +119,10 @@ int run_scale(const scale_request& req, const std::filesystem::path& kubeconfig,
         }
         for (int i : existing) {
             if (i >= req.replicas) to_delete.push_back(i);
+        }
+        if (req.dry_run) {
+            out << scale_plan(req, kubeconfig, to_create, to_delete);
+            co_return;
         }
         std::size_t done = 0, failed = 0;
         const std::size_t total = to_create.size() + to_delete.size();

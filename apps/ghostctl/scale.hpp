@@ -26,7 +26,14 @@ struct scale_request {
     std::string ns = "default";      ///< pods only
     std::vector<std::string> params; ///< jq assignments applied to the parameters
     int parallelism = 16;
+    bool dry_run = false;            ///< list what exists, print kubectl lines, write nothing
+    std::filesystem::path kubectl;   ///< for the printed lines
 };
+
+/// --dry-run: the kubectl lines creating the indexes in `create` and deleting those in
+/// `remove` (a List of the objects ghostctl would create; names as it would delete them).
+std::string scale_plan(const scale_request& req, const std::filesystem::path& kubeconfig,
+                       const std::vector<int>& create, const std::vector<int>& remove);
 
 /// The parameters a template reads, after the --param assignments. Throws scale_error naming
 /// the bad --param.

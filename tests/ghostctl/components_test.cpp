@@ -40,7 +40,8 @@ TEST(components, default_set_and_flags) {
     EXPECT_FALSE(has(api, "--max-requests-inflight=0"));
     auto* kcm = find(v, "kube-controller-manager");
     EXPECT_TRUE(has(kcm, "--node-monitor-period=25s"));
-    EXPECT_TRUE(has(kcm, "--node-monitor-grace-period=200s"));
+    // Go duration text, as kwokctl formats it (time.Duration.String).
+    EXPECT_TRUE(has(kcm, "--node-monitor-grace-period=3m20s"));
     EXPECT_TRUE(has(kcm, "--leader-elect=false"));
     EXPECT_TRUE(has(find(v, "kube-scheduler"), "--secure-port=104"));
 }

@@ -93,7 +93,7 @@ TEST(metrics_server, component_port_binary_and_flags) {
     }
     const auto* g = find(v, "ghostlet");
     for (const char* a : {"--node-port=105", "--node-ip=127.0.0.1", "--node-name=localhost",
-                          "/w/clusters/c/ghostlet.yaml"}) {
+                          "--config=/w/clusters/c/ghostlet.yaml"}) {
         EXPECT_TRUE(has(g, a)) << a;
     }
     const auto* api = find(v, "kube-apiserver");
@@ -113,7 +113,8 @@ TEST(metrics_server, off_by_default_and_disable_wins) {
     const auto* g = find(plain, "ghostlet");
     EXPECT_TRUE(has(g, "--node-port=105")) << "nodes advertise ghostlet's port";
     EXPECT_FALSE(has(g, "--node-ip=127.0.0.1")) << "kwokctl's empty --node-ip stays the default";
-    EXPECT_FALSE(has(g, "--config"));
+    // The file holds the stages create writes (metrics defaults only with metrics-server).
+    EXPECT_TRUE(has(g, "--config=/w/clusters/c/ghostlet.yaml"));
     auto o = with_metrics_server();
     o.disabled.insert("metrics-server");
     EXPECT_FALSE(runs_metrics_server(o));

@@ -1,3 +1,4 @@
+#include "apps/ghostctl/components.hpp"
 #include "apps/ghostctl/options.hpp"
 
 #include <gtest/gtest.h>
@@ -127,3 +128,103 @@ TEST(options, enable_crds_takes_kwok_kinds) {
             << e.what();
     }
 }
+
+namespace ghost::ghostctl {
+namespace {
+
+std::string kwokctl_error_of(std::vector<std::string> a) {
+    try {
+        parse_command_line(a);
+    } catch (const usage_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(options, kwokctl_create_flags) {
+    auto c = parse_command_line(
+        {"-v", "DEBUG", "--dry-run", "create", "cluster", "-c", "a.yaml", "--config=dir",
+         "--runtime", "binary", "--heartbeat-factor", "2.5", "--kube-authorization=false",
+         "--kube-admission=false", "--kube-audit-policy", "/p.yaml", "--kube-feature-gates",
+         "A=true,B=false", "--kube-runtime-config", "api/all=true", "--kube-scheduler-config",
+         "/s.yaml", "--etcd-port", "2379", "--controller-port", "10247",
+         "--kube-controller-manager-port", "10257", "--kube-scheduler-port", "10259",
+         "--disable-kube-scheduler", "--kubeconfig", "", "--timeout", "30s",
+         "--node-lease-duration-seconds", "0"});
+    EXPECT_EQ(c.kind, command_kind::create_cluster);
+    EXPECT_EQ(c.config_paths, (std::vector<std::string>{"a.yaml", "dir"}));
+    EXPECT_TRUE(c.dry_run);
+    EXPECT_EQ(c.create.verbosity, -4);
+    EXPECT_DOUBLE_EQ(c.create.heartbeat_factor, 2.5);
+    EXPECT_FALSE(c.create.kube_authorization);
+    EXPECT_FALSE(c.create.kube_admission);
+    EXPECT_EQ(c.create.kube_audit_policy, "/p.yaml");
+    EXPECT_EQ(c.create.kube_feature_gates, "A=true,B=false");
+    EXPECT_EQ(c.create.kube_runtime_config, "api/all=true");
+    EXPECT_EQ(c.create.kube_scheduler_config, "/s.yaml");
+    EXPECT_EQ(c.create.fixed_ports,
+              (std::map<std::string, std::uint16_t>{{"etcd-client", 2379},
+                                                    {"ghostlet", 10247},
+                                                    {"kube-controller-manager", 10257},
+                                                    {"kube-scheduler", 10259}}));
+    EXPECT_TRUE(c.create.disabled.count("kube-scheduler"));
+    EXPECT_EQ(c.create.kubeconfig, std::optional<std::string>(""));
+    EXPECT_EQ(c.create.timeout, std::chrono::seconds(30));
+    EXPECT_EQ(c.create.node_lease_duration_seconds, 0);
+}
+
+TEST(options, components_and_kwok_controller_name) {
+    auto c = parse_command_line({"create", "cluster", "--disable", "metrics-server",
+                                 "--components",
+                                 "etcd,kube-apiserver,kwok-controller,metrics-server"})
+                 .create;
+    EXPECT_EQ(c.components, (std::set<std::string>{"etcd", "kube-apiserver", "ghostlet",
+                                                   "metrics-server"}));
+    EXPECT_EQ(port_names(c), (std::vector<std::string>{"etcd-peer", "etcd-client",
+                                                       "kube-apiserver", "ghostlet"}))
+        << "--disable wins over --components, whatever the order (kwokctl)";
+    c.disabled.clear();
+    EXPECT_TRUE(runs_metrics_server(c));
+    auto d = parse_command_line({"create", "cluster", "--disable", "kwok-controller",
+                                 "--extra-args", "kwok-controller=cidr=10.1.0.0/16"})
+                 .create;
+    EXPECT_TRUE(d.disabled.count("ghostlet"));
+    EXPECT_EQ(d.extra_args.at(0).component, "ghostlet");
+    EXPECT_NE(kwokctl_error_of({"create", "cluster", "--components", "kube-apiserver"})
+                  .find("must include etcd"),
+              std::string::npos);
+}
+
+TEST(options, container_runtimes_and_bad_values_are_clear_errors) {
+    EXPECT_NE(kwokctl_error_of({"create", "cluster", "--runtime", "docker"})
+                  .find("--runtime: runtime \"docker\" needs a container engine"),
+              std::string::npos)
+        << kwokctl_error_of({"create", "cluster", "--runtime", "docker"});
+    EXPECT_NE(kwokctl_error_of({"create", "cluster", "--heartbeat-factor", "x"})
+                  .find("expected a number"),
+              std::string::npos);
+    EXPECT_NE(kwokctl_error_of({"-v", "LOUD", "get", "clusters"}).find("expected DEBUG"),
+              std::string::npos);
+    EXPECT_NE(kwokctl_error_of({"get", "clusters", "-o", "json"}).find("expected name or wide"),
+              std::string::npos);
+    EXPECT_NE(kwokctl_error_of({"get", "clusters", "--user", "u"}).find("not valid"),
+              std::string::npos);
+}
+
+TEST(options, get_output_and_kubeconfig_flags) {
+    EXPECT_EQ(parse_command_line({"get", "components", "-o", "wide"}).output, output_format::wide);
+    EXPECT_EQ(parse_command_line({"get", "clusters", "-o", "name"}).output, output_format::name);
+    auto k = parse_command_line({"get", "kubeconfig", "--user", "bob", "--group", "devs",
+                                 "--host", "10.0.0.1:6443", "--insecure-skip-tls-verify"});
+    EXPECT_EQ(k.kind, command_kind::get_kubeconfig);
+    EXPECT_EQ(k.kubeconfig.user, "bob");
+    EXPECT_EQ(k.kubeconfig.group, "devs");
+    EXPECT_EQ(k.kubeconfig.host, "10.0.0.1:6443");
+    EXPECT_TRUE(k.kubeconfig.insecure_skip_tls_verify);
+    auto d = parse_command_line({"delete", "cluster", "--kubeconfig", "/k"});
+    EXPECT_EQ(d.create.kubeconfig, std::optional<std::string>("/k"));
+    EXPECT_EQ(parse_command_line({"logs", "audit"}).component, "audit");
+}
+
+}  // namespace
+}  // namespace ghost::ghostctl
