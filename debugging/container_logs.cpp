@@ -88,7 +88,8 @@ std::optional<log_options> parse_log_query(std::string_view query,
                                            std::chrono::system_clock::time_point now,
                                            std::string& error) {
     std::map<std::string, std::string, std::less<>> first;  // the first value of each name
-    auto params = boost::urls::parse_query(query);
+    if (query.empty()) query = "";  // a null view: Boost.URL 1.81 would strlen(nullptr)
+    auto params = boost::urls::parse_query(boost::core::string_view(query.data(), query.size()));
     if (!params) {
         error = "Unable to decode query.";
         return std::nullopt;

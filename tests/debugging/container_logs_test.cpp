@@ -63,6 +63,7 @@ TEST(log_query, kubelet_parameters) {
     auto later = query("sinceSeconds=100&sinceTime=2026-01-01T00:00:30%2B00:00", now);
     EXPECT_EQ(later.since, at("2026-01-01T00:00:30Z")) << "the later of the two";
     std::string error;
+    EXPECT_TRUE(parse_log_query(std::string_view{}, now, error)) << "no query at all (a null view)";
     EXPECT_FALSE(parse_log_query("tailLines=x", now, error));
     EXPECT_EQ(error, "Unable to decode query: tailLines: expected an integer, got \"x\"");
     EXPECT_FALSE(parse_log_query("sinceTime=yesterday", now, error));
