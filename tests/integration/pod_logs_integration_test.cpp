@@ -1,0 +1,117 @@
+// kubectl logs on fake pods of a ghostctl cluster (kwok's Logs / ClusterLogs, spec §6.3):
+// kube-apiserver reaches ghostlet at the node's Hostname (localhost) and daemonEndpoints port
+// with its --kubelet-client-certificate, which ghostlet's --client-ca-file verifies. Logs from a
+// --config document and from a custom resource applied live; --previous; -f while a line is
+// appended; a pod without a Logs resource and a Logs resource naming a missing file get
+// kubelet-style errors while the others keep being served.
+#include "tests/integration/cluster_fixture.hpp"
+
+#include "engine/subprocess.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace ghost::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+std::string pod(const std::string& name, const std::string& node) {
+    return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", namespace: default}\n"
+           "spec:\n  nodeName: " + node + "\n  containers: [{name: app, image: fake}]\n";
+}
+
+std::string logs_resource(const std::string& pod_name, const std::string& file) {
+    return "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Logs\nmetadata: {name: " + pod_name +
+           ", namespace: default}\nspec:\n  logs:\n  - containers: [app]\n    logsFile: " + file +
+           "\n";
+}
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+class pod_logs_it : public cluster_fixture {};
+
+TEST_F(pod_logs_it, kubectl_logs_from_config_and_live_resources) {
+    auto current = work_ / "from-config.log";
+    auto previous = work_ / "from-config.previous.log";
+    std::ofstream(current) << "2026-01-01T00:00:01Z stdout F first line\n"
+                              "2026-01-01T00:00:02Z stderr F second line\n";
+    std::ofstream(previous) << "before the restart\n";
+    auto config = work_ / "debug.yaml";
+    std::ofstream(config) << "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Logs\n"
+                             "metadata: {name: from-config, namespace: default}\nspec:\n  logs:\n"
+                             "  - logsFile: " << current.string() << "\n    previousLogsFile: "
+                          << previous.string() << "\n";
+    create_cluster("logs", {"--enable-crds", "Logs,ClusterLogs", "--extra-args",
+                            "ghostlet=config=" + config.string()});
+    ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "1"}).exit_code, 0);
+    std::string node = first_node_name();
+    ASSERT_FALSE(node.empty()) << "no node appeared";
+    for (const char* name : {"from-config", "live", "nolog", "missing"}) apply(pod(name, node));
+    ASSERT_TRUE(wait_for(60s, [&] {
+        return str(kubectl_json({"get", "pod", "missing"}), {"status", "phase"}) == "Running";
+    }));
+
+    // From the --config document: current and --previous.
+    run_result r;
+    EXPECT_TRUE(wait_for(30s, [&] {
+        r = kubectl({"logs", "from-config"});
+        return r.exit_code == 0;
+    })) << r.output;
+    EXPECT_EQ(r.output, "first line\nsecond line\n");
+    r = kubectl({"logs", "from-config", "--previous"});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output, "before the restart\n");
+    r = kubectl({"logs", "from-config", "--tail=1", "--timestamps"});
+    EXPECT_EQ(r.output, "2026-01-01T00:00:02Z second line\n");
+
+    // No Logs resource: kubelet-style error, nothing read.
+    r = kubectl({"logs", "nolog"});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.output.find("no logs found for container \"app\" in pod \"default/nolog\""),
+              std::string::npos) << r.output;
+
+    // A live Logs resource naming a missing file: a clear error; the others keep serving.
+    auto absent = work_ / "absent.log";
+    apply(logs_resource("missing", absent.string()));
+    EXPECT_TRUE(wait_for(30s, [&] {
+        r = kubectl({"logs", "missing"});
+        return r.output.find("failed to open log file") != std::string::npos;
+    })) << r.output;
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.output.find(absent.string()), std::string::npos) << r.output;
+    EXPECT_EQ(kubectl({"logs", "from-config"}).output, "first line\nsecond line\n");
+
+    // A Logs resource applied live, then followed while a line is appended.
+    auto live = work_ / "live.log";
+    std::ofstream(live) << "live one\n";
+    apply(logs_resource("live", live.string()));
+    EXPECT_TRUE(wait_for(30s, [&] { return kubectl({"logs", "live"}).output == "live one\n"; }));
+    engine::spawn_options follow;
+    follow.argv = {GHOSTCTL_BINARY, "--name", name_, "kubectl", "logs", "-f", "live"};
+    follow.out = engine::spawn_options::output::append_to_file;
+    follow.output_file = work_ / "follow.out";
+    follow.group = engine::spawn_options::grouping::own_group;
+    follow.die_with_parent = true;
+    auto child = engine::spawn(follow);
+    EXPECT_TRUE(wait_for(30s, [&] { return read_text(follow.output_file) == "live one\n"; }))
+        << read_text(follow.output_file);
+    std::ofstream(live, std::ios::app) << "appended while following\n";
+    EXPECT_TRUE(wait_for(30s, [&] {
+        return read_text(follow.output_file) == "live one\nappended while following\n";
+    })) << read_text(follow.output_file);
+    EXPECT_FALSE(engine::try_wait(child.pid)) << "kubectl logs -f keeps following";
+    engine::terminate(child.pid, 2s);
+}
+
+}  // namespace
+}  // namespace ghost::testing
