@@ -155,7 +155,8 @@ TEST(spawn_stdio, a_pty_is_the_childs_terminal_with_its_size) {
 TEST(spawn_stdio, failures_are_text_naming_what_failed) {
     stdio_options o;
     o.argv = {"no-such-command-ghost"};
-    EXPECT_EQ(spawn_error(o), "exec: \"no-such-command-ghost\": executable file not found in $PATH");
+    EXPECT_EQ(spawn_error(o),
+              "exec: \"no-such-command-ghost\": executable file not found in $PATH");
     o.argv = {"/no/such/binary"};
     EXPECT_EQ(spawn_error(o), "exec: No such file or directory");
     o.argv = {"true"};
