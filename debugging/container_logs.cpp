@@ -1,10 +1,9 @@
 #include "debugging/container_logs.hpp"
 
+#include "debugging/endpoints.hpp"
 #include "kube/time.hpp"
 
 #include <boost/json/parse.hpp>
-#include <boost/url/params_view.hpp>
-#include <boost/url/parse_query.hpp>
 
 #include <cctype>
 #include <charconv>
@@ -88,14 +87,12 @@ std::optional<log_options> parse_log_query(std::string_view query,
                                            std::chrono::system_clock::time_point now,
                                            std::string& error) {
     std::map<std::string, std::string, std::less<>> first;  // the first value of each name
-    if (query.empty()) query = "";  // a null view: Boost.URL 1.81 would strlen(nullptr)
-    auto params = boost::urls::parse_query(boost::core::string_view(query.data(), query.size()));
+    auto params = decode_query(query);
     if (!params) {
         error = "Unable to decode query.";
         return std::nullopt;
     }
-    boost::urls::params_view decoded = *params;
-    for (auto p : decoded) first.emplace(p.key, p.has_value ? p.value : std::string());
+    for (auto& [key, value] : *params) first.emplace(std::move(key), std::move(value));
     if (auto it = first.find("tail"); it != first.end()) {  // kubelet's backward compatibility
         if (it->second == "all") first.erase("tailLines");
         else first.insert_or_assign("tailLines", it->second);

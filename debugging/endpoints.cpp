@@ -62,14 +62,25 @@ std::optional<pod_target> parse_endpoint_path(endpoint e, std::string_view path)
     return t;
 }
 
+std::optional<std::vector<std::pair<std::string, std::string>>> decode_query(std::string_view query) {
+    // A std::string, never a null view (Boost.URL 1.81 would strlen(nullptr)).
+    std::string spaced(query);
+    for (std::string::size_type at = 0; (at = spaced.find('+', at)) != std::string::npos;)
+        spaced.replace(at, 1, "%20");
+    auto params = boost::urls::parse_query(boost::core::string_view(spaced.data(), spaced.size()));
+    if (!params) return std::nullopt;
+    std::vector<std::pair<std::string, std::string>> out;
+    boost::urls::params_view decoded = *params;
+    for (auto p : decoded) out.emplace_back(p.key, p.has_value ? p.value : std::string());
+    return out;
+}
+
 std::vector<std::string> query_values(std::string_view query, std::string_view name) {
     std::vector<std::string> out;
-    if (query.empty()) query = "";  // a null view: Boost.URL 1.81 would strlen(nullptr)
-    auto params = boost::urls::parse_query(boost::core::string_view(query.data(), query.size()));
+    auto params = decode_query(query);
     if (!params) return out;
-    boost::urls::params_view decoded = *params;
-    for (auto p : decoded)
-        if (p.key == name) out.push_back(p.has_value ? p.value : std::string());
+    for (auto& [key, value] : *params)
+        if (key == name) out.push_back(std::move(value));
     return out;
 }
 

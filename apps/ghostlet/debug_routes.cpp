@@ -1,5 +1,7 @@
 #include "apps/ghostlet/debug_routes.hpp"
 
+#include "apps/ghostlet/pod_streams.hpp"
+
 #include "debugging/endpoints.hpp"
 #include "engine/log.hpp"
 #include "engine/stream_reply.hpp"
@@ -306,7 +308,7 @@ asio::awaitable<void> debug_routes::follow(engine::byte_stream& stream, std::str
 
 asio::awaitable<void> debug_routes::serve_streaming(engine::request_head head,
                                                     std::unique_ptr<engine::byte_stream> stream,
-                                                    std::string) {
+                                                    std::string already_read) {
     if (!co_await authenticate(head, *stream)) co_return;
     auto [path, query] = split_target(head.target);
     using debugging::endpoint;
@@ -318,7 +320,7 @@ asio::awaitable<void> debug_routes::serve_streaming(engine::request_head head,
         co_await reply(*stream, 404, "404 page not found\n");
         co_return;
     }
-    std::string what;
+    // Entries are copied before the first suspension: a custom resource may change meanwhile.
     if (which == endpoint::exec) {
         auto found = catalog_.find_exec(target->namespace_, target->pod, target->container);
         if (!found.entry) {
@@ -329,26 +331,48 @@ asio::awaitable<void> debug_routes::serve_streaming(engine::request_head head,
             co_await reply(*stream, 400, "not set local exec\n");
             co_return;
         }
-        if (debugging::query_values(query, "command").empty()) {
+        exec_target run;
+        run.command = debugging::query_values(query, "command");
+        if (run.command.empty()) {
             co_await reply(*stream, 400, "you must specify at least one command for the container\n");
             co_return;
         }
-        what = "exec";
+        run.work_dir = found.entry->work_dir;
+        for (const auto& e : found.entry->envs) run.envs.emplace_back(e.name, e.value);
+        if (found.entry->run_as_user) run.run_as_user = static_cast<std::uint32_t>(*found.entry->run_as_user);
+        if (found.entry->run_as_group) run.run_as_group = static_cast<std::uint32_t>(*found.entry->run_as_group);
+        GHOST_LOG_INFO("exec ", target->namespace_, "/", target->pod, "/", target->container, ": ",
+                       run.command.front(), run.command.size() > 1 ? " ..." : "");
+        co_await serve_exec(std::move(head), std::move(stream), std::move(already_read), std::move(run));
     } else if (which == endpoint::attach) {
         auto found = catalog_.find_attach(target->namespace_, target->pod, target->container);
         if (!found.entry) {
             co_await reply(*stream, 400, found.error + "\n");
             co_return;
         }
-        what = "attach";
+        std::string logs_file = found.entry->logs_file;
+        co_await serve_attach(std::move(head), std::move(stream), std::move(already_read),
+                              std::move(logs_file));
     } else {
-        what = "port-forward";
+        // Resolved per port when the client opens its streams, as kwok does.
+        forward_lookup lookup = [this, ns = target->namespace_,
+                                 pod = target->pod](std::uint16_t port) -> std::optional<forward_target> {
+            auto found = catalog_.find_forward(ns, pod, port);
+            if (!found.entry) {
+                GHOST_LOG_WARN("port-forward ", ns, "/", pod, ": ", found.error);
+                return std::nullopt;
+            }
+            forward_target t;
+            t.command = found.entry->command;
+            if (found.entry->target) {
+                t.address = found.entry->target->address;
+                t.port = found.entry->target->port;
+            }
+            return t;
+        };
+        co_await serve_port_forward(std::move(head), std::move(stream), std::move(already_read),
+                                    std::move(lookup));
     }
-    // The SPDY side (remotecommand / portforward streams) is not wired into this build.
-    GHOST_LOG_WARN(what, " ", target->namespace_, "/", target->pod,
-                   ": streaming (SPDY/3.1) is not implemented in this ghostlet build");
-    co_await reply(*stream, 501, what + " is not implemented by this ghostlet build (no SPDY/3.1 "
-                                        "streaming); nothing was run\n");
 }
 
 }  // namespace ghost::ghostlet

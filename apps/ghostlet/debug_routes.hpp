@@ -3,7 +3,7 @@
 // PortForward resources (and Cluster*) of the --config files and, with --enable-crds, live
 // custom resources (an invalid one: a log line and a Warning Event naming the field), and the
 // routes: /containerLogs (whole or followed, from the configured file), /exec, /attach and
-// /portForward (authenticated, resolved, then refused: SPDY streaming is not wired yet), and
+// /portForward (authenticated and resolved here, then served over SPDY/3.1 by pod_streams), and
 // kwok's 405 "Debug endpoints are disabled." paths. With --client-ca-file only clients whose
 // certificate that CA verified are served (kube-apiserver's --kubelet-client-certificate).
 

@@ -31,6 +31,8 @@ TEST(debug_endpoints, paths_with_and_without_a_uid) {
 TEST(debug_endpoints, repeated_command_parameters_in_order) {
     EXPECT_EQ(query_values("command=sh&command=-c&stdout=1&command=echo%20hi", "command"),
               (std::vector<std::string>{"sh", "-c", "echo hi"}));
+    EXPECT_EQ(query_values("command=echo+hi%2B", "command"), std::vector<std::string>{"echo hi+"})
+        << "a plus is a space, as Go's url.ParseQuery reads it";
     EXPECT_TRUE(query_values("stdout=1", "command").empty());
     EXPECT_TRUE(query_values(std::string_view{}, "command").empty()) << "a null view";
 }

@@ -1,7 +1,7 @@
 // ghostlet's debugging routes on a loopback server: containerLogs from --config Logs documents
 // (whole, tailed, --previous, followed while lines are appended), kubelet-style errors with
 // nothing read, client-certificate authentication with --client-ca-file, kwok's disabled
-// paths, and exec/attach/portForward resolved then refused (no SPDY in this build).
+// paths, and exec/attach/portForward resolved before pod_streams answers the upgrade.
 
 #include "apps/ghostlet/debug_routes.hpp"
 #include "engine/http_pool.hpp"
@@ -234,8 +234,10 @@ TEST_F(debug_routes_test, disabled_paths_and_exec_attach_port_forward_resolution
         EXPECT_EQ(no_command->status, 400u);
         auto exec = co_await pool.async_request(get("/exec/default/p/c?command=ls"));
         CO_ASSERT_TRUE(exec.has_value());
-        EXPECT_EQ(exec->status, 501u);
-        EXPECT_NE(exec->body.find("nothing was run"), std::string::npos) << exec->body;
+        EXPECT_EQ(exec->status, 400u) << "resolved, then handed to serve_exec";
+        EXPECT_EQ(exec->body.find("no exec found"), std::string::npos) << exec->body;
+        EXPECT_NE(exec->body.find("you must specify at least 1 of stdin, stdout, stderr"),
+                  std::string::npos) << "pod_streams' own check: " << exec->body;
         auto attach = co_await pool.async_request(get("/attach/default/p/c"));
         CO_ASSERT_TRUE(attach.has_value());
         EXPECT_EQ(attach->status, 400u);

@@ -3,7 +3,9 @@
 // with its --kubelet-client-certificate, which ghostlet's --client-ca-file verifies. Logs from a
 // --config document and from a custom resource applied live; --previous; -f while a line is
 // appended; a pod without a Logs resource and a Logs resource naming a missing file get
-// kubelet-style errors while the others keep being served.
+// kubelet-style errors while the others keep being served. kubectl exec through a ClusterExec:
+// output and exit codes over SPDY/3.1 (kube-apiserver's protocol toward kubelets), and a pod no
+// Exec selects runs nothing.
 #include "tests/integration/cluster_fixture.hpp"
 
 #include "engine/subprocess.hpp"
@@ -40,7 +42,7 @@ std::string read_text(const fs::path& p) {
 
 class pod_logs_it : public cluster_fixture {};
 
-TEST_F(pod_logs_it, kubectl_logs_from_config_and_live_resources) {
+TEST_F(pod_logs_it, kubectl_logs_and_exec_on_fake_pods) {
     auto current = work_ / "from-config.log";
     auto previous = work_ / "from-config.previous.log";
     std::ofstream(current) << "2026-01-01T00:00:01Z stdout F first line\n"
@@ -50,13 +52,18 @@ TEST_F(pod_logs_it, kubectl_logs_from_config_and_live_resources) {
     std::ofstream(config) << "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Logs\n"
                              "metadata: {name: from-config, namespace: default}\nspec:\n  logs:\n"
                              "  - logsFile: " << current.string() << "\n    previousLogsFile: "
-                          << previous.string() << "\n";
+                          << previous.string() << "\n"
+                          << "---\napiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterExec\n"
+                             "metadata: {name: exec-me}\nspec:\n  selector: {matchNames: [exec-me]}\n"
+                             "  execs:\n  - local:\n      workDir: " << work_.string()
+                          << "\n      envs: [{name: GREETING, value: hello}]\n";
     create_cluster("logs", {"--enable-crds", "Logs,ClusterLogs", "--extra-args",
                             "ghostlet=config=" + config.string()});
     ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "1"}).exit_code, 0);
     std::string node = first_node_name();
     ASSERT_FALSE(node.empty()) << "no node appeared";
-    for (const char* name : {"from-config", "live", "nolog", "missing"}) apply(pod(name, node));
+    for (const char* name : {"from-config", "live", "nolog", "missing", "exec-me"})
+        apply(pod(name, node));
     ASSERT_TRUE(wait_for(60s, [&] {
         return str(kubectl_json({"get", "pod", "missing"}), {"status", "phase"}) == "Running";
     }));
@@ -111,6 +118,20 @@ TEST_F(pod_logs_it, kubectl_logs_from_config_and_live_resources) {
     })) << read_text(follow.output_file);
     EXPECT_FALSE(engine::try_wait(child.pid)) << "kubectl logs -f keeps following";
     engine::terminate(child.pid, 2s);
+
+    // kubectl exec: the command runs locally with the entry's workDir and envs.
+    r = kubectl({"exec", "exec-me", "--", "sh", "-c", "echo $GREETING from $(pwd)"});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output, "hello from " + work_.string() + "\n");
+    r = kubectl({"exec", "exec-me", "--", "sh", "-c", "echo failing >&2; exit 3"});
+    EXPECT_EQ(r.exit_code, 3) << r.output;
+    EXPECT_NE(r.output.find("failing"), std::string::npos) << r.output;
+    auto marker = work_ / "must-not-exist";
+    r = kubectl({"exec", "nolog", "--", "touch", marker.string()});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.output.find("no exec found for container \"app\" in pod \"default/nolog\""),
+              std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(marker)) << "nothing ran for a pod no Exec selects";
 }
 
 }  // namespace
