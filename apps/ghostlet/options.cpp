@@ -340,16 +340,7 @@ void warn_unimplemented(options& o, const std::set<std::string>& given) {
                              "export is not implemented; no spans are sent to " +
                              o.tracing_endpoint);
     }
-    {
-        std::string names;
-        for (const auto& c : o.enable_crds)
-            if (c != "Stage" && c != "Metric" && c != "ResourceUsage" &&
-                c != "ClusterResourceUsage" && !debugging::is_debug_kind(c))
-                names += (names.empty() ? "" : ", ") + c;
-        if (!names.empty())
-            o.warnings.push_back("--enable-crds: " + names +
-                                 ": not implemented yet (not watched)");
-    }
+    // Every kwok kind in --enable-crds is watched (validate() refuses other names).
     // Tuning knobs of kwok's worker pools: ghostlet has one event loop whose writes are bounded
     // by --max-in-flight, so only a non-default value is worth a warning.
     struct knob {
