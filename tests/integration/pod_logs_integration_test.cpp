@@ -5,7 +5,8 @@
 // appended; a pod without a Logs resource and a Logs resource naming a missing file get
 // kubelet-style errors while the others keep being served. kubectl exec through a ClusterExec:
 // output and exit codes over SPDY/3.1 (kube-apiserver's protocol toward kubelets), and a pod no
-// Exec selects runs nothing.
+// Exec selects runs nothing. kubectl attach (the Attach file, followed) and kubectl
+// port-forward to a local echo server through a PortForward entry.
 #include "tests/integration/cluster_fixture.hpp"
 
 #include "engine/subprocess.hpp"
@@ -13,8 +14,16 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <sys/socket.h>
+
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace ghost::testing {
 namespace {
@@ -40,14 +49,70 @@ std::string read_text(const fs::path& p) {
     return s.str();
 }
 
+// A TCP echo server on 127.0.0.1 (the port-forward target), one connection at a time.
+class echo_server {
+public:
+    echo_server() : acceptor_(ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+        thread_ = std::thread([this] {
+            while (!stop_) {
+                boost::system::error_code ec;
+                auto s = acceptor_.accept(ec);
+                if (ec) return;
+                char buf[256];
+                for (;;) {
+                    auto n = s.read_some(boost::asio::buffer(buf), ec);
+                    if (ec) break;
+                    boost::asio::write(s, boost::asio::buffer(buf, n), ec);
+                }
+            }
+        });
+    }
+    ~echo_server() {
+        stop_ = true;
+        ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes the blocking accept
+        thread_.join();
+    }
+    unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+private:
+    boost::asio::io_context ioc_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+unsigned short free_port() {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::acceptor a(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    return a.local_endpoint().port();
+}
+
+// Sends `text` to 127.0.0.1:port and reads as many bytes back ("" on failure).
+std::string round_trip(unsigned short port, const std::string& text) {
+    try {
+        boost::asio::io_context ioc;
+        boost::asio::ip::tcp::socket s(ioc);
+        s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+        boost::asio::write(s, boost::asio::buffer(text));
+        std::string back(text.size(), '\0');
+        boost::asio::read(s, boost::asio::buffer(back));
+        return back;
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
 class pod_logs_it : public cluster_fixture {};
 
-TEST_F(pod_logs_it, kubectl_logs_and_exec_on_fake_pods) {
+TEST_F(pod_logs_it, kubectl_logs_exec_attach_and_port_forward_on_fake_pods) {
     auto current = work_ / "from-config.log";
     auto previous = work_ / "from-config.previous.log";
     std::ofstream(current) << "2026-01-01T00:00:01Z stdout F first line\n"
                               "2026-01-01T00:00:02Z stderr F second line\n";
     std::ofstream(previous) << "before the restart\n";
+    echo_server echo;
+    auto attached = work_ / "attach.log";
+    std::ofstream(attached) << "attached line\n";
     auto config = work_ / "debug.yaml";
     std::ofstream(config) << "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Logs\n"
                              "metadata: {name: from-config, namespace: default}\nspec:\n  logs:\n"
@@ -56,7 +121,14 @@ TEST_F(pod_logs_it, kubectl_logs_and_exec_on_fake_pods) {
                           << "---\napiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterExec\n"
                              "metadata: {name: exec-me}\nspec:\n  selector: {matchNames: [exec-me]}\n"
                              "  execs:\n  - local:\n      workDir: " << work_.string()
-                          << "\n      envs: [{name: GREETING, value: hello}]\n";
+                          << "\n      envs: [{name: GREETING, value: hello}]\n"
+                          << "---\napiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterAttach\n"
+                             "metadata: {name: attach}\nspec:\n  selector: {matchNames: [exec-me]}\n"
+                             "  attaches: [{logsFile: " << attached.string() << "}]\n"
+                          << "---\napiVersion: kwok.x-k8s.io/v1alpha1\nkind: PortForward\n"
+                             "metadata: {name: exec-me, namespace: default}\nspec:\n  forwards:\n"
+                             "  - ports: [8080]\n    target: {address: 127.0.0.1, port: "
+                          << echo.port() << "}\n";
     create_cluster("logs", {"--enable-crds", "Logs,ClusterLogs", "--extra-args",
                             "ghostlet=config=" + config.string()});
     ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "1"}).exit_code, 0);
@@ -132,6 +204,34 @@ TEST_F(pod_logs_it, kubectl_logs_and_exec_on_fake_pods) {
     EXPECT_NE(r.output.find("no exec found for container \"app\" in pod \"default/nolog\""),
               std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(marker)) << "nothing ran for a pod no Exec selects";
+
+    // kubectl attach streams the Attach entry's file, and follows it.
+    engine::spawn_options attach = follow;
+    attach.argv = {GHOSTCTL_BINARY, "--name", name_, "kubectl", "attach", "exec-me"};
+    attach.output_file = work_ / "attach.out";
+    auto attach_child = engine::spawn(attach);
+    EXPECT_TRUE(wait_for(30s, [&] {
+        return read_text(attach.output_file).find("attached line\n") != std::string::npos;
+    })) << read_text(attach.output_file);
+    std::ofstream(attached, std::ios::app) << "attached later\n";
+    EXPECT_TRUE(wait_for(30s, [&] {
+        return read_text(attach.output_file).find("attached later\n") != std::string::npos;
+    })) << read_text(attach.output_file);
+    engine::terminate(attach_child.pid, 2s);
+
+    // kubectl port-forward to the PortForward target (a local echo server).
+    auto local = free_port();
+    engine::spawn_options forward = follow;
+    forward.argv = {GHOSTCTL_BINARY, "--name", name_, "kubectl", "port-forward", "pod/exec-me",
+                    std::to_string(local) + ":8080"};
+    forward.output_file = work_ / "port-forward.out";
+    auto forward_child = engine::spawn(forward);
+    std::string echoed;
+    EXPECT_TRUE(wait_for(30s, [&] {
+        echoed = round_trip(local, "ping through the API server");
+        return echoed == "ping through the API server";
+    })) << echoed << "\n" << read_text(forward.output_file);
+    engine::terminate(forward_child.pid, 2s);
 }
 
 }  // namespace
