@@ -11,6 +11,11 @@ namespace net = boost::asio;
 net::awaitable<void> wake_signal::wait() {
     boost::system::error_code ec;
     co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
+    // A notify and a cancellation both end the wait; only a cancellation (the losing side of
+    // `a || b`) must end the waiting loop, else the group would wait for it forever.
+    auto state = co_await net::this_coro::cancellation_state;
+    if (state.cancelled() != net::cancellation_type::none)
+        throw boost::system::system_error(net::error::operation_aborted);
 }
 
 net::awaitable<void> sleep_for(std::chrono::milliseconds d) {

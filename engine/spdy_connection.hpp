@@ -29,6 +29,7 @@ public:
     explicit wake_signal(boost::asio::any_io_executor ex)
         : timer_(ex, boost::asio::steady_timer::time_point::max()) {}
     void notify() { timer_.cancel(); }
+    /// Returns after a notify(); throws operation_aborted when the coroutine was cancelled.
     boost::asio::awaitable<void> wait();
 
 private:

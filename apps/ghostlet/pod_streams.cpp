@@ -15,6 +15,7 @@
 
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -69,7 +70,10 @@ net::awaitable<int> wait_child(pid_t pid) {
         co_return engine::wait(pid);
     }
     for (;;) {
-        if (auto st = engine::try_wait(pid)) co_return *st;
+        int st = 0;
+        pid_t r = ::waitpid(pid, &st, WNOHANG);
+        if (r == pid) co_return st;
+        if (r < 0 && errno != EINTR) co_return -1;  // not ours (or already reaped)
         co_await spdy::sleep_for(20ms);
     }
 }
@@ -389,9 +393,11 @@ net::awaitable<void> forward_command(forward_session& s, pf::stream_pair p, forw
         });
     close_descriptor(in);
     close_descriptor(out);
-    // Its output has ended: nothing more can reach the client.
-    if (!engine::try_wait(child.pid)) engine::signal_process(child.pid, SIGKILL);
-    co_await wait_child(child.pid);
+    // Its output has ended: nothing more can reach the client. (try_wait reaps when it exited.)
+    if (!engine::try_wait(child.pid)) {
+        engine::signal_process(child.pid, SIGKILL);
+        co_await wait_child(child.pid);
+    }
 }
 
 net::awaitable<void> forward(std::shared_ptr<forward_session> s, pf::stream_pair p) {

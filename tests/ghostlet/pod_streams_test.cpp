@@ -179,7 +179,8 @@ awaitable<spdy_client> exec(const char* query, ghost::ghostlet::exec_target targ
                             std::shared_ptr<bool> done, const char* versions = all_versions) {
     auto head = upgrade_head(std::string("/exec/default/pod/app?") + query, versions);
     served_fn serve = [head, target](std::unique_ptr<ghost::engine::byte_stream> s) mutable {
-        return ghost::ghostlet::serve_exec(std::move(head), std::move(s), std::string(),
+        std::string nothing_read;
+        return ghost::ghostlet::serve_exec(std::move(head), std::move(s), std::move(nothing_read),
                                            std::move(target));
     };
     return start(std::move(serve), std::move(done));
@@ -344,8 +345,9 @@ TEST(PodStreams, AttachStreamsAndFollowsTheFile) {
         auto done = std::make_shared<bool>(false);
         auto head = upgrade_head("/attach/default/pod/app?output=1&error=1", all_versions);
         served_fn serve = [head, file](std::unique_ptr<ghost::engine::byte_stream> s) mutable {
-            return ghost::ghostlet::serve_attach(std::move(head), std::move(s), std::string(),
-                                                 file.string());
+            std::string nothing_read, path = file.string();
+            return ghost::ghostlet::serve_attach(std::move(head), std::move(s),
+                                                 std::move(nothing_read), std::move(path));
         };
         auto c = co_await start(std::move(serve), done);
         co_await c.read_head();
@@ -366,8 +368,9 @@ TEST(PodStreams, AttachToAMissingFileIsAnError) {
         auto done = std::make_shared<bool>(false);
         auto head = upgrade_head("/attach/default/pod/app?output=1", all_versions);
         served_fn serve = [head](std::unique_ptr<ghost::engine::byte_stream> s) mutable {
-            return ghost::ghostlet::serve_attach(std::move(head), std::move(s), std::string(),
-                                                 "/no/such/ghost.log");
+            std::string nothing_read, missing = "/no/such/ghost.log";
+            return ghost::ghostlet::serve_attach(std::move(head), std::move(s),
+                                                 std::move(nothing_read), std::move(missing));
         };
         auto c = co_await start(std::move(serve), done);
         co_await c.read_head();
@@ -403,8 +406,9 @@ awaitable<spdy_client> port_forward(ghost::ghostlet::forward_lookup lookup,
                                     std::shared_ptr<bool> done) {
     auto head = upgrade_head("/portForward/default/pod", "portforward.k8s.io");
     served_fn serve = [head, lookup](std::unique_ptr<ghost::engine::byte_stream> s) mutable {
-        return ghost::ghostlet::serve_port_forward(std::move(head), std::move(s), std::string(),
-                                                   std::move(lookup));
+        std::string nothing_read;
+        return ghost::ghostlet::serve_port_forward(std::move(head), std::move(s),
+                                                   std::move(nothing_read), std::move(lookup));
     };
     return start(std::move(serve), std::move(done));
 }
@@ -457,6 +461,26 @@ TEST(PodStreams, PortForwardThroughACommand) {
         CO_ASSERT_TRUE(
             co_await c.until([&] { return c.finished.count(3) && c.finished.count(1); }));
         EXPECT_EQ(c.data[3], "got:abc\n");
+        c.socket.close();
+        CO_ASSERT_TRUE(co_await wait_until([&] { return *done; }));
+    });
+}
+
+TEST(PodStreams, PortForwardThroughACommandThatExitsAtOnce) {
+    // The command is gone (and reaped) by the time its output ends: the forward still ends.
+    run_async([](net::any_io_executor) -> awaitable<void> {
+        auto done = std::make_shared<bool>(false);
+        auto c = co_await port_forward(
+            [](std::uint16_t) -> std::optional<ghost::ghostlet::forward_target> {
+                return ghost::ghostlet::forward_target{"", 0, {"echo", "hi"}};
+            },
+            done);
+        co_await c.read_head();
+        c.open(1, {{"streamtype", "error"}, {"port", "8080"}, {"requestid", "1"}});
+        c.open(3, {{"streamtype", "data"}, {"port", "8080"}, {"requestid", "1"}});
+        CO_ASSERT_TRUE(
+            co_await c.until([&] { return c.finished.count(3) && c.finished.count(1); }));
+        EXPECT_EQ(c.data[3], "hi\n");
         c.socket.close();
         CO_ASSERT_TRUE(co_await wait_until([&] { return *done; }));
     });
