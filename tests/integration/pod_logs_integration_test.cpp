@@ -3,7 +3,8 @@
 // with its --kubelet-client-certificate, which ghostlet's --client-ca-file verifies. Logs from a
 // --config document and from a custom resource applied live; --previous; -f while a line is
 // appended; a pod without a Logs resource and a Logs resource naming a missing file get
-// kubelet-style errors while the others keep being served. kubectl exec through a ClusterExec:
+// kubelet-style errors while the others keep being served; an invalid Logs resource gets a
+// Warning Event naming the field. kubectl exec through a ClusterExec:
 // output and exit codes over SPDY/3.1 (kube-apiserver's protocol toward kubelets), and a pod no
 // Exec selects runs nothing. kubectl attach (the Attach file, followed) and kubectl
 // port-forward to a local echo server through a PortForward entry.
@@ -168,6 +169,22 @@ TEST_F(pod_logs_it, kubectl_logs_exec_attach_and_port_forward_on_fake_pods) {
     })) << r.output;
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.output.find(absent.string()), std::string::npos) << r.output;
+    EXPECT_EQ(kubectl({"logs", "from-config"}).output, "first line\nsecond line\n");
+
+    // An invalid Logs resource: a Warning Event naming the field; the others keep serving.
+    apply("apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Logs\nmetadata: {name: broken, namespace: "
+          "default}\nspec:\n  logs: [{logsFile: 42}]\n");
+    boost::json::value events;
+    EXPECT_TRUE(wait_for(30s, [&] {
+        events = kubectl_json({"get", "events", "-n", "default", "--field-selector",
+                               "involvedObject.name=broken,reason=InvalidLogs"});
+        return !events.at("items").as_array().empty();
+    })) << boost::json::serialize(events);
+    if (!events.at("items").as_array().empty()) {
+        auto message = str(events.at("items").at(0), {"message"});
+        EXPECT_NE(message.find("spec.logs[0].logsFile: expected a string, got 42"),
+                  std::string::npos) << message;
+    }
     EXPECT_EQ(kubectl({"logs", "from-config"}).output, "first line\nsecond line\n");
 
     // A Logs resource applied live, then followed while a line is appended.
