@@ -7,14 +7,62 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace ghost::engine {
 namespace {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// A session's stream (the socket or the TLS stream over it) lent to a stream route; `socket` is
+// the lowest layer, closed by close().
+template <class Stream>
+class lent_stream final : public byte_stream {
+public:
+    lent_stream(Stream& stream, asio::ip::tcp::socket& socket) : stream_(stream), socket_(socket) {}
+    asio::awaitable<std::size_t> read_some(asio::mutable_buffer into,
+                                           boost::system::error_code& ec) override {
+        auto [e, n] = co_await stream_.async_read_some(into, use_nothrow);
+        ec = e;
+        co_return n;
+    }
+    asio::awaitable<void> write(asio::const_buffer bytes, boost::system::error_code& ec) override {
+        auto [e, n] = co_await asio::async_write(stream_, bytes, use_nothrow);
+        ec = e;
+    }
+    void close() override {
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+    }
+    asio::any_io_executor get_executor() override { return socket_.get_executor(); }
+
+private:
+    Stream& stream_;
+    asio::ip::tcp::socket& socket_;
+};
+
+// The client certificate of a finished handshake: verified against the context's client CA
+// (a certificate that fails verification already failed the handshake) and its CN.
+template <class TlsStream>
+void read_peer_certificate(TlsStream& stream, bool& verified, std::string& common_name) {
+    SSL* ssl = stream.native_handle();
+    X509* cert = SSL_get_peer_certificate(ssl);
+    if (!cert) return;
+    verified = SSL_get_verify_result(ssl) == X509_V_OK;
+    char cn[256] = {};
+    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+    if (n > 0) common_name.assign(cn, static_cast<std::size_t>(n));
+    X509_free(cert);
+}
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
 }  // namespace
 
 http_server::http_server(asio::any_io_executor ex, const std::string& address,
@@ -55,6 +103,15 @@ asio::awaitable<void> http_server::async_run() {
     }
 }
 
+const http_server::stream_handler* http_server::stream_route(std::string_view target) const {
+    auto path = path_of(target);
+    for (auto it = stream_routes_.upper_bound(path); it != stream_routes_.begin();) {
+        --it;
+        if (path.starts_with(it->first)) return &it->second;
+    }
+    return nullptr;
+}
+
 std::optional<http_reply> http_server::dispatch(std::string_view target) const {
     auto q = target.find('?');
     auto path = target.substr(0, q);
@@ -86,19 +143,45 @@ asio::awaitable<void> http_server::serve(asio::ip::tcp::socket socket) {
         asio::ssl::stream<asio::ip::tcp::socket&> stream(socket, *tls_);
         auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
         if (hec) co_return;  // the client's problem (untrusted certificate, ...); nothing to log
-        co_await serve_requests(stream);
+        peer who;
+        read_peer_certificate(stream, who.verified, who.common_name);
+        co_await serve_requests(stream, socket, std::move(who));
     } else {
-        co_await serve_requests(socket);
+        peer anonymous;  // named: GCC 12 bitwise-copies a braced temporary into the frame
+        co_await serve_requests(socket, socket, std::move(anonymous));
     }
 }
 
 template <class Stream>
-asio::awaitable<void> http_server::serve_requests(Stream& stream) {
+asio::awaitable<void> http_server::serve_requests(Stream& stream, asio::ip::tcp::socket& socket,
+                                                  peer who) {
     boost::beast::flat_buffer buffer;
     for (;;) {
-        http::request<http::string_body> req;
-        auto [ec, n] = co_await http::async_read(stream, buffer, req, use_nothrow);
+        http::request_parser<http::empty_body> head_parser;
+        auto [hec, hn] = co_await http::async_read_header(stream, buffer, head_parser, use_nothrow);
+        if (hec) co_return;
+        if (const auto* take_over = stream_route(head_parser.get().target())) {
+            const auto& h = head_parser.get();
+            request_head head;
+            head.method = h.method();
+            head.target = std::string(h.target());
+            for (const auto& field : h) {
+                auto name = field.name_string();
+                auto value = field.value();
+                head.headers.emplace_back(std::string(name.data(), name.size()),
+                                          std::string(value.data(), value.size()));
+            }
+            head.client_verified = who.verified;
+            head.client_common_name = who.common_name;
+            std::string already(static_cast<const char*>(buffer.data().data()), buffer.size());
+            auto lent = std::make_unique<lent_stream<Stream>>(stream, socket);
+            co_await (*take_over)(std::move(head), std::move(lent), std::move(already));
+            co_return;
+        }
+        http::request_parser<http::string_body> parser(std::move(head_parser));
+        auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
         if (ec) co_return;
+        auto req = parser.release();
         http::response<http::string_body> res;
         res.version(req.version());
         res.keep_alive(req.keep_alive());

@@ -1,7 +1,9 @@
 #pragma once
 // A small HTTP/1.1 server for health and metrics endpoints (/healthz, /readyz, /metrics, the
 // Metric paths): GET routes by exact path or by prefix (longest wins), keep-alive, one coroutine
-// per connection. With a TLS context one port serves both HTTPS and plain HTTP, told apart by the
+// per connection. Stream routes (any method, by prefix, checked first) take the connection over
+// once the request head is read: kubelet's debugging endpoints (logs -f, exec, attach,
+// port-forward) answer on it themselves. With a TLS context one port serves both HTTPS and plain HTTP, told apart by the
 // connection's first byte (0x16 opens a TLS handshake), as kwok's server does. Handlers run on
 // the server's executor and must not block.
 
@@ -9,6 +11,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+
+#include "engine/byte_stream.hpp"
 
 #include <functional>
 #include <map>
@@ -31,6 +35,12 @@ public:
     using handler = std::function<http_reply()>;
     /// For prefix routes: the request's path (percent-encoding kept) and its query, without '?'.
     using prefix_handler = std::function<http_reply(std::string_view path, std::string_view query)>;
+    /// Takes the connection over: the request head (client certificate fields filled for TLS
+    /// sessions), the stream and the bytes already read past the head (the start of a body or
+    /// of an upgraded protocol). The stream is valid until the coroutine returns; the
+    /// connection ends then (no keep-alive after a take-over).
+    using stream_handler = std::function<boost::asio::awaitable<void>(
+        request_head head, std::unique_ptr<byte_stream> stream, std::string already_read)>;
 
     /// Binds `address:port` ("0" picks a free port); with `tls`, also answers TLS on that port.
     /// Throws boost::system::system_error when the address cannot be bound (start-up error).
@@ -44,6 +54,11 @@ public:
     /// Every path starting with `prefix` that no exact route takes; the longest prefix wins.
     void route_prefix(std::string prefix, prefix_handler h) {
         prefix_routes_[std::move(prefix)] = std::move(h);
+    }
+    /// Every request (any method) whose path starts with `prefix`; checked before the GET
+    /// routes, the longest prefix wins.
+    void route_stream(std::string prefix, stream_handler h) {
+        stream_routes_[std::move(prefix)] = std::move(h);
     }
     unsigned short port() const;
 
@@ -64,14 +79,21 @@ public:
 
 private:
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+    struct peer {
+        bool verified = false;
+        std::string common_name;
+    };
     template <class Stream>
-    boost::asio::awaitable<void> serve_requests(Stream& stream);
+    boost::asio::awaitable<void> serve_requests(Stream& stream, boost::asio::ip::tcp::socket& socket,
+                                                peer who);
+    const stream_handler* stream_route(std::string_view target) const;
 
     boost::asio::ip::tcp::acceptor acceptor_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
     std::string server_header_ = "ghostlet";
     std::map<std::string, handler, std::less<>> routes_;
     std::map<std::string, prefix_handler, std::less<>> prefix_routes_;
+    std::map<std::string, stream_handler, std::less<>> stream_routes_;
     // Shared with the sessions, so that a session frame destroyed late (with its io_context)
     // never touches a destroyed server.
     std::shared_ptr<std::set<boost::asio::ip::tcp::socket*>> sessions_ =

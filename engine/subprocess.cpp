@@ -1,13 +1,19 @@
 #include "engine/subprocess.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -235,6 +241,168 @@ run_output run_capture(spawn_options options) {
     int st = wait(child.pid);
     r.exit_code = st < 0 ? -1 : exit_code(st);
     return r;
+}
+
+namespace {
+
+// Go's exec.LookPath: a name with a slash is used as is, others are searched in our $PATH.
+std::optional<std::string> look_path(const std::string& name) {
+    if (name.find('/') != std::string::npos) return name;
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+    while (true) {
+        auto colon = dirs.find(':');
+        std::string dir(dirs.substr(0, colon));
+        std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+            ::access(candidate.c_str(), X_OK) == 0)
+            return candidate;
+        if (colon == std::string_view::npos) break;
+        dirs.remove_prefix(colon + 1);
+    }
+    return std::nullopt;
+}
+
+void close_range_except(int keep) {
+    // close_range(2) (Linux 5.9); the loop is the fallback for older kernels.
+    if (::syscall(SYS_close_range, 3u, static_cast<unsigned>(keep - 1), 0u) == 0 &&
+        ::syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0u, 0u) == 0)
+        return;
+    for (int fd = 3; fd < 4096; ++fd)
+        if (fd != keep) ::close(fd);
+}
+
+}  // namespace
+
+void set_window_size(int pty_fd, std::uint16_t columns, std::uint16_t rows) {
+    if (pty_fd < 0) return;
+    struct winsize ws {};
+    ws.ws_col = columns;
+    ws.ws_row = rows;
+    ::ioctl(pty_fd, TIOCSWINSZ, &ws);
+}
+
+void close_fds(stdio_child& c) {
+    for (int* fd : {&c.stdin_fd, &c.stdout_fd, &c.stderr_fd}) {
+        if (*fd >= 0 && *fd != c.pty_fd) ::close(*fd);
+        *fd = -1;
+    }
+    if (c.pty_fd >= 0) ::close(c.pty_fd);
+    c.pty_fd = -1;
+}
+
+std::variant<stdio_child, std::string> spawn_stdio(const stdio_options& o) {
+    using failure = std::variant<stdio_child, std::string>;
+    auto fail = [](std::string text) { return failure(std::in_place_index<1>, std::move(text)); };
+    if (o.argv.empty()) return fail("exec: no command");
+    auto program = look_path(o.argv[0]);
+    if (!program)
+        return fail("exec: \"" + o.argv[0] + "\": executable file not found in $PATH");
+    // Everything the child needs is prepared before fork (only async-signal-safe calls after).
+    std::string exe = *program;
+    std::vector<std::string> argv_s = o.argv;
+    auto argv = pointers(argv_s);
+    spawn_options env_options;
+    env_options.env = o.env;
+    std::vector<std::string> env_s = child_environment(env_options);
+    auto envp = pointers(env_s);
+    std::string cwd = o.cwd.string();
+    const std::string chdir_what = "chdir " + cwd;
+    const std::string setgid_what = o.gid ? "setgid " + std::to_string(*o.gid) : "";
+    const std::string setuid_what = o.uid ? "setuid " + std::to_string(*o.uid) : "";
+    const bool drop_groups = (o.uid || o.gid) && ::geteuid() == 0;
+
+    stdio_child c;
+    std::vector<int> child_ends;  // closed in the parent after fork
+    auto cleanup = [&](const char* what) {
+        std::string text = std::string(what) + ": " + std::strerror(errno);
+        close_fds(c);
+        for (int fd : child_ends) ::close(fd);
+        return fail(text);
+    };
+    int child_in = -1, child_out = -1, child_err = -1;
+    std::string slave_name;
+    if (o.pty) {
+        c.pty_fd = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (c.pty_fd < 0) return cleanup("posix_openpt");
+        if (::grantpt(c.pty_fd) != 0 || ::unlockpt(c.pty_fd) != 0) return cleanup("unlockpt");
+        char name[128];
+        if (::ptsname_r(c.pty_fd, name, sizeof name) != 0) return cleanup("ptsname");
+        slave_name = name;
+        if (o.columns != 0 && o.rows != 0) set_window_size(c.pty_fd, o.columns, o.rows);
+        c.stdin_fd = c.pty_fd;
+    } else {
+        auto make = [&](bool wanted, bool child_reads, int& parent_end, int& child_end) {
+            if (!wanted) return true;
+            int p[2];
+            if (::pipe2(p, O_CLOEXEC) != 0) return false;
+            parent_end = child_reads ? p[1] : p[0];
+            child_end = child_reads ? p[0] : p[1];
+            child_ends.push_back(child_end);
+            return true;
+        };
+        if (!make(o.want_stdin, true, c.stdin_fd, child_in) ||
+            !make(o.want_stdout, false, c.stdout_fd, child_out) ||
+            !make(o.want_stderr, false, c.stderr_fd, child_err))
+            return cleanup("pipe");
+    }
+    int report_pipe[2];
+    if (::pipe2(report_pipe, O_CLOEXEC) != 0) return cleanup("pipe");
+    c.pid = ::fork();
+    if (c.pid < 0) {
+        ::close(report_pipe[0]);
+        ::close(report_pipe[1]);
+        return cleanup("fork");
+    }
+    if (c.pid == 0) {
+        int report = report_pipe[1];
+        ::signal(SIGPIPE, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (o.pty) {
+            if (::setsid() < 0) child_fail(report, "setsid");
+            int slave = ::open(slave_name.c_str(), O_RDWR);
+            if (slave < 0) child_fail(report, "opening the terminal");
+            if (::ioctl(slave, TIOCSCTTY, 0) != 0) child_fail(report, "TIOCSCTTY");
+            child_in = child_out = child_err = slave;
+        } else {
+            ::setpgid(0, 0);
+            int null_fd = ::open("/dev/null", O_RDWR);
+            if (null_fd < 0) child_fail(report, "opening /dev/null");
+            if (child_in < 0) child_in = null_fd;
+            if (child_out < 0) child_out = null_fd;
+            if (child_err < 0) child_err = null_fd;
+        }
+        // dup2 clears close-on-exec on the copies.
+        if (::dup2(child_in, 0) < 0 || ::dup2(child_out, 1) < 0 || ::dup2(child_err, 2) < 0)
+            child_fail(report, "dup2");
+        close_range_except(report);
+        if (drop_groups && ::setgroups(0, nullptr) != 0) child_fail(report, "setgroups");
+        if (o.gid && ::setgid(*o.gid) != 0) child_fail(report, setgid_what.c_str());
+        if (o.uid && ::setuid(*o.uid) != 0) child_fail(report, setuid_what.c_str());
+        // After the credential change, which clears it.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) child_fail(report, chdir_what.c_str());
+        ::execve(exe.c_str(), argv.data(), envp.data());
+        child_fail(report, "exec");
+    }
+    ::close(report_pipe[1]);
+    for (int fd : child_ends) ::close(fd);
+    child_ends.clear();
+    char buf[512];
+    ssize_t n;
+    do {
+        n = ::read(report_pipe[0], buf, sizeof buf);
+    } while (n < 0 && errno == EINTR);
+    ::close(report_pipe[0]);
+    if (n > 0) {
+        close_fds(c);
+        wait(c.pid);
+        return fail(std::string(buf, static_cast<std::size_t>(n)));
+    }
+    return c;
 }
 
 }  // namespace ghost::engine

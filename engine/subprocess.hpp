@@ -3,14 +3,20 @@
 // stdout/stderr redirection (inherited, discarded, appended to a file, or captured through a
 // pipe); waiting, signalling and terminating them. Blocking calls, for programs and tests
 // (ghostctl's components, the scenario runner, integration tests), never for the io thread.
+// spawn_stdio() is the interactive variant (exec and port-forward commands): pipes or a pty for
+// the child's stdio, PATH search, a user and group, errors as values; only its fork/exec is
+// blocking (short), the fds it returns are for Asio.
 
 #include <sys/types.h>
+
+#include <cstdint>
 
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace ghost::engine {
@@ -67,6 +73,35 @@ struct run_output {
     int exit_code = -1;
     std::string output;  ///< stdout + stderr
 };
+struct stdio_options {
+    std::vector<std::string> argv;  ///< argv[0] without a '/' is searched in $PATH (Go's LookPath)
+    std::vector<std::pair<std::string, std::string>> env;  ///< set on top of ours
+    std::filesystem::path cwd;                              ///< empty: ours
+    std::optional<std::uint32_t> uid, gid;  ///< setgid then setuid before exec (groups dropped)
+    /// pty: one terminal for stdin/stdout/stderr (the child leads its own session on it);
+    /// pipes: each wanted stream a pipe, the others /dev/null (the child leads a process group).
+    bool pty = false;
+    bool want_stdin = false, want_stdout = false, want_stderr = false;
+    std::uint16_t columns = 0, rows = 0;  ///< pty: initial window size (0: leave it)
+};
+
+struct stdio_child {
+    pid_t pid = -1;
+    int stdin_fd = -1;   ///< pipes: write end (-1 when not wanted); pty: the master
+    int stdout_fd = -1;  ///< pipes: read end; pty: -1 (read the master)
+    int stderr_fd = -1;  ///< pipes: read end
+    int pty_fd = -1;     ///< pty: the master (also in stdin_fd), for reads, writes and resizes
+};
+
+/// Starts the child (close-on-exec on our ends, other fds closed in the child, SIGKILL when we
+/// die). A failure is its text: `exec: "nope": executable file not found in $PATH`,
+/// `chdir /x: No such file or directory`, `setuid 4242: Operation not permitted`.
+std::variant<stdio_child, std::string> spawn_stdio(const stdio_options& options);
+/// Sets a pty's window size (TIOCSWINSZ; the child gets SIGWINCH).
+void set_window_size(int pty_fd, std::uint16_t columns, std::uint16_t rows);
+/// Closes the fds of a child that were not handed over (-1 skips).
+void close_fds(stdio_child& child);
+
 /// Runs argv to completion capturing stdout+stderr (options.out is ignored). Throws as spawn().
 run_output run_capture(spawn_options options);
 

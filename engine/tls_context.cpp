@@ -2,6 +2,10 @@
 
 #include <boost/asio/buffer.hpp>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -77,6 +81,29 @@ std::shared_ptr<ssl::context> load_server_tls_context(const std::string& cert_fi
                                                       const std::string& key_file) {
     pem_pair pem{read_whole(cert_file, "TLS certificate"), read_whole(key_file, "TLS private key")};
     return server_context(pem, cert_file, key_file);
+}
+
+void trust_client_certificates(ssl::context& ctx, const std::string& ca_pem,
+                               const std::string& origin) {
+    boost::system::error_code ec;
+    ctx.add_certificate_authority(boost::asio::buffer(ca_pem), ec);
+    if (ec) throw std::runtime_error(origin + ": not a PEM CA certificate (" + ec.message() + ")");
+    // The CA names go into the CertificateRequest, so clients holding several certificates pick
+    // the one this CA issued.
+    BIO* bio = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+    int added = 0;
+    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+        if (SSL_CTX_add_client_CA(ctx.native_handle(), cert) == 1) ++added;
+        X509_free(cert);
+    }
+    BIO_free(bio);
+    ERR_clear_error();  // the read past the last certificate leaves a "no start line"
+    if (added == 0) throw std::runtime_error(origin + ": holds no PEM CA certificate");
+    ctx.set_verify_mode(ssl::verify_peer, ec);  // without fail_if_no_peer_cert: optional
+}
+
+void trust_client_certificates_file(ssl::context& ctx, const std::string& ca_file) {
+    trust_client_certificates(ctx, read_whole(ca_file, "client CA certificate"), ca_file);
 }
 
 }  // namespace ghost::engine

@@ -25,4 +25,13 @@ std::shared_ptr<boost::asio::ssl::context> make_server_tls_context(const pem_pai
 std::shared_ptr<boost::asio::ssl::context> load_server_tls_context(const std::string& cert_file,
                                                                    const std::string& key_file);
 
+// Asks TLS clients for a certificate and verifies one given against `ca_pem` (kubelet's
+// --client-ca-file: a client without a certificate still connects, unauthenticated; one whose
+// certificate the CA does not verify fails the handshake). `origin` names the PEM's source in
+// the one-line std::runtime_error thrown when it holds no certificate (start-up error).
+void trust_client_certificates(boost::asio::ssl::context& ctx, const std::string& ca_pem,
+                               const std::string& origin);
+// The same from a file (the error names the file).
+void trust_client_certificates_file(boost::asio::ssl::context& ctx, const std::string& ca_file);
+
 }  // namespace ghost::engine

@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(cmake ninja-build g++ ccache pkg-config
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-      libsimdjson-dev libyaml-cpp-dev libre2-dev libssl-dev openssl libgtest-dev libbenchmark-dev libmimalloc-dev
+      libsimdjson-dev libyaml-cpp-dev libre2-dev libssl-dev zlib1g-dev openssl libgtest-dev libbenchmark-dev libmimalloc-dev
       procps iproute2)
 missing=()
 for p in "${pkgs[@]}"; do

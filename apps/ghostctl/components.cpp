@@ -118,7 +118,13 @@ std::vector<component> build_components(const component_inputs& in) {
                   "--requestheader-group-headers=X-Remote-Group",
                   "--requestheader-extra-headers-prefix=X-Remote-Extra-",
                   flag("proxy-client-cert-file", pki / "front-proxy-client.crt"),
-                  flag("proxy-client-key-file", pki / "front-proxy-client.key")};
+                  flag("proxy-client-key-file", pki / "front-proxy-client.key"),
+                  // kubectl logs/exec reach ghostlet through the API server, which shows this
+                  // certificate (ghostlet's --client-ca-file trusts its CA). ghostlet's serving
+                  // certificate is not verified (no --kubelet-certificate-authority), as
+                  // kwokctl leaves it.
+                  flag("kubelet-client-certificate", pki / "admin.crt"),
+                  flag("kubelet-client-key", pki / "admin.key")};
         // kwokctl's --kube-authorization, --kube-admission, --kube-runtime-config,
         // --kube-feature-gates and --kube-audit-policy.
         if (o.kube_authorization) c.args.push_back("--authorization-mode=Node,RBAC");
@@ -193,11 +199,14 @@ std::vector<component> build_components(const component_inputs& in) {
                       std::to_string(o.node_lease_duration_seconds)};
         // ghostlet's server answers on the port its nodes advertise (kwokctl's --node-port).
         c.args.push_back("--node-port=" + std::to_string(port("ghostlet")));
+        // Nodes without addresses get Hostname localhost (kwokctl passes the same), which
+        // kube-apiserver tries first to reach the node's kubelet: kubectl logs/exec land here.
+        // The debugging endpoints serve only the API server's client certificate.
+        c.args.insert(c.args.end(), {"--node-name=localhost", flag("client-ca-file", pki / "ca.crt")});
         if (runs_metrics_server(o)) {
-            // Nodes without addresses get InternalIP 127.0.0.1 and Hostname localhost, where
-            // metrics-server finds this ghostlet (scaled nodes keep their own InternalIP, so
-            // metrics-server prefers the Hostname; see below).
-            c.args.insert(c.args.end(), {"--node-ip=127.0.0.1", "--node-name=localhost"});
+            // And InternalIP 127.0.0.1, where metrics-server finds this ghostlet too (scaled
+            // nodes keep their own InternalIP, so metrics-server prefers the Hostname; below).
+            c.args.push_back("--node-ip=127.0.0.1");
         }
         if (!o.enable_crds.empty()) {
             std::string kinds;

@@ -9,6 +9,7 @@
 #include "kube/list_watch.hpp"
 #include "sim/simulation.hpp"
 #include "sim/node_registry.hpp"
+#include "apps/ghostlet/debug_routes.hpp"
 #include "apps/ghostlet/metric_routes.hpp"
 #include "apps/ghostlet/resource_stages.hpp"
 #include "apps/ghostlet/shard_group.hpp"
@@ -205,6 +206,7 @@ struct runtime {
     std::unique_ptr<resource_stages> resources;  ///< stages on kinds other than Node and Pod
     std::unique_ptr<stage_crs> stage_resources;  ///< --enable-crds=Stage
     std::unique_ptr<metric_routes> usage;        ///< Metric paths; nodes/pods indexed if any
+    std::unique_ptr<debug_routes> debug;         ///< containerLogs, exec, attach, portForward
     std::unique_ptr<engine::http_server> server;
     task_group watches{ioc.get_executor()};   // API wait, node and pod list/watch, progress
     task_group services{ioc.get_executor()};  // writer, server
@@ -303,6 +305,7 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
     if (rt.stage_resources)
         rt.watches.spawn("Stage resources", rt.stage_resources->async_run());
     for (auto& [name, watch] : rt.usage->watches()) rt.watches.spawn(name, std::move(watch));
+    for (auto& [name, watch] : rt.debug->watches()) rt.watches.spawn(name, std::move(watch));
 }
 
 // The shutdown rule: the list/watches stop by terminal cancellation; the writer stops sending
@@ -383,6 +386,13 @@ void start_server(runtime& rt, const options& opts) {
     auto host = address.substr(0, colon);
     if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     auto tls = server_tls_context(opts, host);
+    if (!opts.client_ca_file.empty()) {
+        try {
+            engine::trust_client_certificates_file(*tls, opts.client_ca_file);
+        } catch (const std::exception& e) {
+            throw std::runtime_error(std::string("--client-ca-file: ") + e.what());
+        }
+    }
     try {
         rt.server = std::make_unique<engine::http_server>(rt.ioc.get_executor(), host,
                                                           address.substr(colon + 1), tls);
@@ -424,7 +434,11 @@ void start_server(runtime& rt, const options& opts) {
                       [&rt] { return static_cast<double>(rt.shard->membership().live_members().size()); });
     }
     rt.usage->install(*rt.server, address.substr(0, colon + 1) + std::to_string(rt.server->port()));
-    GHOST_LOG_INFO("serving /healthz /readyz /metrics on ", address, " (port ", rt.server->port(), ")");
+    rt.debug->install(*rt.server, "ghostlet/" + std::string(version));
+    GHOST_LOG_INFO("serving /healthz /readyz /metrics", opts.enable_debugging_handlers ?
+                   " and the debugging endpoints" : "", " on ", address, " (port ",
+                   rt.server->port(), ")", opts.client_ca_file.empty() ? "" :
+                   "; debugging endpoints need a client certificate from --client-ca-file");
     rt.services.spawn("metrics server", rt.server->async_run());
 }
 
@@ -511,6 +525,8 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
         [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
 
     rt.usage = std::make_unique<metric_routes>(
+        opts, *rt.client, [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
+    rt.debug = std::make_unique<debug_routes>(
         opts, *rt.client, [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
     start_server(rt, opts);
     GHOST_LOG_INFO("ghostlet ", version, " starting: server ", access.server, ", identity ",

@@ -6,6 +6,7 @@
 #include "kube/label_selector.hpp"
 #include "lang/yaml_documents.hpp"
 #include "stages/config_files.hpp"
+#include "debugging/resources.hpp"
 #include "stages/kwok_kinds.hpp"
 #include "stages/stage.hpp"
 
@@ -67,6 +68,10 @@ engine::flag_set make_flags(options& o) {
              "generated self-signed one)");
     f.string("tls-private-key-file", &o.tls_private_key_file,
              "x509 private key matching --tls-cert-file");
+    f.string("client-ca-file", &o.client_ca_file,
+             "CA certificate file (kubelet's flag): the debugging endpoints (containerLogs, exec, "
+             "attach, portForward) serve only clients whose certificate it verifies; default: "
+             "no client authentication, as kwok");
     f.string("manage-single-node", &o.manage_single_node,
              "manage only the node with this name");
     f.boolean("manage-all-nodes", &o.manage_all_nodes, "manage every node");
@@ -87,7 +92,7 @@ engine::flag_set make_flags(options& o) {
     f.string_slice("enable-crds", &o.enable_crds,
                    "kwok CRDs to watch: Stage, Metric, ResourceUsage, ClusterResourceUsage, Logs, "
                    "ClusterLogs, Exec, ClusterExec, Attach, ClusterAttach, PortForward, "
-                   "ClusterPortForward (none implemented yet)");
+                   "ClusterPortForward");
     f.string("tracing-endpoint", &o.tracing_endpoint,
              "OTLP tracing endpoint (accepted; export not implemented)");
     f.integer("tracing-sampling-rate-per-million", &o.tracing_sampling_rate_per_million,
@@ -256,6 +261,8 @@ void load_config_documents(options& o, const stages::config_source& src, config_
             o.stage_documents.push_back({src.name, index, doc});
         } else if (kind == "Metric" || kind == "ResourceUsage" || kind == "ClusterResourceUsage") {
             o.usage_documents.push_back({src.name, index, doc});
+        } else if (debugging::is_debug_kind(kind)) {
+            o.debug_documents.push_back({src.name, index, doc});
         } else if (kind == "KwokctlConfiguration" || kind == "KwokctlResource") {
             // kwokctl's own documents (kwokctl saves them in the cluster's kwok.yaml); the kwok
             // controller skips them too.
@@ -333,16 +340,7 @@ void warn_unimplemented(options& o, const std::set<std::string>& given) {
                              "export is not implemented; no spans are sent to " +
                              o.tracing_endpoint);
     }
-    {
-        std::string names;
-        for (const auto& c : o.enable_crds)
-            if (c != "Stage" && c != "Metric" && c != "ResourceUsage" && c != "ClusterResourceUsage")
-                names += (names.empty() ? "" : ", ") + c;
-        if (!names.empty())
-            o.warnings.push_back("--enable-crds: " + names +
-                                 ": not implemented yet (not watched); only Stage, Metric, "
-                                 "ResourceUsage and ClusterResourceUsage are");
-    }
+    // Every kwok kind in --enable-crds is watched (validate() refuses other names).
     // Tuning knobs of kwok's worker pools: ghostlet has one event loop whose writes are bounded
     // by --max-in-flight, so only a non-default value is worth a warning.
     struct knob {
@@ -375,9 +373,7 @@ void warn_unimplemented(options& o, const std::set<std::string>& given) {
         const char* what;
     };
     for (const feature& f :
-         {feature{"enableDebuggingHandlers", o.enable_debugging_handlers,
-                  "kwok's debugging handlers (logs, exec, attach, port-forward)"},
-          feature{"enableProfilingHandler", o.enable_profiling_handler, "/debug/pprof"},
+         {feature{"enableProfilingHandler", o.enable_profiling_handler, "/debug/pprof"},
           feature{"enableContentionProfiling", o.enable_contention_profiling,
                   "contention profiling"}}) {
         if (given.count(f.key) && f.on) {
@@ -438,6 +434,7 @@ void validate(options& o, const std::set<std::string>& given) {
     }
     check_readable(o.tls_cert_file, "tls-cert-file");
     check_readable(o.tls_private_key_file, "tls-private-key-file");
+    check_readable(o.client_ca_file, "client-ca-file");
     if (!o.shard_group.empty()) {
         if (auto why = sim::check_shard_group(o.shard_group); !why.empty()) {
             throw options_error("--shard-group: " + why);

@@ -37,6 +37,10 @@ struct options {
     std::string server_address;
     std::string tls_cert_file;         ///< server certificate; empty: generated self-signed
     std::string tls_private_key_file;
+    /// kubelet's --client-ca-file: the debugging endpoints serve only clients whose
+    /// certificate this CA verifies (kube-apiserver's --kubelet-client-certificate); empty:
+    /// unauthenticated, as kwok.
+    std::string client_ca_file;
 
     std::string manage_single_node;
     bool manage_all_nodes = false;
@@ -50,7 +54,7 @@ struct options {
     int verbosity = 0;  ///< kwok -v: -4 debug, 0 info, 4 warn, 8 error
 
     // KwokConfiguration options without a flag (kwok defaults). ghostlet has no worker pools
-    // or kwok's debugging/profiling handlers: setting them in a config file logs a warning.
+    // or kwok's profiling handlers: setting them in a config file logs a warning.
     unsigned node_lease_parallelism = 4;
     unsigned pod_play_stage_parallelism = 4;
     unsigned node_play_stage_parallelism = 4;
@@ -77,6 +81,7 @@ struct options {
 
     std::vector<config_document> stage_documents;  ///< Stage docs from --config, in order
     std::vector<config_document> usage_documents;  ///< Metric, (Cluster)ResourceUsage docs
+    std::vector<config_document> debug_documents;  ///< Logs, Exec, Attach, PortForward (+Cluster*)
     std::vector<std::string> config_sources;       ///< files read, in order (after expansion)
     std::vector<std::string> warnings;             ///< non-fatal notes for the log
 };

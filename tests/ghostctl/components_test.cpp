@@ -83,6 +83,16 @@ TEST(components, disabled_and_ghostlet) {
     EXPECT_TRUE(has(g, "--server-address=127.0.0.1:105")) << "ghostlet serves /metrics";
     EXPECT_EQ(g->ports, std::vector<std::uint16_t>{105});
     EXPECT_EQ(port_names(o).size(), 5u);
+    // kubectl logs/exec: the API server reaches ghostlet at Hostname localhost and shows a
+    // client certificate of the cluster CA, which ghostlet's debugging endpoints require.
+    EXPECT_TRUE(has(g, "--node-name=localhost"));
+    EXPECT_TRUE(has(g, "--client-ca-file=/w/clusters/c/pki/ca.crt"));
+    auto* api = find(v, "kube-apiserver");
+    EXPECT_TRUE(has(api, "--kubelet-client-certificate=/w/clusters/c/pki/admin.crt"));
+    EXPECT_TRUE(has(api, "--kubelet-client-key=/w/clusters/c/pki/admin.key"));
+    EXPECT_TRUE(std::none_of(api->args.begin(), api->args.end(), [](const std::string& a) {
+        return a.rfind("--kubelet-certificate-authority", 0) == 0;
+    })) << "as kwokctl: ghostlet's serving certificate is not verified";
 }
 
 TEST(components, state_round_trips) {

@@ -182,7 +182,7 @@ options:
                                          << ::testing::PrintToString(o.warnings);
     EXPECT_EQ(has("tracing export is not implemented"), 1);
     EXPECT_EQ(has("--enable-crds"), 0);  // Metric is served
-    EXPECT_EQ(has("enableDebuggingHandlers"), 1);
+    EXPECT_EQ(has("enableDebuggingHandlers"), 0);  // served since the debugging endpoints are
     EXPECT_EQ(has("podPlayStageParallelism"), 0);  // kwok's default: nothing to warn about
     EXPECT_EQ(has("KwokctlConfiguration"), 0);
 }
@@ -242,10 +242,11 @@ tracing:
                             "nodePlayStageParallelism", "podsOnNodeSyncParallelism",
                             "enablePodsOnNodeSyncListPager", "enablePodsOnNodeSyncStreamWatch",
                             "enableProfilingHandler", "enableContentionProfiling",
-                            "--enable-crds: Logs: not implemented", "tracing export"}) {
+                            "tracing export"}) {
         EXPECT_NE(all.find(key), std::string::npos) << key << "\n" << all;
     }
     EXPECT_EQ(all.find("enableDebuggingHandlers"), std::string::npos) << all;
+    EXPECT_EQ(all.find("--enable-crds"), std::string::npos) << "Stage and Logs are watched\n" << all;
     // Flags still win over the file; a list flag replaces the configured list.
     auto f = parse_options({"-c", file, "--enable-crds=Metric", "--node-port", "1"});
     EXPECT_EQ(f.enable_crds, std::vector<std::string>{"Metric"});
@@ -334,7 +335,9 @@ metadata: {name: l}
     for (const auto& w : o.warnings) all += w + "\n";
     EXPECT_EQ(all.find("Metric"), std::string::npos) << all;
     EXPECT_EQ(all.find("ResourceUsage"), std::string::npos) << all;
-    EXPECT_NE(all.find("kind Logs is not supported by ghostlet yet"), std::string::npos) << all;
+    EXPECT_EQ(all.find("Logs"), std::string::npos) << all;
+    ASSERT_EQ(o.debug_documents.size(), 1u) << "kept for the debugging routes";
+    EXPECT_EQ(o.debug_documents[0].index, 3);
 }
 
 }  // namespace

@@ -145,14 +145,18 @@ TEST_F(security_it, tls_keys_tokens_and_endpoints) {
     EXPECT_GT(keys, 0);
     EXPECT_EQ(mode_of(cluster_dir() / "kubeconfig.yaml"), 0600u) << "it holds a client key";
 
-    // Debugging endpoints are not served (kwok's enableDebuggingHandlers/ProfilingHandler are off
-    // unless enabled, and ghostlet implements neither yet).
+    // No profiling or config endpoints; the debugging ones refuse a client without the API
+    // server's certificate (ghostctl passes --client-ca-file); kwok's unimplemented ones 405.
     auto port = ghostlet_metrics_port();
     EXPECT_EQ(http_get(port, "/healthz"), "ok") << "ghostlet's server answers";
-    for (const char* path : {"/debug/pprof/", "/debug/pprof/heap", "/logs/", "/exec/default/p/c",
-                             "/containerLogs/default/p/c", "/configz", "/debug/flags/v"}) {
+    for (const char* path : {"/debug/pprof/", "/debug/pprof/heap", "/configz", "/debug/flags/v"}) {
         EXPECT_EQ(http_get(port, path), "not found\n") << path;
     }
+    for (const char* path : {"/exec/default/p/c?command=id", "/containerLogs/default/p/c",
+                             "/attach/default/p/c", "/portForward/default/p"}) {
+        EXPECT_EQ(http_get(port, path), "Unauthorized\n") << path;
+    }
+    EXPECT_EQ(http_get(port, "/logs/"), "Debug endpoints are disabled.\n");
 }
 
 }  // namespace

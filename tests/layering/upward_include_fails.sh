@@ -3,7 +3,7 @@
 set -euo pipefail
 check=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp"/{engine,kube,lang,stages,usage,sim}
+mkdir -p "$tmp"/{engine,kube,lang,stages,usage,debugging,sim}
 printf '#include "engine/a.hpp"\n' > "$tmp/kube/b.hpp"
 printf '#pragma once\n' > "$tmp/engine/a.hpp"
 "$check" "$tmp" >/dev/null || { echo "FAIL: a downward include was rejected"; exit 1; }
@@ -27,4 +27,14 @@ printf '#include <boost/asio/post.hpp>\n' > "$tmp/usage/d.hpp"
 if "$check" "$tmp" >/dev/null; then echo "FAIL: Asio in usage/ passed"; exit 1; fi
 rm "$tmp/usage/d.hpp"
 "$check" "$tmp" >/dev/null || { echo "FAIL: sim/ including usage/ was rejected"; exit 1; }
-echo "layering check rejects upward includes (usage/ between stages/ and sim/) and Asio in lang/ and usage/"
+# debugging/ sits between usage/ and sim/: it may use usage/, not sim/, and no Asio either.
+printf '#include "usage/catalog.hpp"\n' > "$tmp/debugging/f.hpp"
+"$check" "$tmp" >/dev/null || { echo "FAIL: debugging/ including usage/ was rejected"; exit 1; }
+printf '#include "sim/simulation.hpp"\n' > "$tmp/debugging/f.hpp"
+if out=$("$check" "$tmp"); then echo "FAIL: debugging/ including sim/ passed"; exit 1; fi
+grep -q 'debugging/f.hpp:1: debugging/ must not include "sim/simulation.hpp"' <<<"$out" ||
+  { echo "FAIL: unexpected message: $out"; exit 1; }
+printf '#include <boost/asio/post.hpp>\n' > "$tmp/debugging/f.hpp"
+if "$check" "$tmp" >/dev/null; then echo "FAIL: Asio in debugging/ passed"; exit 1; fi
+rm "$tmp/debugging/f.hpp"
+echo "layering check rejects upward includes (usage/ and debugging/ between stages/ and sim/) and Asio in lang/, usage/ and debugging/"
