@@ -79,7 +79,7 @@ TEST_F(ghostlet_shutdown_it, sigterm_during_a_write_burst_exits_zero_with_a_summ
     ASSERT_TRUE(wait_for(60s, [&] {
         std::smatch m;
         auto text = read_all(log);
-        if (!std::regex_search(text, m, std::regex(R"(/metrics on \S+ \(port (\d+)\))"))) return false;
+        if (!std::regex_search(text, m, std::regex(R"(serving /healthz .* on \S+ \(port (\d+)\))"))) return false;
         port = static_cast<unsigned short>(std::stoi(m[1]));
         return true;
     })) << read_all(log);

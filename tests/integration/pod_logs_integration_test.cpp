@@ -123,6 +123,9 @@ TEST_F(pod_logs_it, kubectl_logs_exec_attach_and_port_forward_on_fake_pods) {
                              "metadata: {name: exec-me}\nspec:\n  selector: {matchNames: [exec-me]}\n"
                              "  execs:\n  - local:\n      workDir: " << work_.string()
                           << "\n      envs: [{name: GREETING, value: hello}]\n"
+                          << "---\napiVersion: kwok.x-k8s.io/v1alpha1\nkind: Exec\n"
+                             "metadata: {name: bad-user, namespace: default}\nspec:\n  execs:\n"
+                             "  - local: {securityContext: {runAsUser: 4294967295}}\n"
                           << "---\napiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterAttach\n"
                              "metadata: {name: attach}\nspec:\n  selector: {matchNames: [exec-me]}\n"
                              "  attaches: [{logsFile: " << attached.string() << "}]\n"
@@ -135,7 +138,7 @@ TEST_F(pod_logs_it, kubectl_logs_exec_attach_and_port_forward_on_fake_pods) {
     ASSERT_EQ(ghostctl({"scale", "node", "--replicas", "1"}).exit_code, 0);
     std::string node = first_node_name();
     ASSERT_FALSE(node.empty()) << "no node appeared";
-    for (const char* name : {"from-config", "live", "nolog", "missing", "exec-me"})
+    for (const char* name : {"from-config", "live", "nolog", "missing", "exec-me", "bad-user"})
         apply(pod(name, node));
     ASSERT_TRUE(wait_for(60s, [&] {
         return str(kubectl_json({"get", "pod", "missing"}), {"status", "phase"}) == "Running";
@@ -221,6 +224,26 @@ TEST_F(pod_logs_it, kubectl_logs_exec_attach_and_port_forward_on_fake_pods) {
     EXPECT_NE(r.output.find("no exec found for container \"app\" in pod \"default/nolog\""),
               std::string::npos) << r.output;
     EXPECT_FALSE(fs::exists(marker)) << "nothing ran for a pod no Exec selects";
+    // An Exec whose user cannot be taken: the client gets the reason, nothing runs, and the
+    // server goes on serving the others.
+    auto bad_marker = work_ / "bad-user-ran";
+    r = kubectl({"exec", "bad-user", "--", "touch", bad_marker.string()});
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("4294967295"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(bad_marker));
+    r = kubectl({"exec", "exec-me", "--", "echo", "still served"});
+    EXPECT_EQ(r.output, "still served\n") << r.output;
+
+    // kubectl exec -it: kubectl gets a terminal from script(1), the command one from ghostlet.
+    engine::spawn_options tty;
+    tty.argv = {"/usr/bin/script", "-q", "-e", "-c",
+                std::string(GHOSTCTL_BINARY) + " --name " + name_ +
+                    " kubectl exec -it exec-me -- sh -c 'tty; stty size; exit 4'",
+                "/dev/null"};
+    tty.out = engine::spawn_options::output::capture;
+    auto tty_out = engine::run_capture(tty);
+    EXPECT_EQ(tty_out.exit_code, 4) << tty_out.output;
+    EXPECT_NE(tty_out.output.find("/dev/pts/"), std::string::npos) << tty_out.output;
 
     // kubectl attach streams the Attach entry's file, and follows it.
     engine::spawn_options attach = follow;
