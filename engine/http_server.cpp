@@ -174,6 +174,9 @@ asio::awaitable<void> http_server::serve_requests(Stream& stream, asio::ip::tcp:
             head.client_verified = who.verified;
             head.client_common_name = who.common_name;
             std::string already(static_cast<const char*>(buffer.data().data()), buffer.size());
+            // Exec and port-forward send small interactive frames: no Nagle delay.
+            boost::system::error_code nodelay_ec;
+            socket.set_option(asio::ip::tcp::no_delay(true), nodelay_ec);
             auto lent = std::make_unique<lent_stream<Stream>>(stream, socket);
             co_await (*take_over)(std::move(head), std::move(lent), std::move(already));
             co_return;

@@ -3,6 +3,7 @@
 #include "engine/spdy_connection.hpp"
 
 #include "ghost_testing/async_test.hpp"
+#include "ghost_testing/tcp_byte_stream.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,25 +19,7 @@ using net::ip::tcp;
 using net::use_awaitable;
 using namespace std::chrono_literals;
 
-class tcp_byte_stream final : public ghost::engine::byte_stream {
-public:
-    explicit tcp_byte_stream(tcp::socket s) : socket_(std::move(s)) {}
-    awaitable<std::size_t> read_some(net::mutable_buffer into,
-                                     boost::system::error_code& ec) override {
-        co_return co_await socket_.async_read_some(into, net::redirect_error(use_awaitable, ec));
-    }
-    awaitable<void> write(net::const_buffer bytes, boost::system::error_code& ec) override {
-        co_await net::async_write(socket_, bytes, net::redirect_error(use_awaitable, ec));
-    }
-    void close() override {
-        boost::system::error_code ec;
-        socket_.close(ec);
-    }
-    net::any_io_executor get_executor() override { return socket_.get_executor(); }
-
-private:
-    tcp::socket socket_;
-};
+using ghost::testing::tcp_byte_stream;
 
 awaitable<std::pair<tcp::socket, std::unique_ptr<ghost::engine::byte_stream>>> connect_pair() {
     auto ex = co_await net::this_coro::executor;

@@ -5,6 +5,7 @@
 #include "engine/spdy_frames.hpp"
 
 #include "ghost_testing/async_test.hpp"
+#include "ghost_testing/tcp_byte_stream.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -32,28 +33,7 @@ using namespace std::chrono_literals;
 using ghost::testing::run_async;
 using ghost::testing::wait_until;
 
-// The server's side of the connection, as the HTTP server's take-over route hands it over.
-class tcp_byte_stream final : public ghost::engine::byte_stream {
-public:
-    explicit tcp_byte_stream(tcp::socket s) : socket_(std::move(s)) {
-        socket_.set_option(tcp::no_delay(true));  // small interactive frames: no Nagle delay
-    }
-    awaitable<std::size_t> read_some(net::mutable_buffer into,
-                                     boost::system::error_code& ec) override {
-        co_return co_await socket_.async_read_some(into, net::redirect_error(use_awaitable, ec));
-    }
-    awaitable<void> write(net::const_buffer bytes, boost::system::error_code& ec) override {
-        co_await net::async_write(socket_, bytes, net::redirect_error(use_awaitable, ec));
-    }
-    void close() override {
-        boost::system::error_code ec;
-        socket_.close(ec);
-    }
-    net::any_io_executor get_executor() override { return socket_.get_executor(); }
-
-private:
-    tcp::socket socket_;
-};
+using ghost::testing::tcp_byte_stream;
 
 // A client-go-like peer: opens streams with odd ids, collects what comes back.
 struct spdy_client {
