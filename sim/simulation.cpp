@@ -401,11 +401,11 @@ void simulation::mark_pod_ips(const boost::json::object& pod, pod_state& state) 
     // The API server's addresses win over ours: an allocation whose status write was lost
     // (etcd restarted without it) must not stay reserved beside the one the pod shows.
     if (!state.ips.empty() && state.ips != ips) {
-        pod_state stale = state;
-        std::erase_if(stale.ips, [&ips](const std::string& ip) {
+        std::vector<std::string> stale = state.ips;
+        std::erase_if(stale, [&ips](const std::string& ip) {
             return std::find(ips.begin(), ips.end(), ip) != ips.end();
         });
-        release_pod_ips(stale);
+        release_pod_ips(state.node, stale);
     }
     const node_entry* node = nodes_.find(state.node);
     std::vector<std::string> cidrs = node ? node->pod_cidrs : std::vector<std::string>{};
@@ -423,11 +423,11 @@ void simulation::mark_pod_ips(const boost::json::object& pod, pod_state& state) 
     state.ips = std::move(ips);
 }
 
-void simulation::release_pod_ips(const pod_state& state) {
-    const node_entry* node = nodes_.find(state.node);
+void simulation::release_pod_ips(std::string_view node_name, const std::vector<std::string>& ips) {
+    const node_entry* node = nodes_.find(node_name);
     std::vector<std::string> cidrs = node ? node->pod_cidrs : std::vector<std::string>{};
     cidrs.push_back(config_.cidr);
-    for (const auto& ip : state.ips) {
+    for (const auto& ip : ips) {
         for (const auto& cidr : cidrs) {
             if (is_v6(ip) != is_v6(cidr)) continue;
             try {
@@ -474,7 +474,7 @@ void simulation::on_pod_upsert(json_value pod) {
     if ((!state.uid.empty() && state.uid != uid) || (!state.node.empty() && state.node != node)) {
         // Another pod under this name, or a binding that etcd lost and the scheduler made
         // again elsewhere: our addresses were for the other one, on another node's range.
-        release_pod_ips(state);
+        release_pod_ips(state.node, state.ips);
         state = pod_state{};
     }
     state.node = node;
@@ -493,7 +493,7 @@ void simulation::on_pod_delete(const json_value& pod) {
     forget_parked_pod(std::string(child_string(child(*obj, "spec"), "nodeName")), key);
     auto it = pods_.find(key);
     if (it == pods_.end()) return;
-    release_pod_ips(it->second);
+    release_pod_ips(it->second.node, it->second.ips);
     pods_.erase(it);
 }
 
@@ -925,7 +925,7 @@ std::vector<std::string> simulation::pod_ips_with(std::string_view node, bool ho
     if (host_network) return node_ips_with(node);
     auto& state = pods_[std::string(key)];
     if (!state.node.empty() && state.node != node) {
-        release_pod_ips(state);  // addresses of the node the pod is no longer on
+        release_pod_ips(state.node, state.ips);  // addresses of the node the pod left
         state.ips.clear();
     }
     if (!state.ips.empty()) return state.ips;  // one allocation per pod, however often rendered

@@ -214,7 +214,8 @@ private:
     std::vector<std::string> pod_ips_with(std::string_view node, bool host_network,
                                           std::string_view key);
     void mark_pod_ips(const boost::json::object& pod, pod_state& state);
-    void release_pod_ips(const pod_state& state);
+    /// Returns `ips` to the pools of `node` (and the --cidr pool).
+    void release_pod_ips(std::string_view node, const std::vector<std::string>& ips);
 
     std::string now_text() const;
 
