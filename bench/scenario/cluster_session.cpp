@@ -84,6 +84,8 @@ struct cluster_session::load_job {
 cluster_session::cluster_session(const std::filesystem::path& kubeconfig)
     : guard_(io_.get_executor()) {
     auto access = kube::load_kubeconfig(kubeconfig);
+    client_tls_ = access.tls;
+    client_tls_.insecure_skip_verify = true;
     engine::pool_config cfg;
     cfg.user_agent = "ghost-scenario/0.1";
     cfg.max_connections = 32;
@@ -349,9 +351,10 @@ std::optional<std::string> cluster_session::api_get(const std::string& path) {
     return fut.get();
 }
 
-std::optional<std::string> cluster_session::local_get(std::uint16_t port, const std::string& path) {
+std::optional<std::string> cluster_session::local_get(std::uint16_t port, const std::string& path,
+                                                      bool tls) {
     auto fut = on_io([&] {
-        auto& pool = local_pools_[port];
+        auto& pool = local_pools_[{port, tls}];
         if (!pool) {
             engine::pool_config cfg;
             cfg.user_agent = "ghost-scenario/0.1";
@@ -359,8 +362,8 @@ std::optional<std::string> cluster_session::local_get(std::uint16_t port, const 
             cfg.connect_timeout = std::chrono::seconds(2);
             cfg.request_timeout = std::chrono::seconds(10);
             pool = std::make_unique<engine::http_pool>(
-                io_.get_executor(), engine::endpoint{"127.0.0.1", std::to_string(port), false},
-                engine::tls_options{}, cfg);
+                io_.get_executor(), engine::endpoint{"127.0.0.1", std::to_string(port), tls},
+                tls ? client_tls_ : engine::tls_options{}, cfg);
         }
         return asio::co_spawn(
             io_,

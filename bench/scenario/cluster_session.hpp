@@ -81,8 +81,11 @@ public:
 
     // GET on the API server (e.g. "/metrics"); nullopt on any failure.
     std::optional<std::string> api_get(const std::string& path);
-    // Plain HTTP GET on 127.0.0.1:port (the simulator's server); nullopt on failure.
-    std::optional<std::string> local_get(std::uint16_t port, const std::string& path);
+    // GET on 127.0.0.1:port (the simulator's server; with `tls`, e.g. metrics-server: HTTPS
+    // with the kubeconfig's client certificate, the server's certificate not verified);
+    // nullopt on failure.
+    std::optional<std::string> local_get(std::uint16_t port, const std::string& path,
+                                         bool tls = false);
 
 private:
     struct tracked {
@@ -111,7 +114,8 @@ private:
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
     std::unique_ptr<engine::http_pool> pool_;        // writes and scrapes
     std::unique_ptr<engine::http_pool> watch_pool_;  // watches (own connections)
-    std::map<std::uint16_t, std::unique_ptr<engine::http_pool>> local_pools_;
+    std::map<std::pair<std::uint16_t, bool>, std::unique_ptr<engine::http_pool>> local_pools_;
+    engine::tls_options client_tls_;   // the kubeconfig's client certificate
     std::unique_ptr<kube::api_client> client_, watch_client_;
     std::vector<std::unique_ptr<boost::asio::cancellation_signal>> watch_signals_;
     std::atomic<bool> stop_load_{false};

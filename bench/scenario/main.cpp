@@ -28,19 +28,21 @@ namespace engine = ghost::engine;
 namespace {
 
 const char* usage = R"(usage: ghost_scenario [flags]
-  --scenario NAME        kwok-benchmark | pod-startup | steady-state | smoke | all
+  --scenario NAME        kwok-benchmark | pod-startup | steady-state | metrics-scrape | smoke | all
                          (comma-separated list allowed; default smoke)
   --simulators LIST      ghostlet,kwok (default; runs in this order)
-  --nodes N              nodes (kwok-benchmark 5000, pod-startup 100, steady-state 10000, smoke 20)
+  --nodes N              nodes (kwok-benchmark 5000, pod-startup 100, steady-state 10000,
+                         metrics-scrape 1000, smoke 20)
   --pods N               pods on one node (kwok-benchmark 10000, smoke 100)
-  --pods-per-node N      pod-startup 30, steady-state 10
-  --window S             steady-state window in seconds (120)
+  --pods-per-node N      pod-startup 30, steady-state 10, metrics-scrape 10
+  --window S             steady-state / metrics-scrape window in seconds (120)
   --heartbeat-factor F   ghostctl --heartbeat-factor (5, as kwokctl)
   --<scenario>.<size> V  a size for one scenario only, e.g. --steady-state.nodes 2000
   --out DIR              output directory (default build/bench-results/<UTC timestamp>)
   --ghostctl PATH        ghostctl binary (default: <build>/apps/ghostctl/ghostctl)
   --kwok PATH            kwok binary (default: $GHOSTLET_CACHE/bin/current/kwok)
   --kwok-stages DIR      kwok's stage tree (default: <repo>/../shared/kwok-stages)
+  --kwok-metrics DIR     kwok's Metric and usage files (default: <repo>/../shared/kwok-metrics)
   --parallelism N        concurrent create/delete requests of the runner (16, as kwokctl scale)
   --stall-seconds S      end a phase after S seconds without progress (60)
   --timeout-scale X      multiply every phase timeout (1; a phase gets 60 s + 25 ms/object)
@@ -89,12 +91,14 @@ int main(int argc, char** argv) {
     cfg.kwok = (cache && *cache ? fs::path(cache) : fs::path(home ? home : "/root") / ".cache/ghostlet") /
                "bin/current/kwok";
     cfg.kwok_stages = fs::path(GHOST_SCENARIO_SOURCE_DIR) / ".." / "shared" / "kwok-stages";
+    cfg.kwok_metrics = fs::path(GHOST_SCENARIO_SOURCE_DIR) / ".." / "shared" / "kwok-metrics";
     // <build>/bench/scenario/ghost_scenario -> <build>/apps/ghostctl/ghostctl
     cfg.ghostctl = self_dir().parent_path().parent_path() / "tools" / "ghostctl" / "ghostctl";
     bool help = false;
     std::string sims_text = "ghostlet,kwok";
     std::string out_text, report_only_text, ghostctl_text = cfg.ghostctl.string(),
-                kwok_text = cfg.kwok.string(), stages_text = cfg.kwok_stages.string();
+                kwok_text = cfg.kwok.string(), stages_text = cfg.kwok_stages.string(),
+                metrics_text = cfg.kwok_metrics.string();
     engine::flag_set flags("ghost_scenario");
     auto number = [](const std::string& v) {
         std::size_t used = 0;
@@ -115,6 +119,7 @@ int main(int argc, char** argv) {
         .string("ghostctl", &ghostctl_text, "ghostctl binary")
         .string("kwok", &kwok_text, "kwok binary")
         .string("kwok-stages", &stages_text, "kwok's stage tree")
+        .string("kwok-metrics", &metrics_text, "kwok's Metric and usage documents")
         .add("parallelism", 0, false, "int", "concurrent requests of the runner",
              [&](const std::string& v) {
                  cfg.parallelism = static_cast<int>(engine::parse_int(v, 1, 10'000));
@@ -129,8 +134,8 @@ int main(int argc, char** argv) {
     // Sizes, for every scenario or one: --nodes, --steady-state.nodes, ...
     for (const char* size : {"nodes", "pods", "pods-per-node", "window", "heartbeat-factor"}) {
         std::vector<std::string> keys{size};
-        for (const char* sc : {"kwok-benchmark", "pod-startup", "steady-state", "smoke"}) {
-            keys.push_back(std::string(sc) + "." + size);
+        for (const auto& sc : scenario_names()) {
+            keys.push_back(sc + "." + size);
         }
         for (const auto& key : keys) {
             flags.add(key, 0, false, "number", "a size (see above)",
@@ -153,6 +158,7 @@ int main(int argc, char** argv) {
         cfg.ghostctl = ghostctl_text;
         cfg.kwok = kwok_text;
         cfg.kwok_stages = stages_text;
+        cfg.kwok_metrics = metrics_text;
         for (const auto& s : sims) {
             if (s != "ghostlet" && s != "kwok")
                 throw std::invalid_argument("--simulators: expected ghostlet and/or kwok, got " + s);
@@ -189,7 +195,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     std::vector<std::string> names =
-        scenario == "all" ? std::vector<std::string>{"kwok-benchmark", "pod-startup", "steady-state"}
+        scenario == "all" ? std::vector<std::string>{"kwok-benchmark", "pod-startup", "steady-state",
+                                                     "metrics-scrape"}
                           : split(scenario);
     std::vector<scenario_spec> specs;
     try {

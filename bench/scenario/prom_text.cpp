@@ -144,6 +144,21 @@ std::map<std::string, histogram> histograms(const std::vector<prom_sample>& samp
     return out;
 }
 
+histogram merged(const std::map<std::string, histogram>& all, std::string_view family) {
+    histogram out;
+    std::map<double, double> by_le;
+    for (const auto& [key, h] : all) {
+        std::string_view k = key;
+        if (!k.starts_with(family) || (k.size() > family.size() && k[family.size()] != '{'))
+            continue;
+        out.count += h.count;
+        out.sum += h.sum;
+        for (const auto& [le, c] : h.buckets) by_le[le] += c;
+    }
+    out.buckets.assign(by_le.begin(), by_le.end());
+    return out;
+}
+
 histogram delta(const histogram& before, const histogram& after) {
     histogram d = after;
     d.count -= before.count;

@@ -37,6 +37,9 @@ struct histogram {
 // Histograms by "family{labels without le}" (labels in key order, e.g. `x{verb="PATCH"}`).
 std::map<std::string, histogram> histograms(const std::vector<prom_sample>& s);
 
+// Every series of `family` added up bucket by bucket (e.g. a per-node histogram as one).
+histogram merged(const std::map<std::string, histogram>& all, std::string_view family);
+
 // after - before, bucket by bucket.
 histogram delta(const histogram& before, const histogram& after);
 

@@ -125,6 +125,20 @@ std::string markdown_report(const std::vector<run_result>& runs) {
                     return p.wall_s > 0 ? 100.0 * p.sim_cpu_s / p.wall_s : nan; }, 2);
             }
             prow("simulator peak RSS (MB)", [](const phase_result& p) { return p.sim_peak_rss_mb; });
+            if ((gp && gp->scrape) || (kp && kp->scrape)) {
+                // metrics-server's own histogram of its scrapes of the simulator's endpoint.
+                auto sc = [](double scrape_figures::*f, double scale) {
+                    return [f, scale](const phase_result& p) {
+                        return p.scrape ? (*p.scrape).*f * scale : nan;
+                    };
+                };
+                prow("metrics-server scrapes", sc(&scrape_figures::requests, 1), 0);
+                prow("metrics-server scrape p50 (ms)", sc(&scrape_figures::p50_s, 1e3), 1);
+                prow("metrics-server scrape p99 (ms)", sc(&scrape_figures::p99_s, 1e3), 1);
+                prow("metrics-server tick p99 (ms)", sc(&scrape_figures::tick_p99_s, 1e3), 0);
+                prow("nodes in metrics.k8s.io", sc(&scrape_figures::nodes_with_metrics, 1), 0);
+                prow("pods in metrics.k8s.io", sc(&scrape_figures::pods_with_metrics, 1), 0);
+            }
             // The API server's side of the same work (0 in runs saved before it was measured).
             auto measured = [](double v) { return v > 0 ? v : nan; };
             prow("kube-apiserver CPU (s)", [&](const phase_result& p) { return measured(p.apiserver_cpu_s); }, 2);

@@ -36,6 +36,17 @@ json::object to_json(const latency_summary& l) {
                         {"max", l.max}};
 }
 
+json::value to_json(const std::optional<scrape_figures>& s) {
+    if (!s) return nullptr;
+    return json::object{{"requests", s->requests},
+                        {"p50_seconds", s->p50_s},
+                        {"p90_seconds", s->p90_s},
+                        {"p99_seconds", s->p99_s},
+                        {"tick_p99_seconds", s->tick_p99_s},
+                        {"nodes_with_metrics", s->nodes_with_metrics},
+                        {"pods_with_metrics", s->pods_with_metrics}};
+}
+
 json::object to_json(const phase_result& p) {
     json::array samples;
     for (const auto& s : p.samples)
@@ -71,6 +82,7 @@ json::object to_json(const phase_result& p) {
         {"simulator_sent_mb", p.sim_sent_mb},
         {"simulator_received_mb", p.sim_received_mb},
         {"simulator_metrics", p.sim_metrics},
+        {"metrics_server_scrapes", to_json(p.scrape)},
         {"samples_columns", json::array{"t", "done", "seen", "rss_mb", "cpu_s"}},
         {"samples", std::move(samples)}};
 }
@@ -168,6 +180,14 @@ run_result run_from_json(const json::value& v) {
         p.sim_sent_mb = opt("simulator_sent_mb");
         p.sim_received_mb = opt("simulator_received_mb");
         p.sim_metrics = po.at("simulator_metrics").as_object();
+        if (const auto* sc = po.if_contains("metrics_server_scrapes"); sc && sc->is_object()) {
+            const auto& so = sc->as_object();
+            p.scrape = scrape_figures{num(so.at("requests")),       num(so.at("p50_seconds")),
+                                      num(so.at("p90_seconds")),    num(so.at("p99_seconds")),
+                                      num(so.at("tick_p99_seconds")),
+                                      num(so.at("nodes_with_metrics")),
+                                      num(so.at("pods_with_metrics"))};
+        }
         for (const auto& sv : po.at("samples").as_array()) {
             const auto& a = sv.as_array();
             p.samples.push_back({num(a.at(0)), num(a.at(1)), num(a.at(2)), num(a.at(3)),

@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,16 @@ struct latency_summary {
 };
 
 latency_summary summarize(std::vector<double> seconds);
+
+// Window phases on clusters with metrics-server: how metrics-server saw its scrapes of the
+// simulator's kubelet endpoint over the window.
+struct scrape_figures {
+    double requests = 0;                    // kubelet scrapes (histogram count delta)
+    double p50_s = 0, p90_s = 0, p99_s = 0; // metrics_server_kubelet_request_duration_seconds
+    double tick_p99_s = 0;                  // metrics_server_manager_tick_duration_seconds
+    double nodes_with_metrics = 0;          // metrics.k8s.io nodes at the window's end
+    double pods_with_metrics = 0;           // metrics.k8s.io pods at the window's end
+};
 
 struct phase_result {
     std::string name;
@@ -60,6 +71,7 @@ struct phase_result {
     // the phase's end, from tcp_info), MB.
     double sim_sent_mb = 0, sim_received_mb = 0;
     boost::json::object sim_metrics;                 // from the simulator's /metrics
+    std::optional<scrape_figures> scrape;            // metrics-server's view (window phases)
     std::vector<progress_sample> samples;
 };
 

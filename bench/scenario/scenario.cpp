@@ -59,6 +59,17 @@ double default_timeout(std::size_t count, const runner_config& cfg) {
     return (60.0 + 0.025 * static_cast<double>(count)) * cfg.timeout_scale;
 }
 
+// A component's entry in cluster.json's "ports" (e.g. metrics-server's secure port).
+std::optional<std::uint16_t> component_port(const fs::path& cluster_dir, const char* name) {
+    try {
+        auto state = json::parse(read_file(cluster_dir / "cluster.json")).as_object();
+        if (const auto* p = state.at("ports").as_object().if_contains(name))
+            return static_cast<std::uint16_t>(p->to_number<int>());
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+}
+
 // The port in "--server-address=host:port" (or the next argument) of the ghostlet component
 // recorded in cluster.json, or its entry in "ports".
 std::optional<std::uint16_t> ghostlet_server_port(const fs::path& cluster_dir) {
@@ -81,11 +92,9 @@ std::optional<std::uint16_t> ghostlet_server_port(const fs::path& cluster_dir) {
                     return port_of(args[i + 1].as_string());
             }
         }
-        if (const auto* ports = state.at("ports").as_object().if_contains("ghostlet"))
-            return static_cast<std::uint16_t>(ports->to_number<int>());
     } catch (const std::exception&) {
     }
-    return std::nullopt;
+    return component_port(cluster_dir, "ghostlet");
 }
 
 bool boring_metric(const std::string& name) {
@@ -160,6 +169,35 @@ api_counts scrape_apiserver(cluster_session& s) {
     return out;
 }
 
+// metrics-server's histograms of its kubelet scrapes and of its whole ticks (all nodes).
+struct scrape_histograms {
+    histogram requests, ticks;
+    bool ok = false;
+};
+
+scrape_histograms scrape_metrics_server(cluster_session& s, std::optional<std::uint16_t> port) {
+    scrape_histograms out;
+    if (!port) return out;
+    auto text = s.local_get(*port, "/metrics", true);
+    if (!text) return out;
+    auto all = histograms(parse_prom_text(*text));
+    out.requests = merged(all, "metrics_server_kubelet_request_duration_seconds");
+    out.ticks = merged(all, "metrics_server_manager_tick_duration_seconds");
+    out.ok = !out.requests.buckets.empty();
+    return out;
+}
+
+// Items in a metrics.k8s.io list (nodes or pods with usage), 0 when it does not answer.
+double metrics_api_items(cluster_session& s, const char* resource) {
+    auto text = s.api_get(std::string("/apis/metrics.k8s.io/v1beta1/") + resource);
+    if (!text) return 0;
+    boost::system::error_code ec;
+    auto v = json::parse(*text, ec);
+    if (ec || !v.is_object()) return 0;
+    const auto* items = v.as_object().if_contains("items");
+    return items && items->is_array() ? static_cast<double>(items->as_array().size()) : 0;
+}
+
 struct sim_handle {
     std::string name;
     pid_t pid = -1;
@@ -231,6 +269,7 @@ private:
                             {"node_lease_duration_seconds", 40 * spec_.heartbeat_factor},
                             {"disable_qps_limits", true},
                             {"kube_scheduler", false},
+                            {"metrics_server", spec_.metrics_server},
                             {"runner_parallelism", cfg_.parallelism},
                             {"stall_seconds", cfg_.stall_seconds},
                             {"phases", phases}};
@@ -250,6 +289,7 @@ private:
                                         "--heartbeat-factor",
                                         std::to_string(spec_.heartbeat_factor)};
         if (sim_name_ == "kwok") create.insert(create.end(), {"--disable", "ghostlet"});
+        if (spec_.metrics_server) create.insert(create.end(), {"--enable", "metrics-server"});
         say("creating cluster " + cluster_ + " for " + sim_name_);
         auto t0 = steady::now();
         created_ = true;
@@ -273,6 +313,12 @@ private:
                     "); was the ghostlet binary found by ghostctl?");
             }
             sim_.metrics_port = ghostlet_server_port(dir_);
+        }
+        if (spec_.metrics_server) {
+            metrics_server_port_ = component_port(dir_, "metrics-server");
+            if (!metrics_server_port_)
+                say("warning: no metrics-server port in " + (dir_ / "cluster.json").string() +
+                    ": its scrape latency is not measured");
         }
         apiserver_pid_ = std::atoi(read_file(dir_ / "pids" / "kube-apiserver.pid").c_str());
         etcd_pid_ = std::atoi(read_file(dir_ / "pids" / "etcd.pid").c_str());
@@ -325,6 +371,17 @@ private:
             "--node-name=localhost",
             "--node-ip=",
             "--server-address=127.0.0.1:" + std::to_string(port)};
+        if (spec_.metrics_server) {
+            // As kwokctl with metrics-server: nodes advertise kwok's port (Hostname localhost,
+            // which metrics-server tries first) and kwok serves kwok's own usage and Metric.
+            argv.push_back("--node-port=" + std::to_string(port));
+            for (const char* f : {"metrics-resource.yaml", "usage-from-annotation.yaml"}) {
+                auto p = cfg_.kwok_metrics / f;
+                if (!fs::exists(p))
+                    throw std::runtime_error("kwok metrics file missing: " + p.string());
+                stages.push_back(p.string());
+            }
+        }
         for (const auto& s : stages) argv.push_back("--config=" + s);
         auto log = logs_ / ("kwok-" + spec_.name + ".log");
         std::ofstream(log, std::ios::app) << "# " << join_command(argv) << "\n";
@@ -347,6 +404,9 @@ private:
         auto api0 = read_proc(apiserver_pid_).value_or(proc_sample{});
         auto etcd0 = read_proc(etcd_pid_).value_or(proc_sample{});
         auto tcp0 = read_tcp_bytes(sim_.pid);
+        bool scraped = spec_.metrics_server && ps.kind == phase_kind::window;
+        scrape_histograms ms0;
+        if (scraped) ms0 = scrape_metrics_server(*session_, metrics_server_port_);
         auto sample_cluster = [&] {
             if (auto a = read_proc(apiserver_pid_))
                 p.apiserver_peak_rss_mb = std::max(p.apiserver_peak_rss_mb, a->rss_mb);
@@ -481,6 +541,25 @@ private:
             std::erase_if(p.api_by_verb, [](const auto& kv) { return kv.second == 0; });
             std::erase_if(p.api_by_resource, [](const auto& kv) { return kv.second == 0; });
         }
+        if (scraped) {
+            auto ms1 = scrape_metrics_server(*session_, metrics_server_port_);
+            scrape_figures f;
+            if (ms0.ok && ms1.ok) {
+                auto d = delta(ms0.requests, ms1.requests);
+                auto t = delta(ms0.ticks, ms1.ticks);
+                f.requests = d.count;
+                f.p50_s = quantile(d, 0.5);
+                f.p90_s = quantile(d, 0.9);
+                f.p99_s = quantile(d, 0.99);
+                f.tick_p99_s = quantile(t, 0.99);
+            } else {
+                p.note += (p.note.empty() ? "" : "; ") +
+                          std::string("metrics-server's /metrics did not answer");
+            }
+            f.nodes_with_metrics = metrics_api_items(*session_, "nodes");
+            f.pods_with_metrics = metrics_api_items(*session_, "pods");
+            p.scrape = f;
+        }
         if (sim_.metrics_port) {
             auto after_sim = session_->local_get(*sim_.metrics_port, "/metrics").value_or("");
             if (!before_sim.empty() && !after_sim.empty())
@@ -543,6 +622,7 @@ private:
     fs::path dir_, logs_;
     sim_handle sim_;
     pid_t apiserver_pid_ = -1, etcd_pid_ = -1;  // the cluster's own, for their cost
+    std::optional<std::uint16_t> metrics_server_port_;
     std::unique_ptr<cluster_session> session_;
     run_result result_;
     bool created_ = false;
@@ -553,7 +633,7 @@ private:
 
 const std::vector<std::string>& scenario_names() {
     static const std::vector<std::string> names{"kwok-benchmark", "pod-startup", "steady-state",
-                                                "smoke"};
+                                                "metrics-scrape", "smoke"};
     return names;
 }
 
@@ -597,6 +677,19 @@ scenario_spec make_scenario(const std::string& name, const runner_config& cfg) {
         w.name = "steady-window";
         w.kind = phase_kind::window;
         w.seconds = size_of(cfg, name, "window", 120);  // two rounds of renewals
+        s.phases.push_back(w);
+    } else if (name == "metrics-scrape") {
+        s.nodes = sz("nodes", 1000);
+        auto pods = s.nodes * sz("pods-per-node", 10);
+        s.metrics_server = true;
+        s.description = "the cost of being scraped: metrics-server every 15 s on every node's "
+                        "kubelet endpoint, steady window";
+        add("nodes-ready", phase_kind::nodes, s.nodes);
+        add("pods-running", phase_kind::pods, pods);
+        phase_spec w;
+        w.name = "scrape-window";
+        w.kind = phase_kind::window;
+        w.seconds = size_of(cfg, name, "window", 120);  // eight rounds of scrapes
         s.phases.push_back(w);
     } else {
         throw std::invalid_argument("unknown scenario \"" + name + "\"");

@@ -15,6 +15,7 @@ struct runner_config {
     std::filesystem::path ghostctl;
     std::filesystem::path kwok;
     std::filesystem::path kwok_stages;   // kwok's stage tree (../shared/kwok-stages)
+    std::filesystem::path kwok_metrics;  // kwok's Metric and usage documents (../shared/kwok-metrics)
     std::filesystem::path out_dir;
     std::map<std::string, double> sizes; // "nodes", "steady-state.nodes", ... (flags)
     int parallelism = 16;                // concurrent create/delete requests (kwokctl: 16)
@@ -41,6 +42,9 @@ struct scenario_spec {
     std::vector<phase_spec> phases;
     int heartbeat_factor = 5;
     bool watch_leases = false;
+    // The cluster runs metrics-server (every 15 s it scrapes each node's kubelet endpoint,
+    // i.e. the simulator); window phases record how metrics-server saw those scrapes.
+    bool metrics_server = false;
 };
 
 const std::vector<std::string>& scenario_names();   // without "all"

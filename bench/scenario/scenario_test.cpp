@@ -71,6 +71,25 @@ TEST(PromText, HistogramDeltaQuantile) {
     EXPECT_TRUE(std::isnan(quantile(histogram{}, 0.5)));
 }
 
+TEST(PromText, MergedAddsEverySeriesOfOneFamily) {
+    // metrics-server's kubelet request histogram has one series per node.
+    auto h = histograms(parse_prom_text(
+        "req_seconds_bucket{node=\"a\",le=\"0.01\"} 3\n"
+        "req_seconds_bucket{node=\"a\",le=\"+Inf\"} 4\n"
+        "req_seconds_count{node=\"a\"} 4\nreq_seconds_sum{node=\"a\"} 0.5\n"
+        "req_seconds_bucket{node=\"b\",le=\"0.01\"} 1\n"
+        "req_seconds_bucket{node=\"b\",le=\"+Inf\"} 6\n"
+        "req_seconds_count{node=\"b\"} 6\nreq_seconds_sum{node=\"b\"} 1.5\n"
+        "req_seconds_total_bucket{le=\"+Inf\"} 100\n"));
+    auto m = merged(h, "req_seconds");
+    EXPECT_EQ(m.count, 10);
+    EXPECT_NEAR(m.sum, 2.0, 1e-9);
+    ASSERT_EQ(m.buckets.size(), 2u);
+    EXPECT_EQ(m.buckets[0].second, 4);
+    EXPECT_EQ(m.buckets[1].second, 10);   // not the other family's 100
+    EXPECT_TRUE(merged(h, "absent").buckets.empty());
+}
+
 TEST(Results, NearestRankPercentiles) {
     std::vector<double> v;
     for (int i = 100; i >= 1; --i) v.push_back(i / 100.0);
@@ -143,6 +162,7 @@ TEST(TcpBytes, ReadsTheProcessConnectionsFromSs) {
 TEST(Results, JsonRoundTrip) {
     auto r = fake_run("kwok", 2.0);
     r.phases[0].runner_requests["POST nodes"] = 20;
+    r.phases[0].scrape = scrape_figures{8000, 0.002, 0.004, 0.02, 0.3, 1000, 10000};
     auto back = run_from_json(to_json(r));
     EXPECT_EQ(back.simulator, "kwok");
     ASSERT_EQ(back.phases.size(), 1u);
@@ -152,7 +172,11 @@ TEST(Results, JsonRoundTrip) {
     EXPECT_EQ(back.phases[0].samples.size(), 2u);
     EXPECT_DOUBLE_EQ(back.phases[0].apiserver_cpu_s, 20);
     EXPECT_DOUBLE_EQ(back.phases[0].schedulable.p99, 4);
+    ASSERT_TRUE(back.phases[0].scrape);
+    EXPECT_DOUBLE_EQ(back.phases[0].scrape->p99_s, 0.02);
+    EXPECT_DOUBLE_EQ(back.phases[0].scrape->pods_with_metrics, 10000);
     EXPECT_EQ(markdown_report({r}), markdown_report({back}));
+    EXPECT_NE(markdown_report({r}).find("metrics-server scrape p99 (ms)"), std::string::npos);
 }
 
 TEST(Report, SvgHasBothSimulators) {
