@@ -310,7 +310,7 @@ engine::flag_set make_flags(command& cmd, bool& help) {
                    "the certificate's groups, comma-separated or repeated (default "
                    "system:masters)");
     f.string("address", &cmd.port_forward.address,
-             "port-forward: the address to listen on (default 127.0.0.1)");
+             "port-forward: the address to listen on");
     f.string("host", &cmd.kubeconfig.host, "server host[:port] written into the kubeconfig");
     f.boolean("insecure-skip-tls-verify", &cmd.kubeconfig.insecure_skip_tls_verify,
               "do not verify the server's certificate");
@@ -629,7 +629,11 @@ command parse_command_line(const std::vector<std::string>& args) {
         return cmd;
     }
     if (verb == "get") {
-        if (help) return help_cmd(with_flags(flags, get_help, get_flags));
+        if (help) {
+            auto names = get_flags;
+            names.insert(names.end(), kubeconfig_flags.begin(), kubeconfig_flags.end());
+            return help_cmd(with_flags(flags, get_help, names));
+        }
         need_noun({"clusters", "kubeconfig", "components"}, get_help);
         only("get " + noun, noun == "kubeconfig" ? kubeconfig_flags : get_flags);
         if (cmd.kubeconfig.user.empty()) throw usage_error("--user: expected a user name, got \"\"");
