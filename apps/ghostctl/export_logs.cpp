@@ -79,7 +79,9 @@ void run_export(const export_plan& p, std::ostream& out, std::ostream& err) {
         throw ghostctl_error("export logs: " + config_to.string() +
                              " already exists (an earlier export); pick another directory");
     fs::create_directories(p.dir / "components", ec);
-    if (ec) throw ghostctl_error("export logs: cannot create " + p.dir.string() + ": " + ec.message());
+    if (ec)
+        throw ghostctl_error("export logs: cannot create " + p.dir.string() + ": " +
+                             ec.message());
     fs::copy_file(p.config_from, config_to, ec);
     if (ec)
         throw ghostctl_error("export logs: cannot copy " + p.config_from.string() + ": " +

@@ -2,9 +2,9 @@
 // `ghostctl create cluster -c FILE`: kwokctl's configuration documents (paths read as ghostlet's
 // --config, stages/config_files). KwokctlConfiguration `options` become ghostctl's create flags
 // (a flag given on the command line wins), `componentsPatches` the components' extra args and
-// environment; KwokctlResource documents are read for scale; KwokConfiguration, Stage, Metric, ... go
-// to the cluster's ghostlet in one --config file, with the default stages the flags imply (the
-// node heartbeat stretched by the heartbeat factor, as kwokctl writes its kwok.yaml).
+// environment; KwokctlResource documents are read for scale; KwokConfiguration, Stage, Metric,
+// ... go to the cluster's ghostlet in one --config file, with the default stages the flags
+// imply (the node heartbeat stretched by the heartbeat factor, as kwokctl writes its kwok.yaml).
 
 #include "apps/ghostctl/components.hpp"
 #include "apps/ghostctl/options.hpp"

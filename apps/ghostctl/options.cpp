@@ -29,7 +29,7 @@ const char* const top_help =
     "  get components       list components with their state\n"
     "  logs <component>     print a component's log (-f to follow)\n"
     "  kubectl [args...]    run kubectl against the cluster\n"
-    "  scale RESOURCE       create/delete fake nodes, pods or KwokctlResource objects (--replicas N)\n"
+    "  scale RESOURCE       create/delete fake nodes, pods or KwokctlResource objects\n"
     "  snapshot save|restore  save or restore the cluster's objects (--path, --format etcd|k8s)\n"
     "  etcdctl [args...]    run etcdctl against the cluster's etcd\n"
     "  export logs [DIR]    copy the components' logs and the configuration into a directory\n"
@@ -62,7 +62,7 @@ const char* const logs_help =
 const char* const scale_help =
     "Usage: ghostctl [--name NAME] [-c FILE]... scale node|pod|RESOURCE [PREFIX] --replicas N\n"
     "         [--param '.key=value']... [--serial-length 6] [-n NAMESPACE]\n"
-    "Creates or deletes objects named PREFIX-000000... labelled kwok.x-k8s.io/kwokctl-scale=PREFIX\n"
+    "Creates or deletes objects named PREFIX-000000... (label kwok.x-k8s.io/kwokctl-scale=PREFIX)\n"
     "until exactly N exist (as kwokctl scale: new ones take the lowest free serials, scaling\n"
     "down keeps the oldest). RESOURCE is a KwokctlResource (config.kwok.x-k8s.io/v1alpha1) from\n"
     "-c, ghost.yaml or the cluster's create -c files: its template is rendered per object with\n"
@@ -636,7 +636,8 @@ command parse_command_line(const std::vector<std::string>& args) {
         }
         need_noun({"clusters", "kubeconfig", "components"}, get_help);
         only("get " + noun, noun == "kubeconfig" ? kubeconfig_flags : get_flags);
-        if (cmd.kubeconfig.user.empty()) throw usage_error("--user: expected a user name, got \"\"");
+        if (cmd.kubeconfig.user.empty())
+            throw usage_error("--user: expected a user name, got \"\"");
         for (const auto& g : cmd.kubeconfig.groups)
             if (g.empty()) throw usage_error("--group: expected group names, got an empty one");
         cmd.kind = noun == "clusters"     ? command_kind::get_clusters

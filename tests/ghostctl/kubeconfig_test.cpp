@@ -38,7 +38,8 @@ protected:
 
 TEST(kubeconfig_host, a_bare_host_keeps_the_port_as_kwokctl) {
     EXPECT_EQ(server_with_host("https://127.0.0.1:32764", "10.0.0.1"), "https://10.0.0.1:32764");
-    EXPECT_EQ(server_with_host("https://127.0.0.1:32764", "10.0.0.1:6443"), "https://10.0.0.1:6443");
+    EXPECT_EQ(server_with_host("https://127.0.0.1:32764", "10.0.0.1:6443"),
+              "https://10.0.0.1:6443");
     EXPECT_EQ(server_with_host("https://127.0.0.1:32764", "::1"), "https://[::1]:32764");
     EXPECT_EQ(server_with_host("https://127.0.0.1:32764", "[::1]:443"), "https://[::1]:443");
     EXPECT_EQ(server_with_host("https://127.0.0.1:32764/p", "h"), "https://h:32764/p");

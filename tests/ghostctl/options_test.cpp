@@ -246,8 +246,9 @@ TEST(options, port_forward_and_export_logs) {
     EXPECT_EQ(p.port_forward.local_port, 8443);
     EXPECT_EQ(p.port_forward.target, "https");
     EXPECT_EQ(p.port_forward.address, "127.0.0.1");
-    EXPECT_EQ(parse({"port-forward", "etcd", "0:2379", "--address", "0.0.0.0"}).port_forward.address,
-              "0.0.0.0");
+    EXPECT_EQ(
+        parse({"port-forward", "etcd", "0:2379", "--address", "0.0.0.0"}).port_forward.address,
+        "0.0.0.0");
     EXPECT_EQ(error_of({"port-forward", "etcd"}),
               "port-forward needs a component and LOCAL-PORT:PORT, e.g. ghostctl port-forward "
               "kube-apiserver 8443:https");
@@ -261,7 +262,8 @@ TEST(options, port_forward_and_export_logs) {
     EXPECT_EQ(e.kind, command_kind::export_logs);
     EXPECT_EQ(e.export_dir, "");
     EXPECT_EQ(parse({"export", "logs", "/tmp/x"}).export_dir, "/tmp/x");
-    EXPECT_EQ(error_of({"export", "metrics"}), "unknown \"export\" target \"metrics\" (expected logs)");
+    EXPECT_EQ(error_of({"export", "metrics"}),
+              "unknown \"export\" target \"metrics\" (expected logs)");
     EXPECT_EQ(error_of({"export", "logs", "a", "b"}), "unexpected argument \"b\"");
     EXPECT_NE(parse({"export", "--help"}).help_text.find("binary-info.txt"), std::string::npos);
     EXPECT_NE(parse({"port-forward", "--help"}).help_text.find("--address"), std::string::npos);

@@ -34,8 +34,9 @@ std::string error_of(const std::function<void()>& f) {
 }
 
 TEST(port_forward, mapping_is_local_port_and_a_name_or_number) {
-    EXPECT_EQ(parse_port_mapping("8443:https"), (std::pair<std::uint16_t, std::string>{8443, "https"}));
-    EXPECT_EQ(parse_port_mapping("0:32764"), (std::pair<std::uint16_t, std::string>{0, "32764"}));
+    using mapping = std::pair<std::uint16_t, std::string>;
+    EXPECT_EQ(parse_port_mapping("8443:https"), (mapping{8443, "https"}));
+    EXPECT_EQ(parse_port_mapping("0:32764"), (mapping{0, "32764"}));
     EXPECT_EQ(error_of([] { parse_port_mapping("8443"); }),
               "port-forward: invalid port mapping \"8443\": expected "
               "LOCAL-PORT:PORT-NAME-OR-NUMBER, e.g. 8443:https");

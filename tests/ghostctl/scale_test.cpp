@@ -68,8 +68,8 @@ protected:
 };
 
 TEST(scale_diff, fewer_than_wanted_takes_the_lowest_free_serials) {
-    auto d = diff_scale({{"n-000001", "2026-01-01T00:00:00Z"}, {"n-000003", "2026-01-01T00:00:00Z"}},
-                        "n", 4, 6);
+    auto d = diff_scale(
+        {{"n-000001", "2026-01-01T00:00:00Z"}, {"n-000003", "2026-01-01T00:00:00Z"}}, "n", 4, 6);
     EXPECT_EQ(d.create, (std::vector<std::size_t>{0, 2}));
     EXPECT_TRUE(d.remove.empty());
     // An object with the label but not a serial name counts (as kwokctl counts it).

@@ -163,7 +163,8 @@ TEST_F(kwokctl_commands_it, default_config_scale_resource_kubeconfig_groups_port
         auto info = json::parse(who.output).at("status").at("userInfo");
         EXPECT_EQ(info.at("username"), "alice");
         std::set<std::string> groups;
-        for (const auto& g : info.at("groups").as_array()) groups.insert(std::string(g.as_string()));
+        for (const auto& g : info.at("groups").as_array())
+            groups.insert(std::string(g.as_string()));
         for (const char* g : {"team-a", "team-b", "system:masters"})
             EXPECT_TRUE(groups.count(g)) << g << " missing from " << who.output;
     }
@@ -231,8 +232,8 @@ TEST_F(kwokctl_commands_it, default_config_scale_resource_kubeconfig_groups_port
             auto f = dir / "components" / (std::string(c) + ".log");
             EXPECT_GT(fs::exists(f) ? fs::file_size(f) : 0, 0u) << f;
         }
-        EXPECT_NE(read_text(dir / "components" / "audit.log").find("\"user\":{\"username\":\"alice\""),
-                  std::string::npos)
+        auto audit = read_text(dir / "components" / "audit.log");
+        EXPECT_NE(audit.find("\"user\":{\"username\":\"alice\""), std::string::npos)
             << "the audit log holds the requests made above";
         auto again = ghostctl({"export", "logs", (work_ / "export").string()});
         EXPECT_EQ(again.exit_code, 1);
