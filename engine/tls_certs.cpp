@@ -115,7 +115,7 @@ pem_pair issue_certificate(const certificate_request& r, const pem_pair* issuer)
     X509_gmtime_adj(X509_getm_notBefore(c.get()), -3600L);
     X509_time_adj_ex(X509_getm_notAfter(c.get()), 3650, 0, nullptr);
     X509_NAME* name = X509_get_subject_name(c.get());
-    if (!r.organization.empty()) add_name_entry(name, "O", r.organization);
+    for (const auto& o : r.organizations) add_name_entry(name, "O", o);
     add_name_entry(name, "CN", r.common_name);
     X509* iss = issuer_cert ? issuer_cert.get() : c.get();
     X509_set_issuer_name(c.get(), X509_get_subject_name(iss));

@@ -21,7 +21,7 @@ enum class key_type {
 
 struct certificate_request {
     std::string common_name;
-    std::string organization;                  ///< empty: none
+    std::vector<std::string> organizations;    ///< one O= each (Kubernetes groups)
     bool is_ca = false;                        ///< CA:TRUE, keyCertSign|cRLSign
     std::vector<std::string> extended_usages;  ///< "serverAuth", "clientAuth"
     std::vector<std::string> sans;             ///< "IP:127.0.0.1", "DNS:localhost"

@@ -812,26 +812,25 @@ void cluster_manager::print_clusters(output_format format) {
 void cluster_manager::print_kubeconfig(const std::string& name, const kubeconfig_options& k) {
     auto s = load(name);
     cluster_layout L{s.dir};
-    if (k.user.empty() && k.group.empty() && k.host.empty() && !k.insecure_skip_tls_verify) {
+    const bool new_subject =
+        k.user != admin_user || k.groups != std::vector<std::string>{admin_group};
+    if (!new_subject && k.host.empty() && !k.insecure_skip_tls_verify) {
         out_ << read_file(L.kubeconfig());
         return;
     }
-    // As kwokctl: another user or group is a new client certificate signed by the cluster CA.
+    // As kwokctl: another user or other groups is a new client certificate signed by the
+    // cluster CA, one O= per group (how Kubernetes reads a certificate's groups).
     auto pki = read_pki(L.pki());
     kubeconfig_entry kc{"ghost-" + name,
                         "https://127.0.0.1:" + std::to_string(s.ports.at("kube-apiserver")),
                         pki.ca.cert_pem, pki.admin.cert_pem, pki.admin.key_pem};
-    if (!k.user.empty() || !k.group.empty()) {
-        auto leaf = engine::issue_certificate(
-            {k.user.empty() ? "ghost-admin" : k.user,
-             k.group.empty() ? "system:masters" : k.group, false, {"clientAuth"}, {}},
-            &pki.ca);
+    if (new_subject) {
+        auto leaf = engine::issue_certificate({k.user, k.groups, false, {"clientAuth"}, {}},
+                                              &pki.ca);
         kc.cert_pem = leaf.cert_pem;
         kc.key_pem = leaf.key_pem;
     }
-    if (!k.host.empty()) {
-        kc.server = k.host.find("://") == std::string::npos ? "https://" + k.host : k.host;
-    }
+    kc.server = server_with_host(kc.server, k.host);
     kc.insecure_skip_tls_verify = k.insecure_skip_tls_verify;
     out_ << render_kubeconfig(kc);
 }

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -75,6 +76,34 @@ void save(const std::filesystem::path& file, const YAML::Node& root) {
 }
 
 }  // namespace
+
+std::string server_with_host(std::string_view server, std::string_view host) {
+    if (host.empty()) return std::string(server);
+    if (host.find("://") != std::string_view::npos) return std::string(host);
+    auto start = server.find("://");
+    start = start == std::string_view::npos ? 0 : start + 3;
+    auto end = server.find('/', start);
+    auto authority = server.substr(start, end == std::string_view::npos ? end : end - start);
+    // Go's net.SplitHostPort succeeds on "h:p" and "[v6]:p"; anything else is a bare host.
+    const bool has_port =
+        host.front() == '[' ? host.find("]:") != std::string_view::npos
+                            : std::count(host.begin(), host.end(), ':') == 1;
+    std::string replaced(host);
+    if (!has_port) {
+        auto colon = authority.rfind(':');
+        bool bracketed_end = !authority.empty() && authority.back() == ']';
+        std::string port = colon == std::string_view::npos || bracketed_end
+                               ? std::string()
+                               : std::string(authority.substr(colon + 1));
+        if (replaced.find(':') != std::string::npos && replaced.front() != '[')
+            replaced = "[" + replaced + "]";
+        if (!port.empty()) replaced += ":" + port;
+    }
+    std::string out(server.substr(0, start));
+    out += replaced;
+    if (end != std::string_view::npos) out += server.substr(end);
+    return out;
+}
 
 std::string base64_encode(std::string_view data) {
     std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');

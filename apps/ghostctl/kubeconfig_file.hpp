@@ -18,6 +18,11 @@ struct kubeconfig_entry {
 
 std::string base64_encode(std::string_view data);
 
+// The server URL with its host replaced, as kwokctl's get kubeconfig --host: "H:P" (or
+// "[v6]:P") replaces host and port, a bare host keeps the port; a whole URL ("https://h:p",
+// ghostctl's own) replaces everything.
+std::string server_with_host(std::string_view server, std::string_view host);
+
 // A complete kubeconfig with one context (embedded CA and client cert/key data).
 std::string render_kubeconfig(const kubeconfig_entry& e);
 

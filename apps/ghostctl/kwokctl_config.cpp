@@ -301,6 +301,46 @@ YAML::Node text_node(const std::string& v) {
     return n;
 }
 
+kwokctl_resource read_resource(const YAML::Node& doc, const std::string& where) {
+    kwokctl_resource r;
+    r.where = where;
+    r.yaml = emit(doc);
+    std::string text;
+    for_each_key(doc, where, [&](const std::string& key, const YAML::Node& v) {
+        const std::string field = where + ": " + key;
+        if (key == "kind" || key == "status") return;
+        if (key == "apiVersion") {
+            if (text_of(v, field) != "config.kwok.x-k8s.io/v1alpha1")
+                throw config_error(field + ": expected config.kwok.x-k8s.io/v1alpha1, got \"" +
+                                   text_of(v, field) + "\"");
+        } else if (key == "metadata") {
+            if (!v.IsMap()) throw config_error(field + ": expected a mapping");
+            r.name = text_of(v["name"], field + ".name");
+        } else if (key == "parameters") {
+            try {
+                if (!v.IsNull()) r.parameters = stages::yaml_node_to_json(v);
+            } catch (const stages::stage_error& e) {
+                throw config_error(field + ": " + e.what());
+            }
+        } else if (key == "template") {
+            text = text_of(v, field);
+        } else {
+            throw config_error(field + ": unknown KwokctlResource field (expected metadata, "
+                                       "parameters, template)");
+        }
+    });
+    if (r.name.empty())
+        throw config_error(where + ": metadata.name: expected a name (what `scale NAME` uses)");
+    if (lang::trim_space(text).empty())
+        throw config_error(where + ": template: expected the Go template of one object");
+    try {
+        r.tpl = std::make_shared<const scale_template>(text);
+    } catch (const std::invalid_argument& e) {
+        throw config_error(where + ": template: " + e.what());
+    }
+    return r;
+}
+
 void note_stage(const YAML::Node& doc, kwokctl_documents& out) {
     auto ref = doc["spec"] ? doc["spec"]["resourceRef"] : YAML::Node();
     if (!ref || !ref.IsMap()) return;
@@ -386,7 +426,7 @@ kwokctl_documents read_kwokctl_documents(const std::vector<std::string>& paths) 
                 if (kind == "KwokctlConfiguration") {
                     read_kwokctl_configuration(doc, where, out);
                 } else if (kind == "KwokctlResource") {
-                    out.resources.push_back(emit(doc));
+                    out.resources.push_back(read_resource(doc, where));
                 } else if (kind == "KwokConfiguration" || stages::find_kwok_kind(kind)) {
                     if (kind == "Stage") note_stage(doc, out);
                     if (kind == "Metric") out.metric = true;
@@ -403,6 +443,32 @@ kwokctl_documents read_kwokctl_documents(const std::vector<std::string>& paths) 
         }
     }
     return out;
+}
+
+std::vector<std::string> with_default_config(const std::vector<std::string>& paths,
+                                             const std::filesystem::path& default_path) {
+    namespace fs = std::filesystem;
+    auto same = [&](const std::string& p) {
+        if (p == "-") return false;
+        std::error_code ec;
+        auto a = fs::absolute(stages::expand_home(p), ec).lexically_normal();
+        return !ec && a == fs::absolute(default_path, ec).lexically_normal();
+    };
+    std::error_code ec;
+    const bool exists = fs::exists(default_path, ec);
+    const bool named = std::any_of(paths.begin(), paths.end(), same);
+    std::vector<std::string> out;
+    if (exists && !named) out.push_back(default_path.string());
+    for (const auto& p : paths)
+        if (exists || !same(p)) out.push_back(p);
+    return out;
+}
+
+const kwokctl_resource* find_resource(const std::vector<kwokctl_resource>& resources,
+                                      const std::string& name) {
+    for (auto it = resources.rbegin(); it != resources.rend(); ++it)
+        if (it->name == name) return &*it;
+    return nullptr;
 }
 
 void apply_kwokctl_options(command& cmd, const kwokctl_documents& docs) {
@@ -534,7 +600,7 @@ std::string ghostlet_config_text(const create_options& o, const kwokctl_document
     }
     if (patches.size() == 0) conf.remove("componentsPatches");
     add("effective KwokctlConfiguration (ghostlet skips this kind)", emit(conf));
-    for (const auto& r : docs.resources) add("", r);
+    for (const auto& r : docs.resources) add("", r.yaml);
     return out;
 }
 

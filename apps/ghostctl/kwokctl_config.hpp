@@ -2,13 +2,18 @@
 // `ghostctl create cluster -c FILE`: kwokctl's configuration documents (paths read as ghostlet's
 // --config, stages/config_files). KwokctlConfiguration `options` become ghostctl's create flags
 // (a flag given on the command line wins), `componentsPatches` the components' extra args and
-// environment; KwokctlResource documents are kept; KwokConfiguration, Stage, Metric, ... go
-// to the cluster's ghostlet in one --config file, with the default stages the flags imply (the
-// node heartbeat stretched by the heartbeat factor, as kwokctl writes its kwok.yaml).
+// environment; KwokctlResource documents are read for scale; KwokConfiguration, Stage, Metric,
+// ... go to the cluster's ghostlet in one --config file, with the default stages the flags
+// imply (the node heartbeat stretched by the heartbeat factor, as kwokctl writes its kwok.yaml).
 
 #include "apps/ghostctl/components.hpp"
 #include "apps/ghostctl/options.hpp"
+#include "apps/ghostctl/scale_template.hpp"
 
+#include <boost/json/value.hpp>
+
+#include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,6 +23,15 @@ namespace ghost::ghostctl {
 // Bad input in a -c document: one line naming the file, the document and the field.
 struct config_error : std::runtime_error {
     using std::runtime_error::runtime_error;
+};
+
+// A KwokctlResource (config.kwok.x-k8s.io/v1alpha1): what `scale <name>` makes.
+struct kwokctl_resource {
+    std::string name;        ///< metadata.name: the word after `scale`
+    std::string where;       ///< "file (document N)", for messages
+    boost::json::value parameters = boost::json::object();  ///< `.` of the template
+    std::shared_ptr<const scale_template> tpl;               ///< compiled at load
+    std::string yaml;        ///< the document as read, for the cluster's ghostlet.yaml
 };
 
 struct kwokctl_documents {
@@ -30,7 +44,7 @@ struct kwokctl_documents {
     std::vector<component_patch> patches;
     std::vector<std::string> ghostlet_documents;  ///< KwokConfiguration, Stage, Metric, ... (YAML)
     std::vector<std::string> ghostlet_kinds;      ///< the kind of each of those
-    std::vector<std::string> resources;           ///< KwokctlResource documents (YAML), for scale
+    std::vector<kwokctl_resource> resources;      ///< in the order read (a later one wins)
     bool node_stages = false;                     ///< a Stage for v1 Node was given
     bool pod_stages = false;
     bool metric = false;
@@ -40,6 +54,16 @@ struct kwokctl_documents {
 
 // Reads the -c paths (files, directories, "-"). Throws config_error.
 kwokctl_documents read_kwokctl_documents(const std::vector<std::string>& paths);
+
+// kwokctl's default configuration file: `default_path` (ghostctl: <workdir>/ghost.yaml) goes
+// first when it exists and is not among `paths` already; named in `paths` but missing, it is
+// dropped (kwokctl's loadConfig).
+std::vector<std::string> with_default_config(const std::vector<std::string>& paths,
+                                             const std::filesystem::path& default_path);
+
+// The last KwokctlResource named `name` (so -c beats ghost.yaml), or nullptr.
+const kwokctl_resource* find_resource(const std::vector<kwokctl_resource>& resources,
+                                      const std::string& name);
 
 // Applies the documents' options to cmd.create, skipping flags in cmd.changed_flags, and
 // appends their componentsPatches. Throws config_error naming the option.

@@ -2,8 +2,10 @@
 
 #include "apps/ghostctl/cluster.hpp"
 #include "apps/ghostctl/dry_run.hpp"
+#include "apps/ghostctl/export_logs.hpp"
 #include "apps/ghostctl/kwokctl_config.hpp"
 #include "apps/ghostctl/options.hpp"
+#include "apps/ghostctl/port_forward.hpp"
 #include "apps/ghostctl/scale.hpp"
 #include "apps/ghostctl/snapshot.hpp"
 #include "apps/ghostctl/snapshot_format.hpp"
@@ -59,12 +61,16 @@ int main(int argc, char** argv) {
     kwokctl_documents docs;
     try {
         cmd = parse_command_line(args);
-        if (!cmd.config_paths.empty() && cmd.kind == command_kind::create_cluster) {
-            docs = read_kwokctl_documents(cmd.config_paths);
-            apply_kwokctl_options(cmd, docs);
+        if (cmd.kind == command_kind::create_cluster || cmd.kind == command_kind::scale) {
+            // kwokctl's ~/.kwok/kwok.yaml is ghostctl's <workdir>/ghost.yaml: read first.
+            auto paths = with_default_config(
+                cmd.config_paths, environment::from_process_env().root / "ghost.yaml");
+            if (!paths.empty()) docs = read_kwokctl_documents(paths);
+            if (cmd.kind == command_kind::create_cluster) apply_kwokctl_options(cmd, docs);
         } else if (!cmd.config_paths.empty() && cmd.kind != command_kind::help) {
             // The cluster keeps what create read (its ghostlet.yaml).
-            std::cerr << "warning: -c/--config is read by create cluster only; ignored\n";
+            std::cerr << "warning: -c/--config is read by create cluster and scale only; "
+                         "ignored\n";
         }
     } catch (const usage_error& e) {
         std::cerr << "ghostctl: " << e.what() << "\n";
@@ -133,7 +139,13 @@ int main(int argc, char** argv) {
                           << (cmd.name == "ghost" ? "" : " --name " + cmd.name) << "\n";
                 return 1;
             }
+            // The cluster's own KwokctlResources (create -c), after -c and ghost.yaml.
+            kwokctl_documents saved;
+            auto saved_path = cluster_layout{env.cluster_dir(cmd.name)}.ghostlet_config();
+            if (std::filesystem::exists(saved_path))
+                saved = read_kwokctl_documents({saved_path.string()});
             scale_request req;
+            req.custom = choose_resource(cmd.scale.resource, docs.resources, saved.resources);
             req.resource = cmd.scale.resource;
             req.name = cmd.scale.object_name;
             req.replicas = cmd.scale.replicas;
@@ -144,9 +156,22 @@ int main(int argc, char** argv) {
             req.kubectl = env.bin_dir / "kubectl";
             return run_scale(req, kubeconfig, std::cout);
         }
+        case command_kind::export_logs: {
+            auto s = m.load(cmd.name);
+            auto plan = plan_export(s, export_dir(s.dir, cmd.name, cmd.export_dir));
+            if (cmd.dry_run) std::cout << export_shell(plan);
+            else run_export(plan, std::cout, std::cerr);
+            break;
+        }
+        case command_kind::port_forward:
+            return run_port_forward(m.load(cmd.name), cmd.port_forward, cmd.dry_run, std::cout,
+                                    std::cerr);
         case command_kind::help: break;
         }
     } catch (const snapshot_input_error& e) {
+        std::cerr << "ghostctl: " << e.what() << "\n";
+        return 2;
+    } catch (const scale_error& e) {
         std::cerr << "ghostctl: " << e.what() << "\n";
         return 2;
     } catch (const config_error& e) {

@@ -1,5 +1,6 @@
 #include "apps/ghostctl/options.hpp"
 
+#include "apps/ghostctl/port_forward.hpp"
 #include "engine/flags.hpp"
 #include "stages/kwok_kinds.hpp"
 #include "lang/duration.hpp"
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cctype>
+#include <tuple>
 
 namespace ghost::ghostctl {
 namespace {
@@ -27,13 +29,17 @@ const char* const top_help =
     "  get components       list components with their state\n"
     "  logs <component>     print a component's log (-f to follow)\n"
     "  kubectl [args...]    run kubectl against the cluster\n"
-    "  scale node|pod       create/delete fake nodes or pods (--replicas N)\n"
+    "  scale RESOURCE       create/delete fake nodes, pods or KwokctlResource objects\n"
     "  snapshot save|restore  save or restore the cluster's objects (--path, --format etcd|k8s)\n"
-    "  etcdctl [args...]    run etcdctl against the cluster's etcd\n";
+    "  etcdctl [args...]    run etcdctl against the cluster's etcd\n"
+    "  export logs [DIR]    copy the components' logs and the configuration into a directory\n"
+    "  port-forward COMPONENT LOCAL:PORT  forward a local port to a component's port\n";
 
 const char* const environment_help =
     "\nEnvironment: GHOST_WORKDIR (default ~/.ghost), GHOST_BIN_DIR (control-plane binaries,\n"
-    "default $GHOSTLET_CACHE/bin/current), GHOST_GHOSTLET_BINARY, KUBECONFIG.\n";
+    "default $GHOSTLET_CACHE/bin/current), GHOST_GHOSTLET_BINARY, KUBECONFIG.\n"
+    "Create and scale read $GHOST_WORKDIR/ghost.yaml first when it exists (as kwokctl its\n"
+    "~/.kwok/kwok.yaml): -c files and then flags win over it.\n";
 
 const char* const create_help =
     "Usage: ghostctl create cluster [--name NAME] [-c FILE]... [flags]\n"
@@ -47,17 +53,37 @@ const char* const start_help = "Usage: ghostctl start cluster [--name NAME] [--w
 const char* const stop_help = "Usage: ghostctl stop cluster [--name NAME]\n";
 const char* const get_help =
     "Usage: ghostctl get clusters [-o name|wide] | get components [--name NAME] [-o name|wide]\n"
-    "       get kubeconfig [--name NAME] [--user U --group G] [--host H] "
-    "[--insecure-skip-tls-verify]\n";
+    "       get kubeconfig [--name NAME] [--user U] [--group G1,G2 | --group G1 --group G2]\n"
+    "         [--host H[:PORT]] [--insecure-skip-tls-verify]\n"
+    "Another user or other groups get a new client certificate signed by the cluster's CA\n"
+    "(one O= per group); --host alone keeps the API server's port.\n";
 const char* const logs_help =
     "Usage: ghostctl logs <component>|audit [--name NAME] [-f|--follow]\n";
 const char* const scale_help =
-    "Usage: ghostctl [--name NAME] scale node|pod [PREFIX] --replicas N [--param '.key=value']...\n"
-    "         [--serial-length 6] [-n NAMESPACE]\n"
-    "Creates or deletes fake nodes or pods named PREFIX-000000... until exactly N exist (as\n"
-    "kwokctl scale). Node parameters: .podCIDR .podCIDRv6 .internalIP .internalIPv6\n"
-    ".allocatable .labels .annotations; pod parameters: .nodeName .hostNetwork .image\n"
-    ".resources .labels .annotations.\n";
+    "Usage: ghostctl [--name NAME] [-c FILE]... scale node|pod|RESOURCE [PREFIX] --replicas N\n"
+    "         [--param '.key=value']... [--serial-length 6] [-n NAMESPACE]\n"
+    "Creates or deletes objects named PREFIX-000000... (label kwok.x-k8s.io/kwokctl-scale=PREFIX)\n"
+    "until exactly N exist (as kwokctl scale: new ones take the lowest free serials, scaling\n"
+    "down keeps the oldest). RESOURCE is a KwokctlResource (config.kwok.x-k8s.io/v1alpha1) from\n"
+    "-c, ghost.yaml or the cluster's create -c files: its template is rendered per object with\n"
+    "the parameters after --param (functions Name, Namespace, Index, AddCIDR, AddIP, kwok's and\n"
+    "Sprig's). A KwokctlResource named node or pod replaces the built-in one.\n"
+    "Built-in node parameters: .podCIDR .podCIDRv6 .internalIP .internalIPv6 .allocatable\n"
+    ".labels .annotations; pod parameters: .nodeName .hostNetwork .image .resources .labels\n"
+    ".annotations.\n";
+
+const char* const export_help =
+    "Usage: ghostctl [--name NAME] export logs [DIR]\n"
+    "Copies the cluster's configuration (kwok.yaml), every component's log (components/*.log,\n"
+    "audit.log with --kube-audit-policy) and binary-info.txt into DIR/NAME, or without DIR into\n"
+    "<workdir>/clusters/NAME/export/logs (kwokctl's layout). An earlier export is not\n"
+    "overwritten.\n";
+
+const char* const port_forward_help =
+    "Usage: ghostctl [--name NAME] port-forward COMPONENT LOCAL-PORT:PORT [--address IP]\n"
+    "Forwards connections to LOCAL-PORT (0: any free port) to the component's port until\n"
+    "interrupted. PORT is a number or the component's port name: etcd http (client) and\n"
+    "peer-http, ghostlet (kwok-controller) http, the others https.\n";
 
 const char* const snapshot_help =
     "Usage: ghostctl [--name NAME] snapshot save|restore --path PATH [--format etcd|k8s]\n"
@@ -100,6 +126,7 @@ const std::vector<std::string> snapshot_flags = {"path", "format", "filter"};
 const std::vector<std::string> get_flags = {"output"};
 const std::vector<std::string> kubeconfig_flags = {"user", "group", "host",
                                                    "insecure-skip-tls-verify"};
+const std::vector<std::string> port_forward_flags = {"address"};
 const std::vector<std::string> global_flags = {"name", "help", "config", "dry-run", "v"};
 
 // kwokctl's runtimes; only binary runs here (no container engine or kind).
@@ -279,8 +306,11 @@ engine::flag_set make_flags(command& cmd, bool& help) {
               else throw engine::invalid_value("expected name or wide, got \"" + v + "\"");
           });
     f.string("user", &cmd.kubeconfig.user, "sign a client certificate for this user");
-    f.string("group", &cmd.kubeconfig.group,
-             "the certificate's group (default system:masters)");
+    f.string_slice("group", &cmd.kubeconfig.groups,
+                   "the certificate's groups, comma-separated or repeated (default "
+                   "system:masters)");
+    f.string("address", &cmd.port_forward.address,
+             "port-forward: the address to listen on");
     f.string("host", &cmd.kubeconfig.host, "server host[:port] written into the kubeconfig");
     f.boolean("insecure-skip-tls-verify", &cmd.kubeconfig.insecure_skip_tls_verify,
               "do not verify the server's certificate");
@@ -325,7 +355,8 @@ engine::flag_set make_flags(command& cmd, bool& help) {
     f.integer("serial-length", &cmd.scale.serial_length, 1, 12,
               "digits of the serial in object names");
     f.string_array("param", &cmd.scale.params, "jq assignment, e.g. '.nodeName=\"n\"' (repeatable)");
-    f.string("namespace", &cmd.scale.ns, "namespace of scaled pods", 'n');
+    f.string("namespace", &cmd.scale.ns,
+             "namespace of scaled objects (default: the template's, else default)", 'n');
     f.string("path", &cmd.snapshot.path, "path to the snapshot");
     f.add("format", 0, false, "string", "format of the snapshot file (etcd, k8s) (default etcd)",
           [&cmd](const std::string& v) {
@@ -499,8 +530,9 @@ command parse_command_line(const std::vector<std::string>& args) {
     if (verb == "scale") {
         if (help) return help_cmd(with_flags(flags, scale_help, scale_flags));
         only("scale", scale_flags);
-        if (noun != "node" && noun != "pod") {
-            throw usage_error("scale needs node or pod, e.g. ghostctl scale node --replicas 10");
+        if (noun.empty()) {
+            throw usage_error("scale needs a resource: node, pod or a KwokctlResource's name, "
+                              "e.g. ghostctl scale node --replicas 10");
         }
         if (cmd.scale.replicas < 0) {
             throw usage_error("scale " + noun + ": --replicas is required");
@@ -509,6 +541,33 @@ command parse_command_line(const std::vector<std::string>& args) {
         cmd.kind = command_kind::scale;
         cmd.scale.resource = noun;
         cmd.scale.object_name = words.size() > 2 ? words[2] : noun;
+        return cmd;
+    }
+    if (verb == "port-forward") {
+        if (help) return help_cmd(with_flags(flags, port_forward_help, port_forward_flags));
+        only("port-forward", port_forward_flags);
+        if (words.size() < 3) {
+            throw usage_error("port-forward needs a component and LOCAL-PORT:PORT, e.g. "
+                              "ghostctl port-forward kube-apiserver 8443:https");
+        }
+        no_more(3);
+        cmd.kind = command_kind::port_forward;
+        cmd.port_forward.component = noun;
+        std::tie(cmd.port_forward.local_port, cmd.port_forward.target) =
+            parse_port_mapping(words[2]);
+        return cmd;
+    }
+    if (verb == "export") {
+        auto h = with_flags(flags, export_help, {});
+        if (help) return help_cmd(h);
+        if (noun != "logs") {
+            if (noun.empty()) throw usage_error("export needs: logs\n" + h);
+            throw usage_error("unknown \"export\" target \"" + noun + "\" (expected logs)");
+        }
+        only("export logs", {});
+        no_more(3);
+        cmd.kind = command_kind::export_logs;
+        cmd.export_dir = words.size() > 2 ? words[2] : "";
         return cmd;
     }
     if (verb == "logs") {
@@ -570,9 +629,17 @@ command parse_command_line(const std::vector<std::string>& args) {
         return cmd;
     }
     if (verb == "get") {
-        if (help) return help_cmd(with_flags(flags, get_help, get_flags));
+        if (help) {
+            auto names = get_flags;
+            names.insert(names.end(), kubeconfig_flags.begin(), kubeconfig_flags.end());
+            return help_cmd(with_flags(flags, get_help, names));
+        }
         need_noun({"clusters", "kubeconfig", "components"}, get_help);
         only("get " + noun, noun == "kubeconfig" ? kubeconfig_flags : get_flags);
+        if (cmd.kubeconfig.user.empty())
+            throw usage_error("--user: expected a user name, got \"\"");
+        for (const auto& g : cmd.kubeconfig.groups)
+            if (g.empty()) throw usage_error("--group: expected group names, got an empty one");
         cmd.kind = noun == "clusters"     ? command_kind::get_clusters
                    : noun == "kubeconfig" ? command_kind::get_kubeconfig
                                           : command_kind::get_components;

@@ -2,6 +2,8 @@
 // Command line of ghostctl: kwokctl-style "<verb> <noun> [flags]" with a global --name.
 // Parsing is pure so bad input can be tested without touching a cluster.
 
+#include "apps/ghostctl/pki.hpp"
+
 #include <chrono>
 #include <map>
 #include <cstdint>
@@ -99,27 +101,37 @@ enum class command_kind {
     snapshot_save,
     snapshot_restore,
     etcdctl,
+    export_logs,
+    port_forward,
 };
 
 // -o of get clusters / get components (kwokctl: name | wide).
 enum class output_format { table, name, wide };
 
-// get kubeconfig (kwokctl's flags): a client certificate for another user/group, another
-// server host, or no CA verification.
+// get kubeconfig (kwokctl's flags): a client certificate for another user or other groups
+// (signed when either differs from the admin's), another server host, or no CA verification.
 struct kubeconfig_options {
-    std::string user;   ///< empty: the cluster's admin (ghost-admin)
-    std::string group;  ///< empty with user set: system:masters
-    std::string host;
+    std::string user = admin_user;
+    std::vector<std::string> groups{admin_group};  ///< --group: a string slice, one O= each
+    std::string host;  ///< host[:port]; a host alone keeps the port (kwokctl's --host)
     bool insecure_skip_tls_verify = false;
 };
 
 struct scale_options {
-    std::string resource;              // node | pod
+    std::string resource;              // node, pod or a KwokctlResource's name
     std::string object_name;           // name prefix; default = resource
     int replicas = -1;
     int serial_length = 6;
-    std::string ns = "default";
+    std::string ns;                    // -n; "": the template's (pods: default)
     std::vector<std::string> params;   // jq assignments
+};
+
+// port-forward <component> <local-port>:<port-name-or-number> [--address A].
+struct port_forward_options {
+    std::string component;
+    std::uint16_t local_port = 0;       ///< 0: any free port (printed)
+    std::string target;                 ///< a port name or number
+    std::string address = "127.0.0.1";  ///< where to listen (kwokctl: every address)
 };
 
 // snapshot save|restore (kwokctl's flags and defaults).
@@ -140,6 +152,8 @@ struct command {
     scale_options scale;
     snapshot_options snapshot;
     kubeconfig_options kubeconfig;
+    port_forward_options port_forward;
+    std::string export_dir;                 // export logs [dir]
     output_format output = output_format::table;
     std::vector<std::string> config_paths;  // -c/--config (repeatable)
     bool dry_run = false;                   // --dry-run: print what would be done

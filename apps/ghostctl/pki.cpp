@@ -25,12 +25,12 @@ cluster_pki generate_pki() {
     using engine::issue_certificate;
     cluster_pki out;
     // Only the CA gets a slow RSA key; leaves and the service-account key are ECDSA P-256.
-    out.ca = issue_certificate({"ghost-ca", "", true, {}, {}, engine::key_type::rsa_2048});
-    out.apiserver = issue_certificate({"kube-apiserver", "", false, {"serverAuth"}, apiserver_sans()},
+    out.ca = issue_certificate({"ghost-ca", {}, true, {}, {}, engine::key_type::rsa_2048});
+    out.apiserver = issue_certificate({"kube-apiserver", {}, false, {"serverAuth"}, apiserver_sans()},
                                       &out.ca);
-    out.admin = issue_certificate({"ghost-admin", "system:masters", false, {"clientAuth"}, {}},
+    out.admin = issue_certificate({admin_user, {admin_group}, false, {"clientAuth"}, {}},
                                   &out.ca);
-    out.front_proxy = issue_certificate({"front-proxy-client", "", false, {"clientAuth"}, {}},
+    out.front_proxy = issue_certificate({"front-proxy-client", {}, false, {"clientAuth"}, {}},
                                         &out.ca);
     auto sa = engine::generate_key_pair();
     out.sa_key_pem = sa.private_pem;

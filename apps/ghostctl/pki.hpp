@@ -12,6 +12,10 @@ namespace ghost::ghostctl {
 
 using engine::pem_pair;
 
+// The admin client certificate's subject (kwokctl: kwok-admin, system:masters).
+inline constexpr const char* admin_user = "ghost-admin";
+inline constexpr const char* admin_group = "system:masters";
+
 struct cluster_pki {
     pem_pair ca;           // CN ghost-ca, CA:TRUE, keyCertSign|cRLSign
     pem_pair apiserver;    // serverAuth, SANs from apiserver_sans()

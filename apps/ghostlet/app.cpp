@@ -369,7 +369,7 @@ std::shared_ptr<boost::asio::ssl::context> server_tls_context(const options& opt
     }
     if (!opts.node_name.empty() && opts.node_name != "localhost") sans.push_back("DNS:" + opts.node_name);
     return engine::make_server_tls_context(
-        engine::issue_certificate({"ghostlet", "", false, {"serverAuth"}, sans}));
+        engine::issue_certificate({"ghostlet", {}, false, {"serverAuth"}, sans}));
 }
 
 }  // namespace

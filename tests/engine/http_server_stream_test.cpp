@@ -162,14 +162,14 @@ TEST(http_server_stream, close_ends_a_handler_waiting_for_the_client) {
 }
 
 TEST(http_server_stream, a_client_certificate_the_client_ca_issued_is_verified_with_its_name) {
-    auto server_ca = issue_certificate({"server-ca", "", true, {}, {}});
-    auto serving = issue_certificate({"ghostlet", "", false, {"serverAuth"}, {"IP:127.0.0.1"}},
+    auto server_ca = issue_certificate({"server-ca", {}, true, {}, {}});
+    auto serving = issue_certificate({"ghostlet", {}, false, {"serverAuth"}, {"IP:127.0.0.1"}},
                                      &server_ca);
-    auto client_ca = issue_certificate({"client-ca", "", true, {}, {}});
-    auto apiserver = issue_certificate({"kube-apiserver-kubelet-client", "system:masters", false,
+    auto client_ca = issue_certificate({"client-ca", {}, true, {}, {}});
+    auto apiserver = issue_certificate({"kube-apiserver-kubelet-client", {"system:masters"}, false,
                                         {"clientAuth"}, {}}, &client_ca);
-    auto stranger_ca = issue_certificate({"stranger-ca", "", true, {}, {}});
-    auto stranger = issue_certificate({"stranger", "", false, {"clientAuth"}, {}}, &stranger_ca);
+    auto stranger_ca = issue_certificate({"stranger-ca", {}, true, {}, {}});
+    auto stranger = issue_certificate({"stranger", {}, false, {"clientAuth"}, {}}, &stranger_ca);
     ghost::testing::run_async([&](auto ex) -> asio::awaitable<void> {
         auto ctx = make_server_tls_context(serving);
         trust_client_certificates(*ctx, client_ca.cert_pem, "test client CA");
@@ -212,7 +212,7 @@ TEST(http_server_stream, a_client_certificate_the_client_ca_issued_is_verified_w
 }
 
 TEST(http_server_stream, a_client_ca_file_without_a_certificate_is_a_one_line_error_naming_it) {
-    auto ctx = make_server_tls_context(issue_certificate({"x", "", false, {"serverAuth"}, {}}));
+    auto ctx = make_server_tls_context(issue_certificate({"x", {}, false, {"serverAuth"}, {}}));
     try {
         trust_client_certificates(*ctx, "not a certificate\n", "/etc/ca.crt");
         FAIL() << "expected an error";

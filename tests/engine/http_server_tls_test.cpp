@@ -19,7 +19,7 @@ using namespace ghost::engine;
 namespace {
 
 pem_pair serving_cert(const pem_pair* issuer = nullptr) {
-    return issue_certificate({"ghostlet", "", false, {"serverAuth"}, {"IP:127.0.0.1", "DNS:localhost"}},
+    return issue_certificate({"ghostlet", {}, false, {"serverAuth"}, {"IP:127.0.0.1", "DNS:localhost"}},
                              issuer);
 }
 
@@ -85,7 +85,7 @@ TEST(http_server_tls, https_and_plain_http_share_one_port) {
 }
 
 TEST(http_server_tls, a_client_that_does_not_trust_the_certificate_fails_and_others_go_on) {
-    auto ca = issue_certificate({"test-ca", "", true, {}, {}});
+    auto ca = issue_certificate({"test-ca", {}, true, {}, {}});
     auto leaf = serving_cert(&ca);
     auto stranger = serving_cert();
     ghost::testing::run_async([&](auto ex) -> boost::asio::awaitable<void> {

@@ -155,7 +155,7 @@ TEST(dry_run, scale_plan_is_kubectl_create_of_a_list_and_kubectl_delete) {
     req.name = "n";
     req.replicas = 2;
     req.kubectl = "/bin-dir/kubectl";
-    auto text = scale_plan(req, "/w/kubeconfig.yaml", {0, 1}, {5});
+    auto text = scale_plan(req, "/w/kubeconfig.yaml", builtin_source(req), {{0, 1}, {"n-000005"}});
     const std::string create_line =
         "/bin-dir/kubectl --kubeconfig /w/kubeconfig.yaml create --validate=false -f - <<'EOF'\n";
     ASSERT_EQ(text.rfind(create_line, 0), 0u) << text;
@@ -166,12 +166,12 @@ TEST(dry_run, scale_plan_is_kubectl_create_of_a_list_and_kubectl_delete) {
     ASSERT_EQ(list.at("items").as_array().size(), 2u);
     EXPECT_EQ(list.at("items").at(1).at("metadata").at("name"), "n-000001");
     EXPECT_EQ(text.substr(body_end + 5),
-              "/bin-dir/kubectl --kubeconfig /w/kubeconfig.yaml delete node n-000005\n");
+              "/bin-dir/kubectl --kubeconfig /w/kubeconfig.yaml delete nodes n-000005\n");
 
     req.resource = "pod";
     req.ns = "team a";
-    auto pods = scale_plan(req, "/w/k", {}, {0});
-    EXPECT_EQ(pods, "/bin-dir/kubectl --kubeconfig /w/k --namespace 'team a' delete pod n-000000\n");
+    auto pods = scale_plan(req, "/w/k", builtin_source(req), {{}, {"n-000000"}});
+    EXPECT_EQ(pods, "/bin-dir/kubectl --kubeconfig /w/k --namespace 'team a' delete pods n-000000\n");
 }
 
 }  // namespace

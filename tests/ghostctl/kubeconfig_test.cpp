@@ -36,6 +36,17 @@ protected:
     fs::path dir_;
 };
 
+TEST(kubeconfig_host, a_bare_host_keeps_the_port_as_kwokctl) {
+    EXPECT_EQ(server_with_host("https://127.0.0.1:32764", "10.0.0.1"), "https://10.0.0.1:32764");
+    EXPECT_EQ(server_with_host("https://127.0.0.1:32764", "10.0.0.1:6443"),
+              "https://10.0.0.1:6443");
+    EXPECT_EQ(server_with_host("https://127.0.0.1:32764", "::1"), "https://[::1]:32764");
+    EXPECT_EQ(server_with_host("https://127.0.0.1:32764", "[::1]:443"), "https://[::1]:443");
+    EXPECT_EQ(server_with_host("https://127.0.0.1:32764/p", "h"), "https://h:32764/p");
+    EXPECT_EQ(server_with_host("https://127.0.0.1:32764", "https://x:1"), "https://x:1");
+    EXPECT_EQ(server_with_host("https://127.0.0.1:32764", ""), "https://127.0.0.1:32764");
+}
+
 TEST_F(kubeconfig_test, render_embeds_base64_data) {
     auto root = YAML::Load(render_kubeconfig(entry("ghost-a", "https://127.0.0.1:1234")));
     EXPECT_EQ(root["current-context"].as<std::string>(), "ghost-a");

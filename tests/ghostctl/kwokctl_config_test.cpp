@@ -277,5 +277,31 @@ TEST_F(kwokctl_config, documents_for_ghostlet_read_back_with_the_same_types) {
     EXPECT_EQ(doc["spec"]["delay"]["durationMilliseconds"].Tag(), "?");
 }
 
+TEST_F(kwokctl_config, the_default_file_goes_first_when_it_exists) {
+    const auto def = dir_ / "ghost.yaml";
+    // Missing: nothing is added, and naming it does not fail (kwokctl drops it).
+    EXPECT_EQ(with_default_config({"a.yaml"}, def), std::vector<std::string>{"a.yaml"});
+    EXPECT_EQ(with_default_config({def.string(), "a.yaml"}, def),
+              std::vector<std::string>{"a.yaml"});
+    file("ghost.yaml", std::string(header) + "options:\n  heartbeatFactor: 3\n"
+                       "  etcdPrefix: /from-default\n");
+    EXPECT_EQ(with_default_config({"a.yaml"}, def),
+              (std::vector<std::string>{def.string(), "a.yaml"}));
+    EXPECT_EQ(with_default_config({}, def), std::vector<std::string>{def.string()});
+    EXPECT_EQ(with_default_config({"a.yaml", (dir_ / "." / "ghost.yaml").string()}, def),
+              (std::vector<std::string>{"a.yaml", (dir_ / "." / "ghost.yaml").string()}))
+        << "named explicitly: it stays where it was given";
+    // Precedence: -c files over the default file, flags over both.
+    auto cfg = file("cfg.yaml", std::string(header) + "options:\n  heartbeatFactor: 2\n");
+    auto cmd = parse_command_line({"create", "cluster", "-c", cfg, "--etcd-prefix", "/flag"});
+    apply_kwokctl_options(cmd, read_kwokctl_documents(with_default_config(cmd.config_paths, def)));
+    EXPECT_EQ(cmd.create.heartbeat_factor, 2);
+    EXPECT_EQ(cmd.create.etcd_prefix, "/flag");
+    auto plain = parse_command_line({"create", "cluster"});
+    apply_kwokctl_options(plain, read_kwokctl_documents(with_default_config({}, def)));
+    EXPECT_EQ(plain.create.heartbeat_factor, 3);
+    EXPECT_EQ(plain.create.etcd_prefix, "/from-default");
+}
+
 }  // namespace
 }  // namespace ghost::ghostctl

@@ -218,12 +218,68 @@ TEST(options, get_output_and_kubeconfig_flags) {
                                  "--host", "10.0.0.1:6443", "--insecure-skip-tls-verify"});
     EXPECT_EQ(k.kind, command_kind::get_kubeconfig);
     EXPECT_EQ(k.kubeconfig.user, "bob");
-    EXPECT_EQ(k.kubeconfig.group, "devs");
+    EXPECT_EQ(k.kubeconfig.groups, std::vector<std::string>{"devs"});
     EXPECT_EQ(k.kubeconfig.host, "10.0.0.1:6443");
     EXPECT_TRUE(k.kubeconfig.insecure_skip_tls_verify);
     auto d = parse_command_line({"delete", "cluster", "--kubeconfig", "/k"});
     EXPECT_EQ(d.create.kubeconfig, std::optional<std::string>("/k"));
     EXPECT_EQ(parse_command_line({"logs", "audit"}).component, "audit");
+}
+
+TEST(options, kubeconfig_groups_are_a_string_slice) {
+    auto d = parse({"get", "kubeconfig"});
+    EXPECT_EQ(d.kubeconfig.user, "ghost-admin");
+    EXPECT_EQ(d.kubeconfig.groups, std::vector<std::string>{"system:masters"});
+    // kwokctl's StringSlice: the first use replaces the default, commas split, repeats add.
+    auto k = parse({"get", "kubeconfig", "--group", "a,b", "--group=c"});
+    EXPECT_EQ(k.kubeconfig.groups, (std::vector<std::string>{"a", "b", "c"}));
+    EXPECT_TRUE(parse({"get", "kubeconfig", "--group="}).kubeconfig.groups.empty());
+    EXPECT_EQ(error_of({"get", "kubeconfig", "--group", "a,,b"}),
+              "--group: expected group names, got an empty one");
+    EXPECT_EQ(error_of({"get", "kubeconfig", "--user="}), "--user: expected a user name, got \"\"");
+}
+
+TEST(options, port_forward_and_export_logs) {
+    auto p = parse({"--name", "x", "port-forward", "kube-apiserver", "8443:https"});
+    EXPECT_EQ(p.kind, command_kind::port_forward);
+    EXPECT_EQ(p.port_forward.component, "kube-apiserver");
+    EXPECT_EQ(p.port_forward.local_port, 8443);
+    EXPECT_EQ(p.port_forward.target, "https");
+    EXPECT_EQ(p.port_forward.address, "127.0.0.1");
+    EXPECT_EQ(
+        parse({"port-forward", "etcd", "0:2379", "--address", "0.0.0.0"}).port_forward.address,
+        "0.0.0.0");
+    EXPECT_EQ(error_of({"port-forward", "etcd"}),
+              "port-forward needs a component and LOCAL-PORT:PORT, e.g. ghostctl port-forward "
+              "kube-apiserver 8443:https");
+    EXPECT_NE(error_of({"port-forward", "etcd", "2379"}).find("invalid port mapping \"2379\""),
+              std::string::npos);
+    EXPECT_EQ(error_of({"port-forward", "etcd", "1:2", "3"}), "unexpected argument \"3\"");
+    EXPECT_EQ(error_of({"port-forward", "etcd", "1:2", "--replicas", "3"}),
+              "flag --replicas is not valid for \"port-forward\"");
+
+    auto e = parse({"export", "logs"});
+    EXPECT_EQ(e.kind, command_kind::export_logs);
+    EXPECT_EQ(e.export_dir, "");
+    EXPECT_EQ(parse({"export", "logs", "/tmp/x"}).export_dir, "/tmp/x");
+    EXPECT_EQ(error_of({"export", "metrics"}),
+              "unknown \"export\" target \"metrics\" (expected logs)");
+    EXPECT_EQ(error_of({"export", "logs", "a", "b"}), "unexpected argument \"b\"");
+    EXPECT_NE(parse({"export", "--help"}).help_text.find("binary-info.txt"), std::string::npos);
+    EXPECT_NE(parse({"port-forward", "--help"}).help_text.find("--address"), std::string::npos);
+}
+
+TEST(options, scale_takes_any_resource_name) {
+    auto s = parse({"scale", "widget", "w", "--replicas", "3", "-n", "team", "--param", ".a=1"});
+    EXPECT_EQ(s.kind, command_kind::scale);
+    EXPECT_EQ(s.scale.resource, "widget");
+    EXPECT_EQ(s.scale.object_name, "w");
+    EXPECT_EQ(s.scale.ns, "team");
+    EXPECT_EQ(parse({"scale", "pod", "--replicas", "1"}).scale.ns, "")
+        << "the template's namespace (pods: default) unless -n";
+    EXPECT_NE(error_of({"scale", "--replicas", "1"}).find("scale needs a resource"),
+              std::string::npos);
+    EXPECT_EQ(error_of({"scale", "widget"}), "scale widget: --replicas is required");
 }
 
 }  // namespace

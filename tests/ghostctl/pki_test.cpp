@@ -119,6 +119,25 @@ TEST_F(pki_test, admin_cert_is_a_system_masters_client) {
     EXPECT_EQ(X509_get_extended_key_usage(adm.get()) & XKU_SSL_CLIENT, XKU_SSL_CLIENT);
 }
 
+TEST_F(pki_test, a_client_certificate_carries_one_organization_per_group) {
+    // get kubeconfig --group a,b: Kubernetes reads every O= of the subject as a group.
+    auto leaf = engine::issue_certificate({"alice", {"team-a", "system:masters"}, false,
+                                           {"clientAuth"}, {}},
+                                          &pki_->ca);
+    auto c = parse(leaf.cert_pem);
+    ASSERT_TRUE(c);
+    std::vector<std::string> orgs;
+    X509_NAME* name = X509_get_subject_name(c.get());
+    for (int i = -1; (i = X509_NAME_get_index_by_NID(name, NID_organizationName, i)) >= 0;) {
+        auto* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+        orgs.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                          static_cast<std::size_t>(ASN1_STRING_length(data)));
+    }
+    EXPECT_EQ(orgs, (std::vector<std::string>{"team-a", "system:masters"}));
+    EXPECT_EQ(subject_field(c.get(), NID_commonName), "alice");
+    EXPECT_EQ(verify(parse(pki_->ca.cert_pem).get(), c.get(), X509_PURPOSE_SSL_CLIENT), X509_V_OK);
+}
+
 TEST_F(pki_test, validity_spans_ten_years_from_an_hour_ago) {
     auto adm = parse(pki_->admin.cert_pem);
     int days = 0, secs = 0;

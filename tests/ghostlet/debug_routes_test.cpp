@@ -176,11 +176,11 @@ TEST_F(debug_routes_test, follow_sends_appended_lines_until_the_client_leaves) {
 }
 
 TEST_F(debug_routes_test, with_a_client_ca_only_verified_clients_are_served) {
-    auto ca = ghost::engine::issue_certificate({"ghost-ca", "", true, {}, {}});
+    auto ca = ghost::engine::issue_certificate({"ghost-ca", {}, true, {}, {}});
     auto apiserver = ghost::engine::issue_certificate(
-        {"kube-apiserver-kubelet-client", "", false, {"clientAuth"}, {}}, &ca);
+        {"kube-apiserver-kubelet-client", {}, false, {"clientAuth"}, {}}, &ca);
     auto ca_file = write("ca.crt", ca.cert_pem);
-    auto serving = ghost::engine::issue_certificate({"ghostlet", "", false, {"serverAuth"}, {"IP:127.0.0.1"}});
+    auto serving = ghost::engine::issue_certificate({"ghostlet", {}, false, {"serverAuth"}, {"IP:127.0.0.1"}});
     auto tls = ghost::engine::make_server_tls_context(serving);
     ghost::engine::trust_client_certificates_file(*tls, ca_file);
     asio::io_context unused;
