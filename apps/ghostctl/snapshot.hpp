@@ -41,6 +41,13 @@ int restore_k8s_snapshot(const std::filesystem::path& kubeconfig, const snapshot
                          std::ostream& out, std::ostream& err,
                          const std::function<void()>& before_writes = {});
 
+// `snapshot export`: the objects of the cluster behind o.kubeconfig (the in-cluster service
+// account when empty), impersonating o.as_user/o.as_groups, as a k8s snapshot at o.path; with
+// o.record it goes on watching and appends ResourcePatch documents until SIGINT or SIGTERM.
+// Bad input (existing path, unreadable kubeconfig, unknown --filter) throws
+// snapshot_input_error before anything is written.
+int export_k8s_snapshot(const snapshot_options& o, std::ostream& out, std::ostream& err);
+
 // etcdctl's argv for the cluster's etcd: <bin>/etcdctl --endpoints=http://127.0.0.1:<port> args.
 std::vector<std::string> etcdctl_argv(const cluster_state& s, const std::vector<std::string>& args);
 // etcdutl snapshot restore of `snapshot` into `data_dir`, as the cluster's single member
