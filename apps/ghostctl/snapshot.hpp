@@ -28,7 +28,8 @@ struct snapshot_input_error : std::runtime_error {
 };
 
 // Runs snapshot save (restore = false) or restore on cluster `name`; returns the exit code
-// (0, or 1 when some objects could not be saved/restored: each named on its own line on `err`).
+// (0; 1 when some objects could not be saved/restored, 2 when the only trouble was unreadable
+// documents: each named on its own line on `err`).
 int run_snapshot(cluster_manager& m, const std::string& name, bool restore,
                  const snapshot_options& o, std::ostream& out, std::ostream& err);
 

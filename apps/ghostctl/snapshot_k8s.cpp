@@ -187,10 +187,10 @@ int restore_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, 
     if (failed > 0) {
         err << "snapshot restore: " << failed
             << " objects, documents or recorded changes not restored (see above)\n";
-        return 1;
     }
-    if (replayed.applied < replayed.total) return 1;
-    return 0;
+    // Exit 2 when the only trouble was unreadable documents (bad input), 1 for failed writes.
+    if (failed > contents.errors.size() || replayed.applied < replayed.total) return 1;
+    return contents.errors.empty() ? 0 : 2;
 }
 
 }  // namespace ghost::ghostctl
