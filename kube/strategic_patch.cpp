@@ -44,8 +44,9 @@ bool type_is_array(const json::object& schema) {
     if (t->is_string()) return t->get_string() == "array";
     if (!t->is_array()) return false;
     const auto& a = t->get_array();
-    return std::any_of(a.begin(), a.end(),
-                       [](const json::value& v) { return v.is_string() && v.get_string() == "array"; });
+    return std::any_of(a.begin(), a.end(), [](const json::value& v) {
+        return v.is_string() && v.get_string() == "array";
+    });
 }
 
 patch_field_meta meta_of(const json::object& property) {
@@ -315,7 +316,8 @@ std::optional<patch_schema> patch_schema::resolved(const json::object* node, int
         }
         const json::object* next = nullptr;
         for (const char* k : {"allOf", "oneOf", "anyOf"}) {
-            if (const auto* a = node->if_contains(k); a && a->is_array() && !a->get_array().empty()) {
+            const auto* a = node->if_contains(k);
+            if (a != nullptr && a->is_array() && !a->get_array().empty()) {
                 const auto& first = a->get_array().front();
                 next = first.is_object() ? &first.get_object() : nullptr;
                 break;
@@ -346,7 +348,10 @@ std::optional<patch_schema> patch_schema::for_resource(std::shared_ptr<const jso
         if (!s.ends_with(suffix) || !item.is_object()) continue;
         if (s.substr(0, s.size() - suffix.size() + 1).find("/watch/") != std::string_view::npos)
             continue;
-        if (path != nullptr) return fail("several paths for " + std::string(resource) + ": " + found + ", " + std::string(s));
+        if (path != nullptr) {
+            return fail("several paths for " + std::string(resource) + ": " + found + ", " +
+                        std::string(s));
+        }
         path = &item.get_object();
         found = std::string(s);
     }

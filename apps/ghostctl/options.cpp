@@ -573,8 +573,8 @@ command parse_command_line(const std::vector<std::string>& args) {
         auto h = with_flags(flags, snapshot_help, snapshot_flags);
         if (help) return help_cmd(h);
         need_noun({"save", "restore", "export"}, h);
-        only("snapshot " + noun,
-             noun == "save" ? std::vector<std::string>{"path", "format", "filter"} : snapshot_flags);
+        const std::vector<std::string> save_flags{"path", "format", "filter"};
+        only("snapshot " + noun, noun == "save" ? save_flags : snapshot_flags);
         if (cmd.snapshot.path.empty())
             throw usage_error("snapshot " + noun + ": --path is required");
         cmd.kind = noun == "save" ? command_kind::snapshot_save : command_kind::snapshot_restore;

@@ -127,9 +127,9 @@ asio::awaitable<std::vector<kube::api_resource>> discover(kube::api_client& clie
     co_return out;
 }
 
-std::vector<const kube::api_resource*> resolve_filters(const std::vector<std::string>& filters,
-                                                       const std::vector<kube::api_resource>& served,
-                                                       const char* verb) {
+std::vector<const kube::api_resource*> resolve_filters(
+    const std::vector<std::string>& filters, const std::vector<kube::api_resource>& served,
+    const char* verb) {
     std::vector<const kube::api_resource*> out;
     std::string unknown;
     for (const auto& f : filters) {

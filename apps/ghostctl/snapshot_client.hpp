@@ -39,16 +39,15 @@ std::string reason_of(const kube::api_error& e);
 boost::asio::awaitable<std::vector<kube::api_resource>> discover(kube::api_client& client);
 
 /// The --filter words resolved; an unknown one throws snapshot_input_error naming it.
-std::vector<const kube::api_resource*> resolve_filters(const std::vector<std::string>& filters,
-                                                       const std::vector<kube::api_resource>& served,
-                                                       const char* verb);
+std::vector<const kube::api_resource*> resolve_filters(
+    const std::vector<std::string>& filters, const std::vector<kube::api_resource>& served,
+    const char* verb);
 
 /// Lists `res` in every namespace page by page (`page_size` items, following `continue`),
 /// calling `on_item` for each; returns the list's resourceVersion. Throws ghostctl_error.
-boost::asio::awaitable<std::string> list_pages(kube::api_client& client,
-                                               const kube::api_resource& res, int page_size,
-                                               const std::function<void(boost::json::object&)>& on_item,
-                                               const char* verb);
+boost::asio::awaitable<std::string> list_pages(
+    kube::api_client& client, const kube::api_resource& res, int page_size,
+    const std::function<void(boost::json::object&)>& on_item, const char* verb);
 
 /// `n` copies of `worker` on this executor; completes when all have returned.
 boost::asio::awaitable<void> run_workers(std::size_t n,

@@ -46,7 +46,8 @@ public:
         const auto& p = sp.patch;
         const kube::api_resource* res = nullptr;
         for (const auto& r : served_) {
-            if (r.ref.group == p.group && r.ref.version == p.version && r.ref.resource == p.resource)
+            if (r.ref.group == p.group && r.ref.version == p.version &&
+                r.ref.resource == p.resource)
                 res = &r;
         }
         if (res == nullptr) {

@@ -174,8 +174,9 @@ TEST(resource_patch, each_bad_field_is_named) {
               "resource: expected a mapping with version and resource");
     EXPECT_EQ(err((ok_head + R"("resource":{"resource":"pods"},"method":"delete"})").c_str()),
               "resource.version: expected a non-empty string");
-    EXPECT_EQ(err((ok_head + R"("resource":{"version":"v1","resource":"pods","group":3}})").c_str()),
-              "resource.group: expected a string");
+    EXPECT_EQ(
+        err((ok_head + R"("resource":{"version":"v1","resource":"pods","group":3}})").c_str()),
+        "resource.group: expected a string");
     const std::string res = R"("resource":{"version":"v1","resource":"pods"},)";
     EXPECT_EQ(err((ok_head + res + R"("method":"delete"})").c_str()),
               "target: expected a mapping with name (and namespace)");
@@ -424,11 +425,13 @@ TEST(replay_requests, owner_uids_are_relinked_in_objects_and_patches) {
         return it == uids.end() ? nullptr : &it->second;
     };
     auto patch = obj(R"({"metadata":{"ownerReferences":[{"uid":"old-rs","name":"rs"},
-        {"$patch":"delete","uid":"other"}],"$setElementOrder/ownerReferences":[{"uid":"old-rs"}]}})");
+        {"$patch":"delete","uid":"other"}],
+        "$setElementOrder/ownerReferences":[{"uid":"old-rs"}]}})");
     relink_owner_uids(patch, lookup);
     EXPECT_EQ(json::value(patch),
               json::parse(R"({"metadata":{"ownerReferences":[{"uid":"new-rs","name":"rs"},
-        {"$patch":"delete","uid":"other"}],"$setElementOrder/ownerReferences":[{"uid":"new-rs"}]}})"));
+        {"$patch":"delete","uid":"other"}],
+        "$setElementOrder/ownerReferences":[{"uid":"new-rs"}]}})"));
 }
 
 TEST(snapshot_files, gzip_for_gz_paths_both_ways_and_parts_are_removed) {
