@@ -127,13 +127,16 @@ int export_k8s_snapshot(const snapshot_options& o, std::ostream& out, std::ostre
         for (std::size_t i = 0; i < resources.size(); ++i) {
             if (interrupt.requested()) throw ghostctl_error("snapshot export: interrupted");
             auto& track = tracks.emplace_back(*resources[i], std::move(schemas[i]));
+            const std::string api_version = api_version_of(resources[i]->ref);
             std::size_t count = 0;
-            versions.push_back(co_await list_pages(client, *resources[i], o.page_size,
-                                                   [&](json::object& obj) {
-                                                       track.remember(obj);
-                                                       put(obj);
-                                                       ++count;
-                                                   },
+            auto on_item = [&](json::object& obj) {
+                // Only a recording needs to remember every object (to diff against it).
+                if (o.record) track.remember(obj);
+                else prepare_for_snapshot(obj, api_version, resources[i]->kind);
+                put(obj);
+                ++count;
+            };
+            versions.push_back(co_await list_pages(client, *resources[i], o.page_size, on_item,
                                                    "snapshot export"));
             total += count;
             if (count > 0) ++kinds;

@@ -133,10 +133,13 @@ int restore_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, 
                 return wanted.count({kube::split_group_version(key.api_version).first, key.kind});
             });
         if (matching == 0 && patches.empty()) {
+            std::string changes = contents.patches.empty()
+                                      ? std::string()
+                                      : " or " + std::to_string(contents.patches.size()) +
+                                            " recorded changes";
             throw snapshot_input_error("snapshot restore: " + o.path + ": none of its " +
-                                       std::to_string(contents.objects.size()) + " objects and " +
-                                       std::to_string(contents.patches.size()) +
-                                       " recorded changes is of a --filter kind");
+                                       std::to_string(contents.objects.size()) + " objects" +
+                                       changes + " is of a --filter kind");
         }
         if (before_writes) before_writes();
         // One kind at a time in file order (namespaces before what lives in them, owners before
