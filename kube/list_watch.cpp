@@ -161,6 +161,7 @@ asio::awaitable<void> async_run_list_watch(api_client& client, list_watch_params
     // Report cancellation as error codes (checked below) instead of exceptions.
     co_await asio::this_coro::throw_if_cancelled(false);
     list_watch_fsm fsm(params.backoff);
+    if (params.listed) fsm.on_list_done(params.listed->resource_version, params.listed->keys);
     asio::steady_timer timer(co_await asio::this_coro::executor);
     while (!co_await cancelled()) {
         auto a = fsm.next();

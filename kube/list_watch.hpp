@@ -97,6 +97,14 @@ struct list_watch_params {
     std::function<void(const std::vector<boost::json::object>&)> on_listed;
     // Called each time a watch request is (re)opened; for reconnect counters.
     std::function<void()> on_watch_started;
+    // Set when the caller has listed already (e.g. page by page, as a snapshot): the first
+    // action is a watch from that list's resourceVersion, and its keys are the known objects
+    // (for relists). No sync events for them.
+    struct listed_state {
+        std::string resource_version;
+        std::vector<std::string> keys;
+    };
+    std::optional<listed_state> listed;
 };
 
 using list_watch_handler = std::function<void(event_kind, boost::json::object&&)>;

@@ -509,9 +509,23 @@ bool yaml_to_json_fast(std::string_view yaml, json::value& out) {
 
 namespace {
 
+// A YAML 1.1 date (2006-1-2): read back as a string, but go-yaml v2 quotes it (kwok's files
+// do), and YAML 1.1 readers such as PyYAML would take it for a date.
+bool looks_like_date(std::string_view s) {
+    auto digits = [&](std::size_t& i, std::size_t lo, std::size_t hi) {
+        std::size_t n = 0;
+        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && n < hi) ++i, ++n;
+        return n >= lo;
+    };
+    std::size_t i = 0;
+    if (!digits(i, 4, 4) || i >= s.size() || s[i++] != '-') return false;
+    if (!digits(i, 1, 2) || i >= s.size() || s[i++] != '-') return false;
+    return digits(i, 1, 2) && i == s.size();
+}
+
 bool needs_quotes(std::string_view s) {
     if (s.empty()) return true;
-    if (!resolve_plain_scalar(s).is_string()) return true;
+    if (!resolve_plain_scalar(s).is_string() || looks_like_date(s)) return true;
     unsigned char first = static_cast<unsigned char>(s[0]);
     if (!(std::isalnum(first) || first == '/' || first == '.' || first == '_' || first >= 0x80))
         return true;

@@ -130,6 +130,18 @@ int main(int argc, char** argv) {
             }
             return run_snapshot(m, cmd.name, restore, cmd.snapshot, std::cout, std::cerr);
         }
+        case command_kind::snapshot_export:
+            if (cmd.dry_run) {  // kwokctl's dry run of export
+                std::string kinds;
+                for (const auto& f : cmd.snapshot.filters.empty() ? default_snapshot_filters()
+                                                                  : cmd.snapshot.filters)
+                    kinds += (kinds.empty() ? "" : ",") + f;
+                std::cout << "kubectl --kubeconfig " << shell_quote(cmd.snapshot.kubeconfig)
+                          << " get " << kinds << " -o yaml >" << shell_quote(cmd.snapshot.path)
+                          << "\n";
+                break;
+            }
+            return export_k8s_snapshot(cmd.snapshot, std::cout, std::cerr);
         case command_kind::scale: {
             auto env = environment::from_process_env();
             auto kubeconfig = env.cluster_dir(cmd.name) / "kubeconfig.yaml";

@@ -31,6 +31,7 @@ const char* const top_help =
     "  kubectl [args...]    run kubectl against the cluster\n"
     "  scale RESOURCE       create/delete fake nodes, pods or KwokctlResource objects\n"
     "  snapshot save|restore  save or restore the cluster's objects (--path, --format etcd|k8s)\n"
+    "  snapshot export      [experimental] any cluster's objects (--kubeconfig), --record changes\n"
     "  etcdctl [args...]    run etcdctl against the cluster's etcd\n"
     "  export logs [DIR]    copy the components' logs and the configuration into a directory\n"
     "  port-forward COMPONENT LOCAL:PORT  forward a local port to a component's port\n";
@@ -92,7 +93,16 @@ const char* const snapshot_help =
     "directory and swaps it in while the components are stopped, then restarts them.\n"
     "k8s: YAML documents of the filtered kinds; restore creates them in order (owner references\n"
     "re-linked to the new uids) with kube-controller-manager, kube-scheduler and ghostlet\n"
-    "stopped, and leaves objects that are not in the file alone.\n";
+    "stopped, and leaves objects that are not in the file alone; then it replays the recorded\n"
+    "changes (ResourcePatch documents, from snapshot export --record) in time (--speed).\n";
+
+const char* const snapshot_export_help =
+    "Usage: ghostctl snapshot export --path PATH [--kubeconfig FILE] [--filter KINDS] [--record]\n"
+    "         [--as USER [--as-group GROUP]...] [--page-size 500]\n"
+    "[experimental] Writes the filtered kinds of the cluster behind --kubeconfig (the in-cluster\n"
+    "service account without it) as a k8s snapshot (gzip for *.gz / *.tgz); with --record it\n"
+    "keeps watching and appends every change as a ResourcePatch document until SIGINT or\n"
+    "SIGTERM (Ctrl+C). Restore it with snapshot restore --format k8s.\n";
 
 const char* const etcdctl_help =
     "Usage: ghostctl [--name NAME] etcdctl [etcdctl args...]\n"
@@ -122,7 +132,9 @@ const std::vector<std::string> delete_flags = {"all", "kubeconfig"};
 const std::vector<std::string> start_flags = {"wait", "timeout"};
 const std::vector<std::string> logs_flags = {"follow"};
 const std::vector<std::string> scale_flags = {"replicas", "serial-length", "param", "namespace"};
-const std::vector<std::string> snapshot_flags = {"path", "format", "filter"};
+const std::vector<std::string> snapshot_flags = {"path", "format", "filter", "speed"};
+const std::vector<std::string> snapshot_export_flags = {
+    "path", "filter", "kubeconfig", "as", "as-group", "page-size", "page-buffer-size", "record"};
 const std::vector<std::string> get_flags = {"output"};
 const std::vector<std::string> kubeconfig_flags = {"user", "group", "host",
                                                    "insecure-skip-tls-verify"};
@@ -366,6 +378,21 @@ engine::flag_set make_flags(command& cmd, bool& help) {
           });
     f.string_slice("filter", &cmd.snapshot.filters,
                    "kinds to save or restore, k8s format only (default: kwokctl's list)");
+    f.add("speed", 0, false, "float",
+          "restore: replay recorded changes this many times faster (default 1)",
+          [&cmd](const std::string& v) {
+              cmd.snapshot.speed = to_double(v, 0, 1e6);
+              if (cmd.snapshot.speed <= 0)
+                  throw engine::invalid_value("expected a number above 0, got \"" + v + "\"");
+          });
+    f.string("as", &cmd.snapshot.as_user, "export: user to impersonate");
+    f.string_slice("as-group", &cmd.snapshot.as_groups,
+                   "export: group to impersonate (repeatable; needs --as)");
+    f.integer("page-size", &cmd.snapshot.page_size, 1, 1'000'000, "export: objects per list page");
+    f.integer("page-buffer-size", &cmd.snapshot.page_buffer_size, 1, 1'000'000,
+              "export: list pages to buffer (kwokctl's; no effect here)");
+    f.boolean("record", &cmd.snapshot.record,
+              "export: go on recording changes until SIGINT or SIGTERM");
     return f;
 }
 
@@ -589,11 +616,24 @@ command parse_command_line(const std::vector<std::string>& args) {
         }
         no_more(2);
     };
+    if (verb == "snapshot" && noun == "export") {
+        if (help) return help_cmd(with_flags(flags, snapshot_export_help, snapshot_export_flags));
+        no_more(2);
+        only("snapshot export", snapshot_export_flags);
+        if (cmd.snapshot.path.empty()) throw usage_error("snapshot export: --path is required");
+        if (!cmd.snapshot.as_groups.empty() && cmd.snapshot.as_user.empty())
+            throw usage_error("snapshot export: --as-group needs --as (a user to impersonate)");
+        cmd.snapshot.kubeconfig = cmd.create.kubeconfig.value_or("");
+        cmd.snapshot.format = "k8s";
+        cmd.kind = command_kind::snapshot_export;
+        return cmd;
+    }
     if (verb == "snapshot") {
         auto h = with_flags(flags, snapshot_help, snapshot_flags);
         if (help) return help_cmd(h);
-        need_noun({"save", "restore"}, h);
-        only("snapshot " + noun, snapshot_flags);
+        need_noun({"save", "restore", "export"}, h);
+        const std::vector<std::string> save_flags{"path", "format", "filter"};
+        only("snapshot " + noun, noun == "save" ? save_flags : snapshot_flags);
         if (cmd.snapshot.path.empty())
             throw usage_error("snapshot " + noun + ": --path is required");
         cmd.kind = noun == "save" ? command_kind::snapshot_save : command_kind::snapshot_restore;

@@ -100,6 +100,7 @@ enum class command_kind {
     scale,
     snapshot_save,
     snapshot_restore,
+    snapshot_export,
     etcdctl,
     export_logs,
     port_forward,
@@ -139,6 +140,14 @@ struct snapshot_options {
     std::string path;                  // required
     std::string format = "etcd";       // etcd | k8s
     std::vector<std::string> filters;  // k8s only; empty = default_snapshot_filters()
+    double speed = 1;                  // restore: replay speed of recorded changes
+    // export (kwokctl's snapshot export):
+    std::string kubeconfig;            // empty: the in-cluster service account
+    std::string as_user;               // --as
+    std::vector<std::string> as_groups;  // --as-group
+    int page_size = 500;
+    int page_buffer_size = 10;
+    bool record = false;
 };
 
 struct command {

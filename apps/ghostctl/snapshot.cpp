@@ -125,6 +125,8 @@ int run_snapshot(cluster_manager& m, const std::string& name, bool restore,
     if (o.format == "etcd") {
         if (!o.filters.empty())
             err << "warning: " << verb << ": --filter applies to --format k8s only; ignored\n";
+        if (o.speed != 1)
+            err << "warning: " << verb << ": --speed applies to --format k8s only; ignored\n";
         if (restore) restore_etcd(m, s, path, out);
         else save_etcd(s, path, out);
         return 0;

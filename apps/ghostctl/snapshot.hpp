@@ -28,7 +28,8 @@ struct snapshot_input_error : std::runtime_error {
 };
 
 // Runs snapshot save (restore = false) or restore on cluster `name`; returns the exit code
-// (0, or 1 when some objects could not be saved/restored: each named on its own line on `err`).
+// (0; 1 when some objects could not be saved/restored, 2 when the only trouble was unreadable
+// documents: each named on its own line on `err`).
 int run_snapshot(cluster_manager& m, const std::string& name, bool restore,
                  const snapshot_options& o, std::ostream& out, std::ostream& err);
 
@@ -40,6 +41,13 @@ int save_k8s_snapshot(const std::filesystem::path& kubeconfig, const snapshot_op
 int restore_k8s_snapshot(const std::filesystem::path& kubeconfig, const snapshot_options& o,
                          std::ostream& out, std::ostream& err,
                          const std::function<void()>& before_writes = {});
+
+// `snapshot export`: the objects of the cluster behind o.kubeconfig (the in-cluster service
+// account when empty), impersonating o.as_user/o.as_groups, as a k8s snapshot at o.path; with
+// o.record it goes on watching and appends ResourcePatch documents until SIGINT or SIGTERM.
+// Bad input (existing path, unreadable kubeconfig, unknown --filter) throws
+// snapshot_input_error before anything is written.
+int export_k8s_snapshot(const snapshot_options& o, std::ostream& out, std::ostream& err);
 
 // etcdctl's argv for the cluster's etcd: <bin>/etcdctl --endpoints=http://127.0.0.1:<port> args.
 std::vector<std::string> etcdctl_argv(const cluster_state& s, const std::vector<std::string>& args);

@@ -166,8 +166,14 @@ snapshot_contents read_snapshot_text(std::string_view text, std::string_view sou
         }
         auto& obj = parsed->get_object();
         auto kind = string_at(obj, "kind");
-        if (kind == "ResourcePatch" && string_at(obj, "apiVersion") == "kwok.x-k8s.io/v1alpha1") {
-            ++out.resource_patches;
+        if (is_resource_patch(obj)) {
+            std::string error;
+            auto p = decode_resource_patch(obj, &error);
+            if (!p) {
+                out.errors.push_back(where + "ResourcePatch: " + error);
+                return;
+            }
+            out.patches.push_back({std::move(*p), doc_number, line});
             return;
         }
         // A List (kubectl get -o yaml) holds its objects in items, as kwok's decoder reads it.
@@ -287,7 +293,13 @@ std::optional<json::object> restore_plan::next_ready() {
     return o;
 }
 
+const std::string* restore_plan::new_uid(std::string_view old_uid) const {
+    auto it = by_old_uid_.find(old_uid);
+    return it == by_old_uid_.end() ? nullptr : &it->second;
+}
+
 void restore_plan::created(const object_key& key, std::string new_uid) {
+    if (!key.uid.empty()) by_old_uid_[key.uid] = new_uid;
     new_uids_[key] = std::move(new_uid);
     auto it = waiters_.find(key);
     if (it == waiters_.end()) return;

@@ -4,6 +4,7 @@
 // the multi-document YAML, and the restore order that re-links ownerReferences to new uids.
 // No I/O: snapshot.cpp drives these against the API server.
 
+#include "apps/ghostctl/snapshot_record.hpp"
 #include "kube/discovery.hpp"
 
 #include <boost/json/object.hpp>
@@ -48,16 +49,23 @@ struct snapshot_object {
     std::size_t line = 0;      ///< 1-based line of its document in the file
 };
 
+struct snapshot_patch {
+    resource_patch patch;
+    std::size_t document = 0;  ///< 1-based number of its document
+    std::size_t line = 0;      ///< 1-based line of its document
+};
+
 struct snapshot_contents {
     std::vector<snapshot_object> objects;   ///< in file order, List items expanded in place
+    std::vector<snapshot_patch> patches;    ///< ResourcePatch documents (a recording), file order
     std::vector<std::string> errors;        ///< one line each: "source:line: document N: ..."
-    std::size_t resource_patches = 0;       ///< kwok ResourcePatch documents (recordings)
     std::size_t documents = 0;              ///< non-empty documents seen
 };
 
 /// Splits multi-document YAML ("---" lines), parses each document (YAML 1.1 as kwok) and keeps
-/// the objects that have apiVersion, kind and metadata.name; a bad document is one error line
-/// and reading goes on.
+/// the objects that have apiVersion, kind and metadata.name and the ResourcePatch documents; a
+/// bad document is one error line ("...: document N: ResourcePatch: method: ...") and reading
+/// goes on.
 snapshot_contents read_snapshot_text(std::string_view text, std::string_view source);
 
 /// How restore identifies an owner, as kwokctl: apiVersion, kind, name and the uid it had.
@@ -84,6 +92,8 @@ public:
     /// The object with snapshot key `key` now exists with `new_uid`: its dependents may become
     /// ready.
     void created(const object_key& key, std::string new_uid);
+    /// The uid an object created so far got in place of `old_uid` (nullptr: none).
+    const std::string* new_uid(std::string_view old_uid) const;
     /// Objects still waiting and the owners they miss (owners not in the snapshot, or whose
     /// restore failed), in the order they were added.
     std::vector<std::pair<boost::json::object, std::vector<object_key>>> waiting() const;
@@ -98,6 +108,7 @@ private:
     void release(entry& e);
 
     std::map<object_key, std::string> new_uids_;
+    std::map<std::string, std::string, std::less<>> by_old_uid_;
     std::deque<boost::json::object> ready_;
     std::vector<entry> waiting_;
     std::map<object_key, std::vector<std::size_t>> waiters_;  ///< owner -> indexes in waiting_

@@ -44,7 +44,8 @@ TEST(snapshot_options, bad_input_is_one_line_naming_the_flag) {
     EXPECT_NE(usage_error_of({"snapshot", "save", "--path", "p", "--format", "tar"})
                   .find("--format: expected etcd or k8s, got \"tar\""),
               std::string::npos);
-    EXPECT_NE(usage_error_of({"snapshot", "export", "--path", "p"}).find("expected save, restore"),
+    EXPECT_NE(usage_error_of({"snapshot", "record", "--path", "p"})
+                  .find("expected save, restore, export"),
               std::string::npos);
     EXPECT_EQ(usage_error_of({"snapshot", "save", "--path", "p", "--replicas", "3"}),
               "flag --replicas is not valid for \"snapshot save\"");
@@ -195,27 +196,41 @@ TEST(snapshot_yaml, lists_comments_and_bad_documents) {
         "kind: Pod\n"
         "metadata: {name: \"unterminated\n"
         "---\n"
-        "apiVersion: kwok.x-k8s.io/v1alpha1\n"
+        "apiVersion: action.kwok.x-k8s.io/v1alpha1\n"
         "kind: ResourcePatch\n"
+        "method: delete\n"
         "---\n"
         "apiVersion: v1\n"
         "kind: Node\n"
         "metadata:\n"
         "  name: n1\n"
+        "---\n"
+        "apiVersion: action.kwok.x-k8s.io/v1alpha1\n"
+        "kind: ResourcePatch\n"
+        "resource: {version: v1, resource: nodes}\n"
+        "target: {name: n1}\n"
+        "durationNanosecond: 1500000000\n"
+        "method: delete\n"
         "...\n";
     auto r = read_snapshot_text(text, "s.yaml");
     ASSERT_EQ(r.objects.size(), 2u);
     EXPECT_EQ(key_of_object(r.objects[0].object).name, "p1");
     EXPECT_EQ(r.objects[0].line, 3u);
     EXPECT_EQ(key_of_object(r.objects[1].object).name, "n1");
-    EXPECT_EQ(r.objects[1].line, 25u);
-    EXPECT_EQ(r.resource_patches, 1u);
-    ASSERT_EQ(r.errors.size(), 4u);
+    EXPECT_EQ(r.objects[1].line, 26u);
+    ASSERT_EQ(r.patches.size(), 1u);
+    EXPECT_EQ(r.patches[0].patch.name, "n1");
+    EXPECT_EQ(r.patches[0].patch.offset, std::chrono::milliseconds(1500));
+    EXPECT_EQ(r.patches[0].document, 7u);
+    EXPECT_EQ(r.patches[0].line, 31u);
+    ASSERT_EQ(r.errors.size(), 5u);
     EXPECT_EQ(r.errors[0], "s.yaml:3: document 1: items[1]: metadata.name: expected a non-empty "
                            "string");
     EXPECT_EQ(r.errors[1], "s.yaml:13: document 2: apiVersion: expected a non-empty string");
     EXPECT_EQ(r.errors[2], "s.yaml:16: document 3: expected a Kubernetes object (a mapping)");
     EXPECT_EQ(r.errors[3].rfind("s.yaml:18: document 4: yaml", 0), 0u) << r.errors[3];
+    EXPECT_EQ(r.errors[4], "s.yaml:22: document 5: ResourcePatch: resource: expected a mapping "
+                           "with version and resource");
     for (const auto& e : r.errors) EXPECT_EQ(e.find('\n'), std::string::npos);
 }
 

@@ -120,3 +120,59 @@ TEST(list_watch_driver, list_watch_gone_relist_and_cancel) {
                               "&watch=true&allowWatchBookmarks=true&timeoutSeconds=300");
     });
 }
+
+// A caller that listed already (a snapshot): the driver watches from that resourceVersion at
+// once, and a relist after 410 reports what vanished from the keys it was given.
+TEST(list_watch_driver, starts_with_a_watch_after_the_callers_own_list) {
+    run_async([](net::any_io_executor ex) -> net::awaitable<void> {
+        std::vector<std::string> targets;
+        loopback_http_server server(ex, [&](const http_message& m, std::size_t) {
+            std::string t(m.target());
+            targets.push_back(t);
+            reply r;
+            if (t.find("watch=true") == std::string::npos) {
+                r.body = R"({"metadata":{"resourceVersion":"30"},"items":[)" + pod("b", "25") + "]}";
+                return r;
+            }
+            r.stream = true;
+            if (targets.size() == 1) {
+                r.chunks = {event("ADDED", pod("c", "21")) +
+                            event("ERROR", R"({"kind":"Status","code":410,"reason":"Expired"})")};
+            } else {
+                r.hold_open = true;
+            }
+            return r;
+        });
+        cluster_access access;
+        access.ep = {"127.0.0.1", server.port(), false};
+        auto pool = make_http_pool(ex, access);
+        api_client client(*pool);
+
+        list_watch_params p;
+        p.path = "/api/v1/pods";
+        p.backoff = {10ms, 50ms, 2.0};
+        p.listed = list_watch_params::listed_state{"20", {"ns/a", "ns/b"}};
+        std::vector<std::string> got;
+        bool finished = false;
+        net::cancellation_signal stop;
+        net::co_spawn(ex,
+                      async_run_list_watch(client, std::move(p),
+                                           [&](event_kind k, boost::json::object&& obj) {
+                                               got.push_back(std::string(to_string(k)) + ":" +
+                                                             std::string(obj["metadata"]
+                                                                             .as_object()["name"]
+                                                                             .as_string()));
+                                           }),
+                      net::bind_cancellation_slot(stop.slot(),
+                                                  [&](std::exception_ptr) { finished = true; }));
+        co_await wait_until([&] { return targets.size() >= 3; });
+        stop.emit(net::cancellation_type::terminal);
+        EXPECT_TRUE(co_await wait_until([&] { return finished; }));
+        EXPECT_EQ(got, (std::vector<std::string>{"added:c", "sync:b", "deleted:a", "deleted:c"}));
+        EXPECT_GE(targets.size(), 3u);
+        if (targets.size() < 2) co_return;
+        EXPECT_EQ(targets[0], "/api/v1/pods?resourceVersion=20&watch=true"
+                              "&allowWatchBookmarks=true&timeoutSeconds=300");
+        EXPECT_EQ(targets[1], "/api/v1/pods?limit=500");
+    });
+}

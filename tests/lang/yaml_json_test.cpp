@@ -147,6 +147,11 @@ TEST(yaml_json, marshal_layout) {
               "f: {}\n");
 }
 
+TEST(yaml_json, marshal_quotes_dates_as_go_yaml_v2) {
+    auto v = json::parse(R"({"a":"2026-12-02","b":"2026-1-2","c":"2026-12-02x","d":"12-02"})");
+    EXPECT_EQ(json_to_yaml(v), "a: \"2026-12-02\"\nb: \"2026-1-2\"\nc: 2026-12-02x\nd: 12-02\n");
+}
+
 TEST(yaml_json, marshal_indent) {
     auto v = json::parse(R"({"cpu":"1k","pods":"110"})");
     EXPECT_EQ(json_to_yaml(v, 1), "\n  cpu: 1k\n  pods: \"110\"\n  ");
