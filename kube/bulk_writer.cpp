@@ -1,5 +1,7 @@
 #include "kube/bulk_writer.hpp"
 
+#include "engine/no_cancel.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -22,10 +24,7 @@ boost::asio::awaitable<void> async_bulk_write(api_client& client, std::size_t co
     std::exception_ptr failure;
     auto stopped = [&] { return failure || (options.stop && options.stop()); };
     // Not cancellable: the workers use this frame, so it must wait for them (empty slot).
-    const auto no_cancel = [] {
-        return asio::bind_cancellation_slot(asio::cancellation_slot(),
-                                            asio::as_tuple(asio::use_awaitable));
-    };
+    using engine::no_cancel;
 
     auto worker = [&]() -> asio::awaitable<void> {
         asio::steady_timer backoff(ex);

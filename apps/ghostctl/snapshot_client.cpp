@@ -1,5 +1,7 @@
 #include "apps/ghostctl/snapshot_client.hpp"
 
+#include "engine/no_cancel.hpp"
+
 #include "apps/ghostctl/cluster.hpp"
 #include "apps/ghostctl/snapshot.hpp"
 
@@ -27,10 +29,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-auto no_cancel() {
-    return asio::bind_cancellation_slot(asio::cancellation_slot(),
-                                        asio::as_tuple(asio::use_awaitable));
-}
+using engine::no_cancel;
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);

@@ -2,6 +2,7 @@
 // snapshot, and with --record every change after it as ResourcePatch documents until SIGINT or
 // SIGTERM. Every time in the file is an offset from the start (kwok's format).
 
+#include "engine/no_cancel.hpp"
 #include "apps/ghostctl/cluster.hpp"
 #include "apps/ghostctl/snapshot.hpp"
 #include "apps/ghostctl/snapshot_client.hpp"
@@ -34,10 +35,7 @@ using namespace std::chrono;
 
 namespace {
 
-auto no_cancel() {
-    return asio::bind_cancellation_slot(asio::cancellation_slot(),
-                                        asio::as_tuple(asio::use_awaitable));
-}
+using engine::no_cancel;
 
 // The patch metadata of each resource, from the group/versions' OpenAPI v3 documents (kwok
 // fails the recording without them; so does this, before anything is written).

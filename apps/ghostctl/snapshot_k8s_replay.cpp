@@ -1,6 +1,7 @@
 // The replay half of `ghostctl snapshot restore --format k8s`: a recording's ResourcePatch
 // documents written to the API server in time (see snapshot_replay.hpp for the rules).
 
+#include "engine/no_cancel.hpp"
 #include "apps/ghostctl/snapshot_client.hpp"
 #include "apps/ghostctl/snapshot_replay.hpp"
 
@@ -148,10 +149,7 @@ private:
     std::set<const kube::api_resource*> merge_only_;
 };
 
-auto no_cancel() {
-    return asio::bind_cancellation_slot(asio::cancellation_slot(),
-                                        asio::as_tuple(asio::use_awaitable));
-}
+using engine::no_cancel;
 
 }  // namespace
 
