@@ -61,7 +61,7 @@ const char* const get_help =
 const char* const logs_help =
     "Usage: ghostctl logs <component>|audit [--name NAME] [-f|--follow]\n";
 const char* const scale_help =
-    "Usage: ghostctl [--name NAME] [-c FILE]... scale node|pod|RESOURCE [PREFIX] --replicas N\n"
+    "Usage: ghostctl [--name NAME] [-c FILE]... scale node|pod|RESOURCE [PREFIX] [--replicas N]\n"
     "         [--param '.key=value']... [--serial-length 6] [-n NAMESPACE]\n"
     "Creates or deletes objects named PREFIX-000000... (label kwok.x-k8s.io/kwokctl-scale=PREFIX)\n"
     "until exactly N exist (as kwokctl scale: new ones take the lowest free serials, scaling\n"
@@ -362,7 +362,7 @@ engine::flag_set make_flags(command& cmd, bool& help) {
               if (engine::parse_bool(v)) co.enabled.insert("metrics-server");
               else co.enabled.erase("metrics-server");
           });
-    f.add("replicas", 0, false, "int", "number of objects wanted",
+    f.add("replicas", 0, false, "int", "number of objects wanted (kwokctl's default: 1)",
           [&cmd](const std::string& v) { cmd.scale.replicas = to_int(v, 0, 10'000'000); });
     f.integer("serial-length", &cmd.scale.serial_length, 1, 12,
               "digits of the serial in object names");
@@ -560,9 +560,6 @@ command parse_command_line(const std::vector<std::string>& args) {
         if (noun.empty()) {
             throw usage_error("scale needs a resource: node, pod or a KwokctlResource's name, "
                               "e.g. ghostctl scale node --replicas 10");
-        }
-        if (cmd.scale.replicas < 0) {
-            throw usage_error("scale " + noun + ": --replicas is required");
         }
         no_more(3);
         cmd.kind = command_kind::scale;

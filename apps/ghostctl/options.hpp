@@ -121,7 +121,7 @@ struct kubeconfig_options {
 struct scale_options {
     std::string resource;              // node, pod or a KwokctlResource's name
     std::string object_name;           // name prefix; default = resource
-    int replicas = -1;
+    int replicas = 1;  // kwokctl's default
     int serial_length = 6;
     std::string ns;                    // -n; "": the template's (pods: default)
     std::vector<std::string> params;   // jq assignments

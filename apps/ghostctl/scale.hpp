@@ -1,5 +1,5 @@
 #pragma once
-// `ghostctl scale <node|pod|RESOURCE> [name] --replicas N [--param '.key=value'] [-n ns]`, as
+// `ghostctl scale <node|pod|RESOURCE> [name] [--replicas N (default 1)] [--param '.key=value'] [-n ns]`, as
 // kwokctl scale: objects named <name>-<000000>, labelled kwok.x-k8s.io/kwokctl-scale=<name>;
 // new objects take the lowest free serials, scaling down keeps the oldest. One path for every
 // resource: a scale_source makes object i (the built-in node and pod shapes of

@@ -19,6 +19,7 @@
 #include <iomanip>
 #include <ostream>
 #include <sstream>
+#include <unordered_set>
 
 namespace ghost::ghostctl {
 
@@ -146,32 +147,64 @@ std::vector<const kube::api_resource*> resolve_filters(
     return out;
 }
 
+namespace {
+
+std::string key_of(const json::object& obj) {
+    const auto* m = obj.if_contains("metadata");
+    if (!m || !m->is_object()) return {};
+    const auto& meta = m->get_object();
+    std::string key;
+    if (const auto* ns = meta.if_contains("namespace"); ns && ns->is_string()) key = ns->get_string();
+    key += '/';
+    if (const auto* n = meta.if_contains("name"); n && n->is_string()) key += n->get_string();
+    return key;
+}
+
+}  // namespace
+
 asio::awaitable<std::string> list_pages(kube::api_client& client, const kube::api_resource& res,
                                         int page_size,
                                         const std::function<void(json::object&)>& on_item,
-                                        const char* verb) {
+                                        const char* verb, std::ostream& warn) {
     kube::list_options opts;
     opts.limit = page_size;
     std::string resource_version;
-    do {
+    // Keys already handed to on_item: after an expired continue token the rest comes from one
+    // full list (client-go's pager does the same), and objects seen before are not repeated.
+    std::unordered_set<std::string> seen;
+    bool full_list = false;
+    while (true) {
         std::string page_path = kube::with_query(kube::collection_path(res.ref, ""), opts);
         auto page = co_await with_retries([&] { return client.async_get(page_path); });
+        if (!page && page.error().ec == kube::errc::gone && !opts.continue_token.empty()) {
+            warn << "warning: " << verb << ": listing " << res.ref.resource
+                 << ": the continue token expired after " << seen.size()
+                 << " objects; the rest comes from one full list at a newer resourceVersion\n";
+            opts.continue_token.clear();
+            opts.limit.reset();
+            full_list = true;
+            continue;
+        }
         if (!page) {
             throw ghostctl_error(std::string(verb) + ": listing " + res.ref.resource + ": " +
                                  reason_of(page.error()));
         }
         auto list = json::parse(page->body).as_object();
-        for (auto& item : list["items"].as_array()) on_item(item.as_object());
+        for (auto& item : list["items"].as_array()) {
+            auto& obj = item.as_object();
+            if (!seen.insert(key_of(obj)).second && full_list) continue;
+            on_item(obj);
+        }
         opts.continue_token.clear();
         if (const auto* m = list.if_contains("metadata"); m && m->is_object()) {
             const auto& meta = m->get_object();
-            if (const auto* c = meta.if_contains("continue"); c && c->is_string())
+            if (const auto* c = meta.if_contains("continue"); c && c->is_string() && !full_list)
                 opts.continue_token = std::string(c->get_string());
             if (const auto* rv = meta.if_contains("resourceVersion"); rv && rv->is_string())
                 resource_version = std::string(rv->get_string());
         }
-    } while (!opts.continue_token.empty());
-    co_return resource_version;
+        if (opts.continue_token.empty()) co_return resource_version;
+    }
 }
 
 void run_against(const kube::cluster_access& access, const engine::header_list& headers,

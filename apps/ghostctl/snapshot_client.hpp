@@ -44,10 +44,13 @@ std::vector<const kube::api_resource*> resolve_filters(
     const char* verb);
 
 /// Lists `res` in every namespace page by page (`page_size` items, following `continue`),
-/// calling `on_item` for each; returns the list's resourceVersion. Throws ghostctl_error.
+/// calling `on_item` for each; returns the list's resourceVersion. An expired continue token
+/// (410) is followed by one full list whose objects not seen yet are handed on (warned on
+/// `warn`). Throws ghostctl_error.
 boost::asio::awaitable<std::string> list_pages(
     kube::api_client& client, const kube::api_resource& res, int page_size,
-    const std::function<void(boost::json::object&)>& on_item, const char* verb);
+    const std::function<void(boost::json::object&)>& on_item, const char* verb,
+    std::ostream& warn);
 
 /// `n` copies of `worker` on this executor; completes when all have returned.
 boost::asio::awaitable<void> run_workers(std::size_t n,

@@ -135,7 +135,7 @@ int export_k8s_snapshot(const snapshot_options& o, std::ostream& out, std::ostre
                 ++count;
             };
             versions.push_back(co_await list_pages(client, *resources[i], o.page_size, on_item,
-                                                   "snapshot export"));
+                                                   "snapshot export", err));
             total += count;
             if (count > 0) ++kinds;
         }

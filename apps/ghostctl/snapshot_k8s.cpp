@@ -22,7 +22,6 @@ namespace fs = std::filesystem;
 
 int save_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, std::ostream& out,
                       std::ostream& err) {
-    (void)err;
     const auto t0 = std::chrono::steady_clock::now();
     const auto& filters = o.filters.empty() ? default_snapshot_filters() : o.filters;
     std::size_t total = 0, kinds = 0;
@@ -39,7 +38,7 @@ int save_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, std
                 file->write(snapshot_document(obj, total == 0));
                 ++total;
                 ++count;
-            }, "snapshot save");
+            }, "snapshot save", err);
             if (count > 0) ++kinds;
         }
     });
