@@ -351,6 +351,24 @@ fs::path kubeconfig_target(const environment& env, const std::optional<std::stri
 
 void cluster_manager::create(const std::string& name, const create_options& o,
                              const kwokctl_documents& docs) {
+    // Another program can take a scanned port between the scan and the component's bind; the
+    // failed create has cleaned up, so a new scan (which now skips that port) starts over.
+    for (int attempt = 1;; ++attempt) {
+        try {
+            create_once(name, o, docs);
+            return;
+        } catch (const ghostctl_error& e) {
+            const bool port_taken =
+                std::string_view(e.what()).find("address already in use") != std::string_view::npos;
+            if (!port_taken || attempt == 3 || dry_run_ || interrupted.load()) throw;
+            err_ << "warning: a component's port was taken after ghostctl chose it; creating "
+                    "cluster \"" << name << "\" again with new ports\n";
+        }
+    }
+}
+
+void cluster_manager::create_once(const std::string& name, const create_options& o,
+                                  const kwokctl_documents& docs) {
     const auto t0 = std::chrono::steady_clock::now();
     cluster_layout L{env_.cluster_dir(name)};
     std::optional<root_lock> lock;

@@ -91,6 +91,9 @@ public:
     void stop_components(const cluster_state& s, const std::set<std::string>* only = nullptr);
 
 private:
+    // One create attempt: choose ports, write files, start and wait; cleans up on failure.
+    void create_once(const std::string& name, const create_options& o,
+                     const kwokctl_documents& docs);
     // Kills every process that still references the cluster directory.
     void sweep(const std::filesystem::path& dir, const std::set<std::string>& binaries);
 

@@ -284,6 +284,35 @@ TEST_F(ghostctl_it, explicit_port_in_use_is_named) {
     EXPECT_FALSE(fs::exists(cluster_dir(name)));
 }
 
+// A port taken between ghostctl's scan and a component's bind (here: an etcd wrapper that fails
+// once as etcd does on a taken port) makes create start over with new ports, said so.
+TEST_F(ghostctl_it, port_taken_after_the_scan_retries_the_create) {
+    const auto real = environment::from_process_env().bin_dir;
+    const auto bin = work_ / "bin";
+    fs::create_directories(bin);
+    for (const auto& e : fs::directory_iterator(real)) {
+        if (e.path().filename() != "etcd") fs::create_symlink(e.path(), bin / e.path().filename());
+    }
+    {
+        std::ofstream w(bin / "etcd");
+        w << "#!/bin/sh\nif [ ! -e '" << (work_ / "etcd-failed").string() << "' ]; then\n"
+          << "  touch '" << (work_ / "etcd-failed").string() << "'\n"
+          << "  echo 'listen tcp 127.0.0.1:2379: bind: address already in use' >&2\n  exit 1\n"
+          << "fi\nexec '" << (real / "etcd").string() << "' \"$@\"\n";
+    }
+    fs::permissions(bin / "etcd", fs::perms::owner_all, fs::perm_options::add);
+    ::setenv("GHOST_BIN_DIR", bin.c_str(), 1);
+    const auto name = cluster_name("r");
+    auto r = run_ghostctl({"create", "cluster", "--name", name});
+    ::unsetenv("GHOST_BIN_DIR");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_TRUE(fs::exists(work_ / "etcd-failed")) << "the wrapper's first run failed";
+    EXPECT_NE(r.output.find("creating cluster \"" + name + "\" again with new ports"),
+              std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("cluster " + name + " ready in "), std::string::npos) << r.output;
+}
+
 TEST_F(ghostctl_it, two_clusters_side_by_side) {
     const auto a = cluster_name("x");
     const auto b = cluster_name("y");
