@@ -12,6 +12,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include <csignal>
 #include <fstream>
 #include <mutex>
@@ -206,6 +208,14 @@ protected:
                 << " ms after " << expected[0].first << ", recorded "
                 << recorded_gap.count() / 1e6 << " ms";
         }
+        // How late each replayed change came against the recording (reported, not bounded:
+        // the API server's latency is not the replay's to promise).
+        std::chrono::nanoseconds latest{0};
+        for (std::size_t i = 1; i < seen.size(); ++i)
+            latest = std::max(latest, (seen[i] - seen[0]) - (expected[i].second - expected[0].second));
+        std::cout << "[ replay ] " << seen.size() << " changes, latest "
+                  << std::chrono::duration_cast<std::chrono::milliseconds>(latest).count()
+                  << " ms behind the recorded schedule\n";
         // The final state is the recording's.
         EXPECT_EQ(cm_value("base"), "2");
         EXPECT_FALSE(exists("configmap/a"));
