@@ -165,15 +165,10 @@ private:
         std::uint64_t count;
     };
 
-    // go-yaml v2's guard against alias bombs ("billion laughs"), so sigs.k8s.io/yaml's: values
-    // copied in by aliases may be 99% of the document up to 400,000 values, falling to 10% at
-    // 4,000,000. Checked before the copy is made.
+    // Checked before the copy is made.
     void check_aliasing(const YAML::Mark& mark, std::uint64_t expansion) {
         std::uint64_t decoded = decoded_ + expansion, from_aliases = from_aliases_ + expansion;
-        constexpr double low = 400'000, high = 4'000'000;
-        double d = static_cast<double>(decoded);
-        double allowed = d <= low ? 0.99 : d >= high ? 0.10 : 0.99 - 0.89 * (d - low) / (high - low);
-        if (from_aliases > 100 && decoded > 1000 && static_cast<double>(from_aliases) / d > allowed)
+        if (excessive_aliasing(decoded, from_aliases))
             throw YAML::ParserException(
                 mark, "document contains excessive aliasing (aliases would expand to " +
                           std::to_string(from_aliases) + " of " + std::to_string(decoded) +
@@ -243,6 +238,14 @@ private:
 };
 
 }  // namespace
+
+bool excessive_aliasing(std::uint64_t decoded, std::uint64_t from_aliases) {
+    constexpr double low = 400'000, high = 4'000'000;
+    const double d = static_cast<double>(decoded);
+    const double allowed =
+        d <= low ? 0.99 : d >= high ? 0.10 : 0.99 - 0.89 * (d - low) / (high - low);
+    return from_aliases > 100 && decoded > 1000 && static_cast<double>(from_aliases) / d > allowed;
+}
 
 json::value resolve_plain_scalar(std::string_view in) {
     return resolve_plain_scalar(in, {});

@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <set>
 #include <sstream>
+#include <unordered_set>
 #include <utility>
 
 namespace ghost::stages {
@@ -418,28 +419,60 @@ const std::set<std::string, std::less<>>& known_kinds() {
 
 }  // namespace
 
-boost::json::value yaml_node_to_json(const YAML::Node& node) {
-    if (!node || node.IsNull()) return nullptr;
-    if (node.IsScalar()) {
-        // yaml-cpp tags plain scalars "?" and quoted ones "!".
-        if (node.Tag() == "!") return boost::json::value(node.Scalar());
-        return lang::resolve_plain_scalar(node.Scalar());
+namespace {
+
+// yaml-cpp shares an anchored node with its aliases, so walking the tree expands them: the
+// walk counts values met again (same position in the text) and applies go-yaml's alias rule.
+class node_to_json {
+public:
+    boost::json::value convert(const YAML::Node& node, bool via_alias = false) {
+        if (!node || node.IsNull()) return count(node, via_alias), nullptr;
+        const bool alias = count(node, via_alias);
+        if (node.IsScalar()) {
+            // yaml-cpp tags plain scalars "?" and quoted ones "!".
+            if (node.Tag() == "!") return boost::json::value(node.Scalar());
+            return lang::resolve_plain_scalar(node.Scalar());
+        }
+        if (node.IsSequence()) {
+            boost::json::array arr;
+            for (const auto& item : node) arr.push_back(convert(item, alias));
+            return arr;
+        }
+        boost::json::object obj;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            auto key = lang::map_key(it->first);
+            if (!key)
+                throw stage_error("line " + std::to_string(it->first.Mark().line + 1) +
+                                  ": expected string keys, got a list or mapping as a key");
+            obj[*key] = convert(it->second, alias);
+        }
+        return obj;
     }
-    if (node.IsSequence()) {
-        boost::json::array arr;
-        for (const auto& item : node) arr.push_back(yaml_node_to_json(item));
-        return arr;
+
+private:
+    // True when this value is (inside) an alias' copy.
+    bool count(const YAML::Node& node, bool via_alias) {
+        const auto mark = node ? node.Mark() : YAML::Mark::null_mark();
+        const bool again = via_alias || (!mark.is_null() && node.IsDefined() && !node.IsScalar() &&
+                                         !seen_.insert(mark.pos).second);
+        ++decoded_;
+        if (again) ++from_aliases_;
+        if (again && lang::excessive_aliasing(decoded_, from_aliases_)) {
+            throw stage_error("line " + std::to_string(mark.line + 1) +
+                              ": document contains excessive aliasing (aliases expand to more than " +
+                              std::to_string(from_aliases_) + " of " + std::to_string(decoded_) +
+                              " values)");
+        }
+        return again;
     }
-    boost::json::object obj;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-        auto key = lang::map_key(it->first);
-        if (!key)
-            throw stage_error("line " + std::to_string(it->first.Mark().line + 1) +
-                              ": expected string keys, got a list or mapping as a key");
-        obj[*key] = yaml_node_to_json(it->second);
-    }
-    return obj;
-}
+
+    std::unordered_set<int> seen_;
+    std::uint64_t decoded_ = 0, from_aliases_ = 0;
+};
+
+}  // namespace
+
+boost::json::value yaml_node_to_json(const YAML::Node& node) { return node_to_json().convert(node); }
 
 stage parse_stage(const YAML::Node& doc, std::string_view source) {
     context cx{source, {}};

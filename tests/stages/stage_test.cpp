@@ -241,6 +241,25 @@ TEST(stage, a_list_or_mapping_as_a_key_is_an_error_naming_the_field) {
     EXPECT_THROW(yaml_node_to_json(YAML::Load("{? [a]: b}")), stage_error);
 }
 
+TEST(stage, yaml_node_to_json_expands_aliases_but_not_alias_bombs) {
+    auto v = yaml_node_to_json(YAML::Load("a: &x {b: [1, 2]}\nc: *x\n"));
+    EXPECT_EQ(boost::json::serialize(v), R"({"a":{"b":[1,2]},"c":{"b":[1,2]}})");
+    // Nine levels of ten aliases each: 10^9 values from a few hundred bytes.
+    std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+    for (char c = 'b'; c <= 'j'; ++c) {
+        const char prev = static_cast<char>(c - 1);
+        bomb += std::string(1, c) + ": &" + c + " [";
+        for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", *" : "*") + prev;
+        bomb += "]\n";
+    }
+    try {
+        yaml_node_to_json(YAML::Load(bomb));
+        ADD_FAILURE() << "an alias bomb was expanded";
+    } catch (const stage_error& e) {
+        EXPECT_NE(std::string(e.what()).find("excessive aliasing"), std::string::npos) << e.what();
+    }
+}
+
 // fuzz/stage_fuzz (minimized): a mangled stage file whose template line starts with ',' at the
 // top level used to take yaml-cpp beyond 2 GB; now one line naming the file and the place.
 TEST(stage, a_stray_comma_at_the_top_level_is_one_error_naming_the_file) {
