@@ -61,6 +61,25 @@ void read_peer_certificate(TlsStream& stream, bool& verified, std::string& commo
     X509_free(cert);
 }
 
+// What a route may read of a request: method, target, headers and the connection's TLS state.
+template <class Fields>
+request_head head_of(const http::request_header<Fields>& h, bool verified,
+                     const std::string& common_name, bool tls) {
+    request_head head;
+    head.method = h.method();
+    head.target = std::string(h.target());
+    for (const auto& field : h) {
+        auto name = field.name_string();
+        auto value = field.value();
+        head.headers.emplace_back(std::string(name.data(), name.size()),
+                                  std::string(value.data(), value.size()));
+    }
+    head.client_verified = verified;
+    head.client_common_name = common_name;
+    head.tls = tls;
+    return head;
+}
+
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
 }  // namespace
@@ -113,10 +132,18 @@ const http_server::stream_handler* http_server::stream_route(std::string_view ta
 }
 
 std::optional<http_reply> http_server::dispatch(std::string_view target) const {
+    request_head head;
+    head.target = std::string(target);
+    return dispatch(head);
+}
+
+std::optional<http_reply> http_server::dispatch(const request_head& head) const {
+    std::string_view target = head.target;
     auto q = target.find('?');
     auto path = target.substr(0, q);
     auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
     if (auto it = routes_.find(path); it != routes_.end()) return it->second();
+    if (auto it = head_routes_.find(path); it != head_routes_.end()) return it->second(head);
     // Longest prefix first: the map is ordered, so walk back from the first key after `path`.
     for (auto it = prefix_routes_.upper_bound(path); it != prefix_routes_.begin();) {
         --it;
@@ -144,6 +171,7 @@ asio::awaitable<void> http_server::serve(asio::ip::tcp::socket socket) {
         auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
         if (hec) co_return;  // the client's problem (untrusted certificate, ...); nothing to log
         peer who;
+        who.tls = true;
         read_peer_certificate(stream, who.verified, who.common_name);
         co_await serve_requests(stream, socket, std::move(who));
     } else {
@@ -161,18 +189,7 @@ asio::awaitable<void> http_server::serve_requests(Stream& stream, asio::ip::tcp:
         auto [hec, hn] = co_await http::async_read_header(stream, buffer, head_parser, use_nothrow);
         if (hec) co_return;
         if (const auto* take_over = stream_route(head_parser.get().target())) {
-            const auto& h = head_parser.get();
-            request_head head;
-            head.method = h.method();
-            head.target = std::string(h.target());
-            for (const auto& field : h) {
-                auto name = field.name_string();
-                auto value = field.value();
-                head.headers.emplace_back(std::string(name.data(), name.size()),
-                                          std::string(value.data(), value.size()));
-            }
-            head.client_verified = who.verified;
-            head.client_common_name = who.common_name;
+            auto head = head_of(head_parser.get(), who.verified, who.common_name, who.tls);
             std::string already(static_cast<const char*>(buffer.data().data()), buffer.size());
             // Exec and port-forward send small interactive frames: no Nagle delay.
             boost::system::error_code nodelay_ec;
@@ -192,7 +209,7 @@ asio::awaitable<void> http_server::serve_requests(Stream& stream, asio::ip::tcp:
         if (req.method() != http::verb::get && req.method() != http::verb::head) {
             res.result(http::status::method_not_allowed);
             res.body() = "method not allowed\n";
-        } else if (auto reply = dispatch(req.target())) {
+        } else if (auto reply = dispatch(head_of(req, who.verified, who.common_name, who.tls))) {
             res.result(reply->status);
             res.set(http::field::content_type, reply->content_type);
             res.body() = std::move(reply->body);

@@ -95,13 +95,18 @@ engine::http_reply metric_routes::serve(std::string_view path) {
     return {404, "text/plain; charset=utf-8", "404 page not found\n"};
 }
 
-std::string metric_routes::discovery(std::string_view scheme) const {
-    return usage::prometheus_discovery(catalog_.metrics(), index_.node_names(), address_, scheme);
+std::string metric_routes::discovery(std::string_view host, std::string_view scheme) const {
+    return usage::prometheus_discovery(catalog_.metrics(), index_.node_names(),
+                                       host.empty() ? std::string_view(address_) : host, scheme);
+}
+
+engine::http_reply metric_routes::discovery_reply(const engine::request_head& head) const {
+    return {200, "application/json", discovery(head.header("Host"), head.tls ? "https" : "http")};
 }
 
 void metric_routes::install(engine::http_server& server, std::string address) {
-    // kwok answers with the request's Host; the handler does not see headers, so a wildcard
-    // listen address is advertised as the loopback address.
+    // Discovery answers with the request's Host, as kwok; for a request without one (HTTP/1.0)
+    // a wildcard listen address is advertised as the loopback address.
     auto colon = address.rfind(':');
     std::string host = colon == std::string::npos ? address : address.substr(0, colon);
     if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::")
@@ -110,8 +115,8 @@ void metric_routes::install(engine::http_server& server, std::string address) {
     server.route_prefix("/metrics/", [this](std::string_view path, std::string_view) {
         return serve(path);
     });
-    server.route("/discovery/prometheus", [this] {
-        return engine::http_reply{200, "application/json", discovery("http")};
+    server.route_with_head("/discovery/prometheus", [this](const engine::request_head& head) {
+        return discovery_reply(head);
     });
 }
 

@@ -38,14 +38,17 @@ public:
     void on_pod(kube::event_kind kind, const boost::json::object& pod);
 
     /// The Metric paths (under /metrics/) and /discovery/prometheus; `address` is the server's
-    /// host:port, the discovery target.
+    /// host:port, the discovery target for a request without a Host header.
     void install(engine::http_server& server, std::string address);
     /// The live custom-resource watches, to run once the API server is up.
     std::vector<std::pair<std::string, boost::asio::awaitable<void>>> watches();
 
     /// A GET of `path` (tests and the route).
     engine::http_reply serve(std::string_view path);
-    std::string discovery(std::string_view scheme) const;
+    /// kwok's HTTP service discovery: every target is `host` (the Host the scraper reached, as
+    /// kwok's req.Host; the server's address without one), `scheme` https on a TLS connection.
+    std::string discovery(std::string_view host, std::string_view scheme) const;
+    engine::http_reply discovery_reply(const engine::request_head& head) const;
     const usage::catalog& config() const noexcept { return catalog_; }
 
 private:

@@ -149,3 +149,31 @@ TEST(http_server_tls, certificate_files_load_and_bad_ones_are_one_line_errors_na
         << e3;
     for (const auto& e : {e1, e2, e3}) EXPECT_EQ(e.find('\n'), std::string::npos) << e;
 }
+
+TEST(http_server_tls, a_head_route_sees_the_host_header_and_whether_the_connection_is_tls) {
+    auto cert = serving_cert();
+    ghost::testing::run_async([&](auto ex) -> boost::asio::awaitable<void> {
+        http_server server(ex, "127.0.0.1", "0", make_server_tls_context(cert));
+        server.route_with_head("/whoami", [](const request_head& head) {
+            return http_reply{200, "text/plain",
+                              std::string(head.header("host")) + (head.tls ? " tls" : " plain")};
+        });
+        boost::asio::co_spawn(ex, server.async_run(), boost::asio::detached);
+        const auto port = std::to_string(server.port());
+        tls_options trust;
+        trust.ca_pem = cert.cert_pem;
+        http_pool https(ex, {"127.0.0.1", port, true}, trust, {});
+        http_pool plain(ex, {"127.0.0.1", port, false}, {}, {});
+        auto s = co_await https.async_request(get("/whoami"));
+        CO_ASSERT_TRUE(s.has_value());
+        EXPECT_EQ(s->body, "127.0.0.1:" + port + " tls");
+        auto renamed = get("/whoami?x=1");  // a proxy's Host, and a query the route ignores
+        renamed.headers.emplace_back("Host", "node-7.example:10250");
+        auto p = co_await plain.async_request(std::move(renamed));
+        CO_ASSERT_TRUE(p.has_value());
+        EXPECT_EQ(p->body, "node-7.example:10250 plain");
+        https.close();
+        plain.close();
+        server.close();
+    });
+}

@@ -85,6 +85,36 @@ TEST_F(metric_routes_test, serves_the_shipped_metric_per_managed_node_and_discov
     EXPECT_EQ(server.dispatch("/metrics/nodes/n1/metrics/resource")->status, 404u);
 }
 
+TEST_F(metric_routes_test, discovery_targets_the_host_the_scraper_reached_with_its_scheme) {
+    metric_routes routes(opts(), client, sink);
+    ghost::engine::http_server server(ioc.get_executor(), "127.0.0.1", "0");
+    routes.install(server, "0.0.0.0:10250");
+    routes.on_node(event_kind::added, node("n1"), true);
+    routes.on_node(event_kind::added, node("n2"), true);
+
+    ghost::engine::request_head head;
+    head.target = "/discovery/prometheus";
+    head.headers.emplace_back("Host", "192.0.2.7:10250");
+    head.tls = true;
+    auto tls = server.dispatch(head);
+    ASSERT_TRUE(tls.has_value());
+    EXPECT_EQ(tls->content_type, "application/json");
+    EXPECT_EQ(boost::json::parse(tls->body), boost::json::parse(R"([
+        {"targets":["192.0.2.7:10250"],"labels":{"__metrics_path__":
+         "/metrics/nodes/n1/metrics/resource","__scheme__":"https","metrics_name":"metrics-resource"}},
+        {"targets":["192.0.2.7:10250"],"labels":{"__metrics_path__":
+         "/metrics/nodes/n2/metrics/resource","__scheme__":"https","metrics_name":"metrics-resource"}}
+        ])"));
+
+    head.headers = {{"host", "localhost:4000"}};
+    head.tls = false;
+    auto plain = boost::json::parse(server.dispatch(head)->body);
+    for (const auto& group : plain.as_array()) {
+        EXPECT_EQ(group.at("targets"), boost::json::parse(R"(["localhost:4000"])"));
+        EXPECT_EQ(group.at("labels").at("__scheme__"), "http");
+    }
+}
+
 TEST_F(metric_routes_test, nothing_is_indexed_without_a_metric) {
     metric_routes routes(ghost::ghostlet::parse_options({"--manage-all-nodes"}), client, sink);
     EXPECT_FALSE(routes.enabled());
