@@ -32,6 +32,7 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -202,7 +203,9 @@ int main(int argc, char** argv) {
     struct round_figures {
         double seconds = 0, cpu = 0, longest_turn_ms = 0;
     };
-    auto pod_round = [&](int first_pod) {
+    // The pods arrive in one go (as one big list would), so the scrape load starts after that
+    // one long turn: it measures the reactor while the transitions are played.
+    auto pod_round = [&](int first_pod, const std::function<void()>& injected) {
         turns = {};
         auto played_before = sim.stats().stages_played;
         auto c0 = thread_cpu_seconds();
@@ -210,6 +213,7 @@ int main(int argc, char** argv) {
         for (int i = 0; i < nodes; ++i) {
             for (int j = first_pod; j < first_pod + pods_per_node; ++j) sim.on_pod_upsert(make_pod(i, j));
         }
+        if (injected) injected();
         while (sim.stats().stages_played - played_before < pods || writer->queued() > 0) turn();
         return round_figures{secs(clock_type::now() - r0), thread_cpu_seconds() - c0,
                              turns.longest_ms()};
@@ -228,7 +232,7 @@ int main(int argc, char** argv) {
             for (int j = 0; j < 2 * pods_per_node; ++j)
                 usage->on_pod(kube::event_kind::added, running_pod(i, j));
     }
-    auto quiet = pod_round(0);
+    auto quiet = pod_round(0, {});
     auto cpu2 = thread_cpu_seconds();
     print_round(":", quiet);
     if (!usage) {
@@ -261,10 +265,11 @@ int main(int argc, char** argv) {
         load_cfg.rate = scrape_rate;
         load_cfg.nodes = std::move(names);
         bench::scrape_load load(std::move(load_cfg));
-        load.start();
-        auto loaded = pod_round(pods_per_node);
+        auto loaded = pod_round(pods_per_node, [&] { load.start(); });
         // A short round may end before the first reply: serve until one came (not timed).
         while (load.finished() == 0) turn();
+        load.request_stop();
+        while (!load.done()) turn();  // the scrapes in flight are answered here
         auto scraped = load.stop();
         print_round(" under scrape load:", loaded);
         std::printf("  scrapes: %d clients, %.0f/s asked, %llu answered (%.0f/s), %llu failed, "

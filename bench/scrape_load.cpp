@@ -27,7 +27,9 @@ struct scrape_load::state {
     std::thread thread;
     clock_type::time_point t0, t1;
     bool stopping = false;
+    bool stop_asked = false;
     int running = 0;
+    std::atomic<bool> finished_all{false};
     std::size_t cursor = 0;
     std::atomic<std::uint64_t> finished{0};
     std::vector<double> latencies_ms;
@@ -68,6 +70,7 @@ struct scrape_load::state {
         }
         if (--running == 0) {
             t1 = clock_type::now();
+            finished_all = true;
             pool->close();
             io.stop();
         }
@@ -102,13 +105,22 @@ void scrape_load::start() {
     s.thread = std::thread([&s] { s.io.run(); });
 }
 
-scrape_load_result scrape_load::stop() {
+void scrape_load::request_stop() {
     auto& s = *state_;
-    if (!s.thread.joinable()) return s.result;
+    if (!s.thread.joinable() || s.stop_asked) return;
+    s.stop_asked = true;
     asio::post(s.io, [&s] {
         s.stopping = true;
         for (auto& t : s.timers) t->cancel();
     });
+}
+
+bool scrape_load::done() const noexcept { return !state_->thread.joinable() || state_->finished_all; }
+
+scrape_load_result scrape_load::stop() {
+    auto& s = *state_;
+    if (!s.thread.joinable()) return s.result;
+    request_stop();
     s.thread.join();
     s.result.seconds = std::chrono::duration<double>(s.t1 - s.t0).count();
     s.result.p50_ms = quantile(s.latencies_ms, 0.50);

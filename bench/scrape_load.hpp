@@ -40,7 +40,11 @@ public:
 
     /// Starts the clients on their own thread.
     void start();
-    /// Stops them (requests in flight finish first) and joins the thread.
+    /// Asks the clients to stop; requests in flight still finish, so the server's thread must
+    /// keep serving until done().
+    void request_stop();
+    bool done() const noexcept;
+    /// Waits for the clients (request_stop() first, if not asked yet) and joins the thread.
     scrape_load_result stop();
     /// Requests finished so far (answered or failed); any thread.
     std::uint64_t finished() const noexcept;

@@ -152,6 +152,35 @@ std::optional<http_reply> http_server::dispatch(const request_head& head) const 
     return std::nullopt;
 }
 
+asio::awaitable<std::optional<http_reply>> http_server::async_dispatch(request_head head) const {
+    auto path = path_of(head.target);
+    const async_prefix_handler* async_route = nullptr;
+    std::size_t async_length = 0;
+    if (!routes_.contains(path) && !head_routes_.contains(path)) {
+        for (auto it = async_prefix_routes_.upper_bound(path); it != async_prefix_routes_.begin();) {
+            --it;
+            if (path.starts_with(it->first)) {
+                async_route = &it->second;
+                async_length = it->first.size();
+                break;
+            }
+        }
+    }
+    if (async_route) {
+        // A longer plain prefix still wins (longest prefix across both kinds).
+        bool longer_plain = false;
+        for (auto it = prefix_routes_.upper_bound(path); it != prefix_routes_.begin();) {
+            --it;
+            if (path.starts_with(it->first)) {
+                longer_plain = it->first.size() > async_length;
+                break;
+            }
+        }
+        if (!longer_plain) co_return co_await (*async_route)(head);
+    }
+    co_return dispatch(head);
+}
+
 asio::awaitable<void> http_server::serve(asio::ip::tcp::socket socket) {
     auto sessions = sessions_;
     sessions->insert(&socket);
@@ -209,13 +238,17 @@ asio::awaitable<void> http_server::serve_requests(Stream& stream, asio::ip::tcp:
         if (req.method() != http::verb::get && req.method() != http::verb::head) {
             res.result(http::status::method_not_allowed);
             res.body() = "method not allowed\n";
-        } else if (auto reply = dispatch(head_of(req, who.verified, who.common_name, who.tls))) {
-            res.result(reply->status);
-            res.set(http::field::content_type, reply->content_type);
-            res.body() = std::move(reply->body);
         } else {
-            res.result(http::status::not_found);
-            res.body() = "not found\n";
+            auto head = head_of(req, who.verified, who.common_name, who.tls);
+            auto reply = co_await async_dispatch(std::move(head));
+            if (reply) {
+                res.result(reply->status);
+                res.set(http::field::content_type, reply->content_type);
+                res.body() = std::move(reply->body);
+            } else {
+                res.result(http::status::not_found);
+                res.body() = "not found\n";
+            }
         }
         res.prepare_payload();
         auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow);

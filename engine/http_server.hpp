@@ -38,6 +38,10 @@ public:
     /// For routes that read the request: its head (Host and other headers, whether the
     /// connection is TLS, the client certificate fields).
     using head_handler = std::function<http_reply(const request_head& head)>;
+    /// For prefix routes whose reply takes a while (a big scrape rendered in steps, giving the
+    /// executor back between them): the request head (target = path and query).
+    using async_prefix_handler =
+        std::function<boost::asio::awaitable<http_reply>(const request_head& head)>;
     /// Takes the connection over: the request head (client certificate fields filled for TLS
     /// sessions), the stream and the bytes already read past the head (the start of a body or
     /// of an upgraded protocol). The stream is valid until the coroutine returns; the
@@ -62,6 +66,11 @@ public:
     void route_prefix(std::string prefix, prefix_handler h) {
         prefix_routes_[std::move(prefix)] = std::move(h);
     }
+    /// As route_prefix, for a handler that may suspend; with the same prefix as a plain prefix
+    /// route, this one wins.
+    void route_prefix_async(std::string prefix, async_prefix_handler h) {
+        async_prefix_routes_[std::move(prefix)] = std::move(h);
+    }
     /// Every request (any method) whose path starts with `prefix`; checked before the GET
     /// routes, the longest prefix wins.
     void route_stream(std::string prefix, stream_handler h) {
@@ -83,8 +92,12 @@ public:
 
     /// The reply for a GET of `target` (path and query), or nullopt when no route takes it.
     std::optional<http_reply> dispatch(std::string_view target) const;
-    /// The same for a whole request head (its target, headers, tls flag).
+    /// The same for a whole request head (its target, headers, tls flag). Both leave the
+    /// async prefix routes out.
     std::optional<http_reply> dispatch(const request_head& head) const;
+    /// What a session answers: dispatch() with the async prefix routes too. The server must
+    /// outlive the coroutine.
+    boost::asio::awaitable<std::optional<http_reply>> async_dispatch(request_head head) const;
 
 private:
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
@@ -104,6 +117,7 @@ private:
     std::map<std::string, handler, std::less<>> routes_;
     std::map<std::string, head_handler, std::less<>> head_routes_;
     std::map<std::string, prefix_handler, std::less<>> prefix_routes_;
+    std::map<std::string, async_prefix_handler, std::less<>> async_prefix_routes_;
     std::map<std::string, stream_handler, std::less<>> stream_routes_;
     // Shared with the sessions, so that a session frame destroyed late (with its io_context)
     // never touches a destroyed server.
