@@ -24,6 +24,7 @@ struct request_head {
     header_list headers;                 // in order, names as sent
     bool client_verified = false;        // TLS peer showed a certificate the server's client CA trusts
     std::string client_common_name;      // that certificate's CN ("" without one)
+    bool tls = false;                    // the connection is TLS (else plain HTTP)
 
     /// The first header of that name, compared without case; "" when absent.
     std::string_view header(std::string_view name) const {

@@ -277,10 +277,12 @@ struct http_pool::impl {
         std::string h;
         h.reserve(256 + req.target.size());
         h.append(bhttp::to_string(req.method)).append(" ").append(req.target);
-        h.append(" HTTP/1.1\r\nHost: ").append(host_header).append("\r\n");
+        h.append(" HTTP/1.1\r\n");
         auto field = [&h](std::string_view k, std::string_view v) {
             h.append(k).append(": ").append(v).append("\r\n");
         };
+        // A request's own Host (a virtual host, a proxy's name) replaces the endpoint's.
+        if (!overridden("Host")) field("Host", host_header);
         if (!cfg.user_agent.empty() && !overridden("User-Agent")) field("User-Agent", cfg.user_agent);
         for (auto& [k, v] : cfg.default_headers)
             if (!overridden(k)) field(k, v);

@@ -61,6 +61,25 @@ void read_peer_certificate(TlsStream& stream, bool& verified, std::string& commo
     X509_free(cert);
 }
 
+// What a route may read of a request: method, target, headers and the connection's TLS state.
+template <class Fields>
+request_head head_of(const http::request_header<Fields>& h, bool verified,
+                     const std::string& common_name, bool tls) {
+    request_head head;
+    head.method = h.method();
+    head.target = std::string(h.target());
+    for (const auto& field : h) {
+        auto name = field.name_string();
+        auto value = field.value();
+        head.headers.emplace_back(std::string(name.data(), name.size()),
+                                  std::string(value.data(), value.size()));
+    }
+    head.client_verified = verified;
+    head.client_common_name = common_name;
+    head.tls = tls;
+    return head;
+}
+
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
 }  // namespace
@@ -113,16 +132,53 @@ const http_server::stream_handler* http_server::stream_route(std::string_view ta
 }
 
 std::optional<http_reply> http_server::dispatch(std::string_view target) const {
+    request_head head;
+    head.target = std::string(target);
+    return dispatch(head);
+}
+
+std::optional<http_reply> http_server::dispatch(const request_head& head) const {
+    std::string_view target = head.target;
     auto q = target.find('?');
     auto path = target.substr(0, q);
     auto query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
     if (auto it = routes_.find(path); it != routes_.end()) return it->second();
+    if (auto it = head_routes_.find(path); it != head_routes_.end()) return it->second(head);
     // Longest prefix first: the map is ordered, so walk back from the first key after `path`.
     for (auto it = prefix_routes_.upper_bound(path); it != prefix_routes_.begin();) {
         --it;
         if (path.starts_with(it->first)) return it->second(path, query);
     }
     return std::nullopt;
+}
+
+asio::awaitable<std::optional<http_reply>> http_server::async_dispatch(request_head head) const {
+    auto path = path_of(head.target);
+    const async_prefix_handler* async_route = nullptr;
+    std::size_t async_length = 0;
+    if (!routes_.contains(path) && !head_routes_.contains(path)) {
+        for (auto it = async_prefix_routes_.upper_bound(path); it != async_prefix_routes_.begin();) {
+            --it;
+            if (path.starts_with(it->first)) {
+                async_route = &it->second;
+                async_length = it->first.size();
+                break;
+            }
+        }
+    }
+    if (async_route) {
+        // A longer plain prefix still wins (longest prefix across both kinds).
+        bool longer_plain = false;
+        for (auto it = prefix_routes_.upper_bound(path); it != prefix_routes_.begin();) {
+            --it;
+            if (path.starts_with(it->first)) {
+                longer_plain = it->first.size() > async_length;
+                break;
+            }
+        }
+        if (!longer_plain) co_return co_await (*async_route)(head);
+    }
+    co_return dispatch(head);
 }
 
 asio::awaitable<void> http_server::serve(asio::ip::tcp::socket socket) {
@@ -144,6 +200,7 @@ asio::awaitable<void> http_server::serve(asio::ip::tcp::socket socket) {
         auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
         if (hec) co_return;  // the client's problem (untrusted certificate, ...); nothing to log
         peer who;
+        who.tls = true;
         read_peer_certificate(stream, who.verified, who.common_name);
         co_await serve_requests(stream, socket, std::move(who));
     } else {
@@ -161,18 +218,7 @@ asio::awaitable<void> http_server::serve_requests(Stream& stream, asio::ip::tcp:
         auto [hec, hn] = co_await http::async_read_header(stream, buffer, head_parser, use_nothrow);
         if (hec) co_return;
         if (const auto* take_over = stream_route(head_parser.get().target())) {
-            const auto& h = head_parser.get();
-            request_head head;
-            head.method = h.method();
-            head.target = std::string(h.target());
-            for (const auto& field : h) {
-                auto name = field.name_string();
-                auto value = field.value();
-                head.headers.emplace_back(std::string(name.data(), name.size()),
-                                          std::string(value.data(), value.size()));
-            }
-            head.client_verified = who.verified;
-            head.client_common_name = who.common_name;
+            auto head = head_of(head_parser.get(), who.verified, who.common_name, who.tls);
             std::string already(static_cast<const char*>(buffer.data().data()), buffer.size());
             // Exec and port-forward send small interactive frames: no Nagle delay.
             boost::system::error_code nodelay_ec;
@@ -192,13 +238,17 @@ asio::awaitable<void> http_server::serve_requests(Stream& stream, asio::ip::tcp:
         if (req.method() != http::verb::get && req.method() != http::verb::head) {
             res.result(http::status::method_not_allowed);
             res.body() = "method not allowed\n";
-        } else if (auto reply = dispatch(req.target())) {
-            res.result(reply->status);
-            res.set(http::field::content_type, reply->content_type);
-            res.body() = std::move(reply->body);
         } else {
-            res.result(http::status::not_found);
-            res.body() = "not found\n";
+            auto head = head_of(req, who.verified, who.common_name, who.tls);
+            auto reply = co_await async_dispatch(std::move(head));
+            if (reply) {
+                res.result(reply->status);
+                res.set(http::field::content_type, reply->content_type);
+                res.body() = std::move(reply->body);
+            } else {
+                res.result(http::status::not_found);
+                res.body() = "not found\n";
+            }
         }
         res.prepare_payload();
         auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow);

@@ -35,6 +35,13 @@ public:
     using handler = std::function<http_reply()>;
     /// For prefix routes: the request's path (percent-encoding kept) and its query, without '?'.
     using prefix_handler = std::function<http_reply(std::string_view path, std::string_view query)>;
+    /// For routes that read the request: its head (Host and other headers, whether the
+    /// connection is TLS, the client certificate fields).
+    using head_handler = std::function<http_reply(const request_head& head)>;
+    /// For prefix routes whose reply takes a while (a big scrape rendered in steps, giving the
+    /// executor back between them): the request head (target = path and query).
+    using async_prefix_handler =
+        std::function<boost::asio::awaitable<http_reply>(const request_head& head)>;
     /// Takes the connection over: the request head (client certificate fields filled for TLS
     /// sessions), the stream and the bytes already read past the head (the start of a body or
     /// of an upgraded protocol). The stream is valid until the coroutine returns; the
@@ -51,9 +58,18 @@ public:
     void server_header(std::string value) { server_header_ = std::move(value); }
 
     void route(std::string path, handler h) { routes_[std::move(path)] = std::move(h); }
+    /// An exact path whose handler sees the request head (e.g. the Host a client reached).
+    void route_with_head(std::string path, head_handler h) {
+        head_routes_[std::move(path)] = std::move(h);
+    }
     /// Every path starting with `prefix` that no exact route takes; the longest prefix wins.
     void route_prefix(std::string prefix, prefix_handler h) {
         prefix_routes_[std::move(prefix)] = std::move(h);
+    }
+    /// As route_prefix, for a handler that may suspend; with the same prefix as a plain prefix
+    /// route, this one wins.
+    void route_prefix_async(std::string prefix, async_prefix_handler h) {
+        async_prefix_routes_[std::move(prefix)] = std::move(h);
     }
     /// Every request (any method) whose path starts with `prefix`; checked before the GET
     /// routes, the longest prefix wins.
@@ -76,12 +92,19 @@ public:
 
     /// The reply for a GET of `target` (path and query), or nullopt when no route takes it.
     std::optional<http_reply> dispatch(std::string_view target) const;
+    /// The same for a whole request head (its target, headers, tls flag). Both leave the
+    /// async prefix routes out.
+    std::optional<http_reply> dispatch(const request_head& head) const;
+    /// What a session answers: dispatch() with the async prefix routes too. The server must
+    /// outlive the coroutine.
+    boost::asio::awaitable<std::optional<http_reply>> async_dispatch(request_head head) const;
 
 private:
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
     struct peer {
         bool verified = false;
         std::string common_name;
+        bool tls = false;
     };
     template <class Stream>
     boost::asio::awaitable<void> serve_requests(Stream& stream, boost::asio::ip::tcp::socket& socket,
@@ -92,7 +115,9 @@ private:
     std::shared_ptr<boost::asio::ssl::context> tls_;
     std::string server_header_ = "ghostlet";
     std::map<std::string, handler, std::less<>> routes_;
+    std::map<std::string, head_handler, std::less<>> head_routes_;
     std::map<std::string, prefix_handler, std::less<>> prefix_routes_;
+    std::map<std::string, async_prefix_handler, std::less<>> async_prefix_routes_;
     std::map<std::string, stream_handler, std::less<>> stream_routes_;
     // Shared with the sessions, so that a session frame destroyed late (with its io_context)
     // never touches a destroyed server.

@@ -34,7 +34,7 @@ void object_index::upsert_node(const boost::json::object& node, bool managed) {
     }
     boost::json::value v(node);
     fill_empty_maps(v);
-    nodes_.insert_or_assign(std::string(name), std::move(v));
+    nodes_.insert_or_assign(std::string(name), std::make_shared<const boost::json::value>(std::move(v)));
 }
 
 void object_index::erase_node(std::string_view name) {
@@ -48,8 +48,9 @@ bool object_index::upsert_pod(const boost::json::object& pod) {
     auto [it, fresh] = pods_.try_emplace(key);
     auto& rec = it->second;
     if (!fresh && rec.node != node) by_node_[rec.node].erase(key);
-    rec.object = pod;
-    fill_empty_maps(rec.object);
+    boost::json::value v(pod);
+    fill_empty_maps(v);
+    rec.object = std::make_shared<const boost::json::value>(std::move(v));
     rec.node = node;
     by_node_[node].insert(key);
     if (!rec.counted_running && field(pod, "status", "phase") == "Running") {
@@ -71,7 +72,21 @@ void object_index::erase_pod(const boost::json::object& pod) {
 
 const boost::json::value* object_index::node(std::string_view name) const {
     auto it = nodes_.find(name);
-    return it == nodes_.end() ? nullptr : &it->second;
+    return it == nodes_.end() ? nullptr : it->second.get();
+}
+
+object_index::handle object_index::node_handle(std::string_view name) const {
+    auto it = nodes_.find(name);
+    return it == nodes_.end() ? nullptr : it->second;
+}
+
+std::vector<object_index::handle> object_index::pod_handles(std::string_view node_name) const {
+    std::vector<handle> out;
+    auto n = by_node_.find(node_name);
+    if (n == by_node_.end()) return out;
+    out.reserve(n->second.size());
+    for (const auto& key : n->second) out.push_back(pods_.find(key)->second.object);
+    return out;
 }
 
 std::vector<const boost::json::value*> object_index::pods_of(std::string_view node_name) const {
@@ -79,7 +94,7 @@ std::vector<const boost::json::value*> object_index::pods_of(std::string_view no
     auto n = by_node_.find(node_name);
     if (n == by_node_.end()) return out;
     out.reserve(n->second.size());
-    for (const auto& key : n->second) out.push_back(&pods_.find(key)->second.object);
+    for (const auto& key : n->second) out.push_back(pods_.find(key)->second.object.get());
     return out;
 }
 

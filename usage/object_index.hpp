@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -25,9 +26,14 @@ public:
     bool upsert_pod(const boost::json::object& pod);
     void erase_pod(const boost::json::object& pod);
 
+    using handle = std::shared_ptr<const boost::json::value>;
     const boost::json::value* node(std::string_view name) const;
     /// Its pods in ns/name order.
     std::vector<const boost::json::value*> pods_of(std::string_view node_name) const;
+    /// The same objects, kept alive past later updates and deletions (a scrape in steps): an
+    /// update replaces an object rather than changing it.
+    handle node_handle(std::string_view name) const;
+    std::vector<handle> pod_handles(std::string_view node_name) const;
     /// Managed node names, sorted.
     std::vector<std::string> node_names() const;
     /// Containers of this node's pods seen running (a counter: deletions do not lower it).
@@ -36,11 +42,11 @@ public:
 
 private:
     struct pod_record {
-        boost::json::value object;
+        handle object;
         std::string node;
         bool counted_running = false;
     };
-    std::map<std::string, boost::json::value, std::less<>> nodes_;
+    std::map<std::string, handle, std::less<>> nodes_;
     std::map<std::string, pod_record, std::less<>> pods_;  ///< "ns/name"
     std::map<std::string, std::set<std::string>, std::less<>> by_node_;
     std::map<std::string, std::uint64_t, std::less<>> started_;

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <optional>
 #include <utility>
 
 namespace ghost::usage {
@@ -32,7 +34,10 @@ struct series_value {
 };
 
 struct evaluation {
+    evaluation(const metric_config& c, std::vector<std::string>* e)
+        : config(c), config_ptr(&c), errors(e) {}
     const metric_config& config;
+    const metric_config* config_ptr;
     cel::activation vars;
     std::map<std::string, series_value> series;  ///< label text -> value; sorted, last wins
     std::vector<std::string>* errors;
@@ -157,65 +162,124 @@ void fill_empty_maps(boost::json::value& object) {
     }
 }
 
-void render_metric(const metric& m, const scrape_input& in, usage_state& state, std::string& out,
-                   std::vector<std::string>* errors) {
-    if (!in.node) return;
-    state.begin_scrape(in.node, in.pods);
+struct metric_render::impl {
+    const metric& m;
+    scrape_input in;
+    usage_state& state;
+    std::vector<std::string>* errors;
     std::vector<std::pair<const metric_config*, std::map<std::string, series_value>>> families;
-    for (const auto& config : m.metrics) {
-        evaluation ev{config, {}, {}, errors};
-        ev.vars.bind("node", cel::value::json(*in.node));
-        ev.vars.bind("pod", cel::value::null());
-        ev.vars.bind("container", cel::value::null());
+    std::optional<evaluation> ev;  ///< the family being evaluated
+    std::size_t family = 0, pod = 0, container = 0, evaluated = 0;
+    bool begun = false, done = false;
+
+    // One family's next series; false when the family is finished.
+    bool next_series() {
+        const auto& config = *ev->config_ptr;
         if (config.dimension == metric_dimension::node) {
-            ev.one();
-        } else {
-            for (const auto* pod : in.pods) {
-                auto pv = cel::value::json(*pod);
-                ev.vars.bind("pod", pv);
-                if (config.dimension == metric_dimension::pod) {
-                    ev.one();
-                    continue;
-                }
-                auto spec = pv.map_find_string("spec");
-                auto containers = spec ? spec->map_find_string("containers") : std::nullopt;
-                if (!containers || !containers->is(cel::kind::list)) continue;
-                for (std::size_t i = 0; i < containers->size(); ++i) {
-                    ev.vars.bind("container", containers->list_at(i));
-                    ev.one();
-                }
+            if (pod > 0) return false;
+            ev->one();
+            pod = 1;
+            return true;
+        }
+        while (pod < in.pods.size()) {
+            if (container == 0) ev->vars.bind("pod", cel::value::json(*in.pods[pod]));
+            if (config.dimension == metric_dimension::pod) {
+                ev->one();
+                ++pod;
+                return true;
             }
-        }
-        families.emplace_back(&config, std::move(ev.series));
-    }
-    state.end_scrape();
-    std::sort(families.begin(), families.end(),
-              [](const auto& a, const auto& b) { return a.first->name < b.first->name; });
-    for (const auto& [config, series] : families) {
-        if (series.empty()) continue;
-        const auto& name = config->name;
-        if (!config->help.empty()) {
-            out.append("# HELP ").append(name).append(" ");
-            escape_into(out, config->help, false);
-            out += '\n';
-        }
-        out.append("# TYPE ").append(name).append(" ").append(type_name(config->kind)).append("\n");
-        for (const auto& [labels, s] : series) {
-            if (config->kind != metric_kind::histogram) {
-                append_series(out, name, "", labels, "", s.value);
+            auto pv = cel::value::json(*in.pods[pod]);
+            auto spec = pv.map_find_string("spec");
+            auto containers = spec ? spec->map_find_string("containers") : std::nullopt;
+            if (!containers || !containers->is(cel::kind::list) || container >= containers->size()) {
+                ++pod;
+                container = 0;
                 continue;
             }
-            for (const auto& [le, n] : s.buckets) {
-                std::string extra = "le=\"";
-                append_prometheus_float(extra, le);
-                extra += '"';
-                append_series(out, name, "_bucket", labels, extra, n);
+            ev->vars.bind("container", containers->list_at(container++));
+            ev->one();
+            return true;
+        }
+        return false;
+    }
+
+    void write(std::string& out) {
+        std::sort(families.begin(), families.end(),
+                  [](const auto& a, const auto& b) { return a.first->name < b.first->name; });
+        for (const auto& [config, series] : families) {
+            if (series.empty()) continue;
+            const auto& name = config->name;
+            if (!config->help.empty()) {
+                out.append("# HELP ").append(name).append(" ");
+                escape_into(out, config->help, false);
+                out += '\n';
             }
-            append_series(out, name, "_bucket", labels, "le=\"+Inf\"", s.count);
-            append_series(out, name, "_sum", labels, "", s.sum);
-            append_series(out, name, "_count", labels, "", s.count);
+            out.append("# TYPE ").append(name).append(" ").append(type_name(config->kind)).append("\n");
+            for (const auto& [labels, s] : series) {
+                if (config->kind != metric_kind::histogram) {
+                    append_series(out, name, "", labels, "", s.value);
+                    continue;
+                }
+                for (const auto& [le, n] : s.buckets) {
+                    std::string extra = "le=\"";
+                    append_prometheus_float(extra, le);
+                    extra += '"';
+                    append_series(out, name, "_bucket", labels, extra, n);
+                }
+                append_series(out, name, "_bucket", labels, "le=\"+Inf\"", s.count);
+                append_series(out, name, "_sum", labels, "", s.sum);
+                append_series(out, name, "_count", labels, "", s.count);
+            }
         }
     }
+};
+
+metric_render::metric_render(const metric& m, scrape_input in, usage_state& state,
+                             std::vector<std::string>* errors)
+    : impl_(new impl{m, std::move(in), state, errors, {}, {}, 0, 0, 0, 0, false, false}) {}
+
+metric_render::~metric_render() {
+    if (impl_->begun && !impl_->done) impl_->state.end_scrape();
+}
+
+std::size_t metric_render::evaluated() const noexcept { return impl_->evaluated; }
+
+bool metric_render::step(std::size_t budget, std::string& out) {
+    auto& r = *impl_;
+    if (r.done) return true;
+    if (!r.in.node) return r.done = true;
+    if (!r.begun) {
+        r.state.begin_scrape(r.in.node, r.in.pods);
+        r.begun = true;
+    }
+    for (std::size_t n = 0; n < budget;) {
+        if (!r.ev) {
+            if (r.family == r.m.metrics.size()) break;
+            r.ev.emplace(r.m.metrics[r.family], r.errors);
+            r.ev->vars.bind("node", cel::value::json(*r.in.node));
+            r.ev->vars.bind("pod", cel::value::null());
+            r.ev->vars.bind("container", cel::value::null());
+            r.pod = r.container = 0;
+        }
+        if (r.next_series()) {
+            ++n;
+            ++r.evaluated;
+            continue;
+        }
+        r.families.emplace_back(r.ev->config_ptr, std::move(r.ev->series));
+        r.ev.reset();
+        ++r.family;
+    }
+    if (r.ev || r.family < r.m.metrics.size()) return false;
+    r.state.end_scrape();
+    r.write(out);
+    return r.done = true;
+}
+
+void render_metric(const metric& m, const scrape_input& in, usage_state& state, std::string& out,
+                   std::vector<std::string>* errors) {
+    metric_render r(m, in, state, errors);
+    r.step(std::numeric_limits<std::size_t>::max(), out);
 }
 
 }  // namespace ghost::usage

@@ -8,6 +8,7 @@
 
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,27 @@ struct scrape_input {
 /// its error appended to `errors` (if given) as `metric "name": ...`.
 void render_metric(const metric& m, const scrape_input& in, usage_state& state, std::string& out,
                    std::vector<std::string>* errors = nullptr);
+
+/// The same scrape in steps, so that a big node's scrape can give the reactor back between
+/// them: each step() evaluates at most `budget` series. The state's scrape (begin_scrape) spans
+/// the steps: no other scrape may run on `state` until this one is done, and the metric, node
+/// and pods must stay alive until then.
+class metric_render {
+public:
+    metric_render(const metric& m, scrape_input in, usage_state& state,
+                  std::vector<std::string>* errors = nullptr);
+    ~metric_render();
+    metric_render(const metric_render&) = delete;
+    metric_render& operator=(const metric_render&) = delete;
+    /// True once the whole exposition has been appended to `out` (then nothing more to do).
+    bool step(std::size_t budget, std::string& out);
+    /// Series evaluated so far.
+    std::size_t evaluated() const noexcept;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
 
 /// A float as Prometheus' Go client prints it (strconv 'g', shortest: 0.85, 2.68435456e+08,
 /// +Inf, NaN).

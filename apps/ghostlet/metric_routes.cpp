@@ -5,6 +5,11 @@
 #include "stages/stage.hpp"
 #include "usage/render.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <algorithm>
 
 namespace ghost::ghostlet {
@@ -86,32 +91,101 @@ engine::http_reply metric_routes::serve(std::string_view path) {
         engine::http_reply reply{200, "text/plain; version=0.0.4; charset=utf-8", {}};
         std::vector<std::string> errors;
         usage::render_metric(*it, in, state_, reply.body, &errors);
-        for (const auto& e : errors) {
-            if (reported_.size() < 1000 && reported_.insert(it->name + e).second)
-                GHOST_LOG_WARN("Metric \"", it->name, "\" at ", path, ": ", e);
-        }
+        report(it->name, path, errors);
         return reply;
     }
     return {404, "text/plain; charset=utf-8", "404 page not found\n"};
 }
 
-std::string metric_routes::discovery(std::string_view scheme) const {
-    return usage::prometheus_discovery(catalog_.metrics(), index_.node_names(), address_, scheme);
+void metric_routes::report(const std::string& metric, std::string_view path,
+                           const std::vector<std::string>& errors) {
+    for (const auto& e : errors) {
+        if (reported_.size() < 1000 && reported_.insert(metric + e).second)
+            GHOST_LOG_WARN("Metric \"", metric, "\" at ", path, ": ", e);
+    }
+}
+
+void metric_routes::next_turn() {
+    if (waiting_.empty()) {
+        scraping_ = false;
+        return;
+    }
+    auto next = std::move(waiting_.front());  // scraping_ stays set: the turn passes to it
+    waiting_.pop_front();
+    next->cancel();
+}
+
+boost::asio::awaitable<engine::http_reply> metric_routes::async_serve(std::string path) {
+    namespace asio = boost::asio;
+    auto ex = co_await asio::this_coro::executor;
+    if (scraping_) {
+        auto turn = std::make_shared<asio::steady_timer>(ex, asio::steady_timer::time_point::max());
+        waiting_.push_back(turn);
+        co_await turn->async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    scraping_ = true;
+    struct pass_turn {
+        metric_routes& routes;
+        ~pass_turn() { routes.next_turn(); }
+    } guard{*this};
+
+    const auto& metrics = catalog_.metrics();
+    auto it = std::find_if(metrics.rbegin(), metrics.rend(),
+                           [&](const usage::metric& m) { return m.match(path).has_value(); });
+    if (it == metrics.rend())
+        co_return engine::http_reply{404, "text/plain; charset=utf-8", "404 page not found\n"};
+    // Copies and handles: a custom resource or a watch event may change the catalog or the
+    // index between the steps.
+    usage::metric metric = *it;
+    std::string node_name = metric.per_node() ? *metric.match(path) : metric.name;
+    auto node = index_.node_handle(node_name);
+    if (!node && metric.per_node()) {
+        engine::http_reply missing{404, "text/plain; charset=utf-8",
+                                   "node " + node_name + " is not managed here\n"};
+        co_return missing;
+    }
+    auto pods = node ? index_.pod_handles(node_name) : std::vector<usage::object_index::handle>{};
+    usage::scrape_input in;
+    in.node = node.get();
+    in.pods.reserve(pods.size());
+    for (const auto& p : pods) in.pods.push_back(p.get());
+    engine::http_reply reply{200, "text/plain; version=0.0.4; charset=utf-8", {}};
+    std::vector<std::string> errors;
+    {
+        usage::metric_render render(metric, std::move(in), state_, &errors);
+        for (;;) {
+            ++steps_;
+            if (render.step(scrape_step, reply.body)) break;
+            co_await asio::post(ex, asio::use_awaitable);
+        }
+    }
+    report(metric.name, path, errors);
+    co_return reply;
+}
+
+std::string metric_routes::discovery(std::string_view host, std::string_view scheme) const {
+    return usage::prometheus_discovery(catalog_.metrics(), index_.node_names(),
+                                       host.empty() ? std::string_view(address_) : host, scheme);
+}
+
+engine::http_reply metric_routes::discovery_reply(const engine::request_head& head) const {
+    return {200, "application/json", discovery(head.header("Host"), head.tls ? "https" : "http")};
 }
 
 void metric_routes::install(engine::http_server& server, std::string address) {
-    // kwok answers with the request's Host; the handler does not see headers, so a wildcard
-    // listen address is advertised as the loopback address.
+    // Discovery answers with the request's Host, as kwok; for a request without one (HTTP/1.0)
+    // a wildcard listen address is advertised as the loopback address.
     auto colon = address.rfind(':');
     std::string host = colon == std::string::npos ? address : address.substr(0, colon);
     if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::")
         address = "127.0.0.1" + (colon == std::string::npos ? "" : address.substr(colon));
     address_ = std::move(address);
-    server.route_prefix("/metrics/", [this](std::string_view path, std::string_view) {
-        return serve(path);
+    server.route_prefix_async("/metrics/", [this](const engine::request_head& head) {
+        std::string_view target = head.target;
+        return async_serve(std::string(target.substr(0, target.find('?'))));
     });
-    server.route("/discovery/prometheus", [this] {
-        return engine::http_reply{200, "application/json", discovery("http")};
+    server.route_with_head("/discovery/prometheus", [this](const engine::request_head& head) {
+        return discovery_reply(head);
     });
 }
 

@@ -71,6 +71,22 @@ TEST(PromText, HistogramDeltaQuantile) {
     EXPECT_TRUE(std::isnan(quantile(histogram{}, 0.5)));
 }
 
+TEST(PromText, AFamilyWithoutSeriesYetIsAZeroBaseline) {
+    // metrics-server before its first scrape: the family is declared, no series.
+    auto before = merged(histograms(parse_prom_text(
+                             "# TYPE req_seconds histogram\nother_total 3\n")),
+                         "req_seconds");
+    EXPECT_EQ(before.count, 0);
+    auto after = merged(histograms(parse_prom_text(
+                            "req_seconds_bucket{node=\"a\",le=\"0.01\"} 3\n"
+                            "req_seconds_bucket{node=\"a\",le=\"+Inf\"} 4\n"
+                            "req_seconds_count{node=\"a\"} 4\nreq_seconds_sum{node=\"a\"} 0.02\n")),
+                        "req_seconds");
+    auto d = delta(before, after);
+    EXPECT_EQ(d.count, 4);
+    EXPECT_NEAR(quantile(d, 0.5), 0.01 * 2 / 3, 1e-9);
+}
+
 TEST(PromText, MergedAddsEverySeriesOfOneFamily) {
     // metrics-server's kubelet request histogram has one series per node.
     auto h = histograms(parse_prom_text(

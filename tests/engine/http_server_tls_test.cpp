@@ -9,6 +9,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -148,4 +150,64 @@ TEST(http_server_tls, certificate_files_load_and_bad_ones_are_one_line_errors_na
     EXPECT_NE(e3.find(other_key + ": not a PEM private key matching " + crt), std::string::npos)
         << e3;
     for (const auto& e : {e1, e2, e3}) EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+}
+
+TEST(http_server_tls, a_head_route_sees_the_host_header_and_whether_the_connection_is_tls) {
+    auto cert = serving_cert();
+    ghost::testing::run_async([&](auto ex) -> boost::asio::awaitable<void> {
+        http_server server(ex, "127.0.0.1", "0", make_server_tls_context(cert));
+        server.route_with_head("/whoami", [](const request_head& head) {
+            return http_reply{200, "text/plain",
+                              std::string(head.header("host")) + (head.tls ? " tls" : " plain")};
+        });
+        boost::asio::co_spawn(ex, server.async_run(), boost::asio::detached);
+        const auto port = std::to_string(server.port());
+        tls_options trust;
+        trust.ca_pem = cert.cert_pem;
+        http_pool https(ex, {"127.0.0.1", port, true}, trust, {});
+        http_pool plain(ex, {"127.0.0.1", port, false}, {}, {});
+        auto s = co_await https.async_request(get("/whoami"));
+        CO_ASSERT_TRUE(s.has_value());
+        EXPECT_EQ(s->body, "127.0.0.1:" + port + " tls");
+        auto renamed = get("/whoami?x=1");  // a proxy's Host, and a query the route ignores
+        renamed.headers.emplace_back("Host", "node-7.example:10250");
+        auto p = co_await plain.async_request(std::move(renamed));
+        CO_ASSERT_TRUE(p.has_value());
+        EXPECT_EQ(p->body, "node-7.example:10250 plain");
+        https.close();
+        plain.close();
+        server.close();
+    });
+}
+
+TEST(http_server_tls, an_async_prefix_route_may_suspend_and_the_longest_prefix_still_wins) {
+    ghost::testing::run_async([&](auto ex) -> boost::asio::awaitable<void> {
+        http_server server(ex, "127.0.0.1", "0");
+        server.route_prefix_async("/metrics/", [ex](const request_head& head)
+                                                   -> boost::asio::awaitable<http_reply> {
+            for (int i = 0; i < 3; ++i) co_await boost::asio::post(ex, boost::asio::use_awaitable);
+            co_return http_reply{200, "text/plain", "async " + head.target};
+        });
+        server.route_prefix("/metrics/plain/", [](std::string_view path, std::string_view) {
+            return http_reply{200, "text/plain", "plain " + std::string(path)};
+        });
+        server.route("/metrics/exact", [] { return http_reply{200, "text/plain", "exact"}; });
+        boost::asio::co_spawn(ex, server.async_run(), boost::asio::detached);
+        http_pool plain(ex, {"127.0.0.1", std::to_string(server.port()), false}, {}, {});
+        auto body = [&](std::string target) -> boost::asio::awaitable<std::string> {
+            auto r = co_await plain.async_request(get(std::move(target)));
+            co_return r ? r->body : std::string("error");
+        };
+        auto suspended = co_await body("/metrics/nodes/n1?x=1");
+        EXPECT_EQ(suspended, "async /metrics/nodes/n1?x=1");
+        auto longer = co_await body("/metrics/plain/a");
+        EXPECT_EQ(longer, "plain /metrics/plain/a");
+        auto exact = co_await body("/metrics/exact");
+        EXPECT_EQ(exact, "exact");
+        // dispatch() is the synchronous routes only.
+        EXPECT_FALSE(server.dispatch("/metrics/nodes/n1").has_value());
+        EXPECT_TRUE(server.dispatch("/metrics/plain/b").has_value());
+        plain.close();
+        server.close();
+    });
 }

@@ -57,7 +57,7 @@ std::string http_get(unsigned short port, const std::string& path) {
         boost::asio::ip::tcp::socket s(ioc);
         s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
         http::request<http::empty_body> req{http::verb::get, path, 11};
-        req.set(http::field::host, "127.0.0.1");
+        req.set(http::field::host, "127.0.0.1:" + std::to_string(port));  // as curl and Go send it
         req.keep_alive(false);
         http::write(s, req);
         beast::flat_buffer buf;

@@ -111,6 +111,50 @@ TEST_F(render_test, cumulative_cpu_integrates_rate_times_elapsed_between_scrapes
     EXPECT_GT(later.at("node_cpu_usage_seconds_total"), s.at("node_cpu_usage_seconds_total"));
 }
 
+TEST_F(render_test, rendered_in_steps_the_scrape_is_the_same_text_with_time_passing_between) {
+    scrape();
+    clock.now += 10s;
+    // A twin fixture state would differ in its integrals; instead compare one scrape in steps of
+    // one series, with the clock moving between the steps, against a whole scrape taken at the
+    // instant the stepped one began.
+    auto pods = index.pods_of("n1");
+    std::string stepped;
+    std::size_t steps = 0;
+    {
+        metric_render r(cat.metrics().at(0), scrape_input{index.node("n1"), pods}, state);
+        while (!r.step(1, stepped)) {
+            ++steps;
+            EXPECT_TRUE(stepped.empty());  // nothing is written before the last step
+        }
+        EXPECT_GT(r.evaluated(), 10u);
+        EXPECT_EQ(steps, r.evaluated());  // one series per step, then one that writes
+    }
+    auto s = samples(stepped);
+    EXPECT_DOUBLE_EQ(s.at("node_cpu_usage_seconds_total"), (0.85 * 3 + 0.001) * 10);
+    EXPECT_DOUBLE_EQ(s.at(R"(pod_cpu_usage_seconds_total{namespace="default",pod="p2"})"), 17);
+    EXPECT_EQ(s.at(R"(container_memory_working_set_bytes{container="c2",namespace="default",pod="p2"})"),
+              mib256);
+    // Node = sum of its pods in the same scrape, as with a scrape in one go.
+    EXPECT_DOUBLE_EQ(s.at("node_memory_working_set_bytes"), 3 * mib256 + 1024 * 1024);
+    // Nothing was integrated twice: the same instant in one go reads the same values (start
+    // times aside: SinceSecond reads the wall clock).
+    auto whole = samples(scrape());
+    auto wall = [](const auto& kv) { return kv.first.starts_with("container_start_time_seconds"); };
+    std::erase_if(whole, wall);
+    std::erase_if(s, wall);
+    EXPECT_EQ(whole, s);
+}
+
+TEST_F(render_test, a_render_abandoned_midway_ends_the_scrape_and_the_next_one_works) {
+    auto pods = index.pods_of("n1");
+    {
+        metric_render r(cat.metrics().at(0), scrape_input{index.node("n1"), pods}, state);
+        std::string out;
+        EXPECT_FALSE(r.step(2, out));
+    }
+    EXPECT_EQ(samples(scrape()).at("scrape_error"), 0);
+}
+
 TEST_F(render_test, a_deleted_pod_leaves_the_node_and_its_integral_is_dropped) {
     scrape();
     clock.now += 2s;
