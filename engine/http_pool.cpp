@@ -22,6 +22,7 @@
 #include <array>
 #include <charconv>
 #include <unordered_map>
+#include <vector>
 #include <variant>
 #include <limits>
 #include <optional>
@@ -405,7 +406,10 @@ struct http_pool::impl {
             on_head(head);
         if (cfg.stream_idle_timeout.count() == 0)
             low.expires_never();
-        char data[16 * 1024];
+        // On the heap at the configured size (a watch waits here for its whole life).
+        std::vector<char> buffer(std::max<std::size_t>(cfg.stream_read_size, 512));
+        char* data = buffer.data();
+        const std::size_t data_size = buffer.size();
         auto cs = co_await net::this_coro::cancellation_state;
         while (!p.is_done()) {
             // A cancellation emitted after one read completed but before this coroutine resumed
@@ -414,13 +418,13 @@ struct http_pool::impl {
             if (cs.cancelled() != net::cancellation_type::none)
                 co_return make_error_code(errc::cancelled);
             p.get().body().data = data;
-            p.get().body().size = sizeof data;
+            p.get().body().size = data_size;
             if (cfg.stream_idle_timeout.count() > 0)
                 low.expires_after(cfg.stream_idle_timeout);
             auto [ec, n] = co_await bhttp::async_read_some(s, c.buffer, p, use_tuple);
             if (ec == bhttp::error::need_buffer)
                 ec = {};
-            std::size_t got = sizeof data - p.get().body().size;
+            std::size_t got = data_size - p.get().body().size;
             if (got > 0 && on_data)
                 on_data(std::string_view(data, got));
             if (ec)

@@ -183,6 +183,13 @@ void node_status_reporter::on_node(const json::object& node) {
     it->second.seen = true;
 }
 
+void node_status_reporter::on_node(const std::string& node, node_status_digest digest) {
+    auto it = nodes_.find(node);
+    if (it == nodes_.end()) return;
+    it->second.cached = digest;
+    it->second.seen = true;
+}
+
 node_status_reporter::node_loop* node_status_reporter::find(const std::string& node,
                                                             std::uint64_t generation) {
     auto it = nodes_.find(node);
