@@ -526,6 +526,17 @@ void start_server(runtime& rt, const options& opts) {
                           return rt.kubelet ? static_cast<double>(rt.kubelet->stats().watch_starts)
                                             : 0.0;
                       });
+        reg.add_gauge("ghostlet_kubelet_mounted_object_watches",
+                      "ConfigMap/Secret watches, one per node and object its pods reference", [&rt] {
+                          return rt.kubelet ? static_cast<double>(rt.kubelet->mounted_object_watches())
+                                            : 0.0;
+                      });
+        reg.add_gauge("ghostlet_kubelet_mounted_object_events_total",
+                      "Events of those ConfigMap/Secret watches (initial lists included)", [&rt] {
+                          return rt.kubelet
+                                     ? static_cast<double>(rt.kubelet->stats().mounted_object_events)
+                                     : 0.0;
+                      });
         reg.add_gauge("ghostlet_kubelet_paced_connections_total",
                       "Lists and watches that waited for --kubelet-connections-per-second", [&rt] {
                           return rt.kubelet ? static_cast<double>(rt.kubelet->pacer().delayed())

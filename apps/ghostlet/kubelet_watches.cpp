@@ -105,6 +105,7 @@ void kubelet_watches::sync(const std::string& node, bool managed) {
         if (found == active_.end()) return;
         stop(found->second);
         active_.erase(found);
+        stop_object_watches(node);
         return;
     }
     if (found != active_.end()) return;
@@ -117,7 +118,10 @@ void kubelet_watches::sync(const std::string& node, bool managed) {
         ++stats_.lists;
         if (handlers_.on_pods_listed) handlers_.on_pods_listed(items);
     };
-    spawn(it, std::move(pods), handlers_.on_pod);
+    spawn(it, std::move(pods), [this, node](kube::event_kind kind, boost::json::object&& pod) {
+        on_pod_references(node, kind, pod);
+        handlers_.on_pod(kind, std::move(pod));
+    });
 
     auto self = params("/api/v1/nodes", "metadata.name=" + node);
     self.on_listed = [this](const std::vector<boost::json::object>&) { ++stats_.lists; };
@@ -134,8 +138,56 @@ void kubelet_watches::stop(task_list::iterator tasks) {
     if (tasks->running == 0) tasks_.erase(tasks);
 }
 
+void kubelet_watches::on_pod_references(const std::string& node, kube::event_kind kind,
+                                        const boost::json::object& pod) {
+    // A late event of a node that left (its watch was being cancelled) starts nothing.
+    if (!active_.contains(node)) return;
+    const auto* meta = pod.if_contains("metadata");
+    const auto* m = meta && meta->is_object() ? &meta->get_object() : nullptr;
+    auto field = [m](const char* k) {
+        const auto* v = m ? m->if_contains(k) : nullptr;
+        return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    auto key = field("namespace") + "/" + field("name");
+    auto& refs = references_[node];
+    auto change = kind == kube::event_kind::deleted ? refs.remove_pod(key)
+                                                    : refs.set_pod(key, sim::mounted_objects(pod));
+    for (const auto& r : change.start) start_object_watch(node, r);
+    for (const auto& r : change.stop) stop_object_watch(node, r);
+}
+
+void kubelet_watches::start_object_watch(const std::string& node, const sim::object_ref& ref) {
+    auto key = std::make_pair(node, ref);
+    if (object_watches_.contains(key)) return;
+    auto it = tasks_.insert(tasks_.end(), node_tasks{});
+    it->node = node;
+    object_watches_.emplace(std::move(key), it);
+    // The kubelet's watch-based manager: a reflector per object, by name in its namespace.
+    auto p = params("/api/v1/namespaces/" + ref.ns + "/" + sim::resource_of(ref.type),
+                    "metadata.name=" + ref.name);
+    p.on_listed = [this](const std::vector<boost::json::object>&) { ++stats_.lists; };
+    spawn(it, std::move(p),
+          [this](kube::event_kind, boost::json::object&&) { ++stats_.mounted_object_events; });
+}
+
+void kubelet_watches::stop_object_watch(const std::string& node, const sim::object_ref& ref) {
+    auto found = object_watches_.find(std::make_pair(node, ref));
+    if (found == object_watches_.end()) return;
+    stop(found->second);
+    object_watches_.erase(found);
+}
+
+void kubelet_watches::stop_object_watches(const std::string& node) {
+    auto refs = references_.find(node);
+    if (refs == references_.end()) return;
+    for (const auto& r : refs->second.all()) stop_object_watch(node, r);
+    references_.erase(refs);
+}
+
 void kubelet_watches::stop_all() {
     active_.clear();
+    references_.clear();
+    object_watches_.clear();
     for (auto it = tasks_.begin(); it != tasks_.end();) {
         auto next = std::next(it);
         stop(it);

@@ -9,6 +9,9 @@
 // --kubelet-connections-per-second, no thundering herd when thousands of nodes start or the
 // API server comes back.
 //
+// Each node also watches, one by one, the ConfigMaps and Secrets its pods reference (the
+// kubelet's Watch change-detection strategy; sim::mounted_object_refs does the counting).
+//
 // The app calls sync(node, managed) after each node event; events of the per-node watches go
 // to the handlers it gave (the same simulation the kwok-mode watches feed).
 
@@ -16,6 +19,7 @@
 #include "engine/scheduler.hpp"
 #include "kube/api_client.hpp"
 #include "kube/list_watch.hpp"
+#include "sim/mounted_objects.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -24,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -48,6 +53,7 @@ struct kubelet_watch_stats {
     std::uint64_t lists = 0;            ///< per-node and informer lists (relists included)
     std::uint64_t watch_starts = 0;     ///< watch requests opened (reconnects included)
     std::uint64_t informer_events = 0;  ///< Service/RuntimeClass/CSIDriver events (dropped)
+    std::uint64_t mounted_object_events = 0;  ///< ConfigMap/Secret events of pods' references
 };
 
 class kubelet_watches {
@@ -71,6 +77,8 @@ public:
     std::size_t running() const noexcept { return running_; }
     /// Per managed node: pods + Node, plus 3 with per-node informers.
     std::size_t watches_per_node() const noexcept;
+    /// ConfigMap/Secret watches (one per node and referenced object).
+    std::size_t mounted_object_watches() const noexcept { return object_watches_.size(); }
     const kubelet_watch_stats& stats() const noexcept { return stats_; }
     const engine::pacer& pacer() const noexcept { return pacer_; }
 
@@ -88,6 +96,11 @@ private:
     void spawn_informers(task_list::iterator tasks);
     kube::list_watch_params params(std::string path, std::string field_selector);
     void stop(task_list::iterator tasks);
+    void on_pod_references(const std::string& node, kube::event_kind kind,
+                           const boost::json::object& pod);
+    void start_object_watch(const std::string& node, const sim::object_ref& ref);
+    void stop_object_watch(const std::string& node, const sim::object_ref& ref);
+    void stop_object_watches(const std::string& node);
 
     boost::asio::any_io_executor ex_;
     kube::api_client& client_;
@@ -98,6 +111,8 @@ private:
     std::mt19937 rng_{std::random_device{}()};
     task_list tasks_;  ///< every node's (and the shared informers') loops, stopped ones too
     std::unordered_map<std::string, task_list::iterator> active_;
+    std::unordered_map<std::string, sim::mounted_object_refs> references_;  ///< per node
+    std::map<std::pair<std::string, sim::object_ref>, task_list::iterator> object_watches_;
     std::size_t running_ = 0;
     kubelet_watch_stats stats_;
 };
