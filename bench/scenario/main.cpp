@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
     cfg.kwok_stages = fs::path(GHOST_SCENARIO_SOURCE_DIR) / ".." / "shared" / "kwok-stages";
     cfg.kwok_metrics = fs::path(GHOST_SCENARIO_SOURCE_DIR) / ".." / "shared" / "kwok-metrics";
     // <build>/bench/scenario/ghost_scenario -> <build>/apps/ghostctl/ghostctl
-    cfg.ghostctl = self_dir().parent_path().parent_path() / "tools" / "ghostctl" / "ghostctl";
+    cfg.ghostctl = self_dir().parent_path().parent_path() / "apps" / "ghostctl" / "ghostctl";
     bool help = false;
     std::string sims_text = "ghostlet,kwok";
     std::string ghostlet_args_text;
