@@ -10,6 +10,9 @@
 #include "sim/simulation.hpp"
 #include "sim/node_registry.hpp"
 #include "sim/node_status.hpp"
+#include "sim/kubelet_events.hpp"
+#include "kube/time.hpp"
+#include "kube/write_requests.hpp"
 #include "apps/ghostlet/kubelet_watches.hpp"
 #include "apps/ghostlet/debug_routes.hpp"
 #include "apps/ghostlet/metric_routes.hpp"
@@ -35,6 +38,7 @@
 #include <cerrno>
 #include <cstring>
 #include <list>
+#include <unordered_set>
 
 namespace ghost::ghostlet {
 namespace {
@@ -215,6 +219,11 @@ struct runtime {
     bool kubelet_mode = false;
     kubelet_watch_config kubelet_config;
     kube::list_watch_handler kubelet_node_handler;
+    sim::pod_container_events container_events;        ///< kubelet mode: Pulled/Created/Started
+    std::unordered_set<std::string> node_ready_reported;  ///< kubelet mode: NodeReady sent
+    std::uint64_t kubelet_events_sent = 0;
+    std::uint64_t open_files_limit = 0;  ///< RLIMIT_NOFILE after raising it
+    bool open_files_warned = false;
     std::unique_ptr<resource_stages> resources;  ///< stages on kinds other than Node and Pod
     std::unique_ptr<stage_crs> stage_resources;  ///< --enable-crds=Stage
     std::unique_ptr<metric_routes> usage;        ///< Metric paths; nodes/pods indexed if any
@@ -240,6 +249,20 @@ void log_progress(const runtime& rt) {
                               : std::string());
 }
 
+// kubelet mode: every watch holds a socket. Near the open-files limit new watches fail (and
+// retry with backoff): said once, with the figures.
+void warn_near_open_files_limit(runtime& rt) {
+    if (!rt.kubelet || rt.open_files_warned || rt.open_files_limit == 0) return;
+    auto open = rt.kubelet->running() + rt.pool->stats().open_connections;
+    if (open * 10 < rt.open_files_limit * 9) return;
+    rt.open_files_warned = true;
+    GHOST_LOG_WARN("kubelet mode: ", open, " connections for ", rt.kubelet->nodes(),
+                   " nodes, open files limited to ", rt.open_files_limit,
+                   " (ulimit -Hn; kube-apiserver has a limit too): watches beyond it fail and "
+                   "retry; use fewer nodes per process, --kubelet-cluster-informers=shared, or a "
+                   "higher limit");
+}
+
 // kubelet mode, start-up: one paginated list of the managed pods, their IPs marked used.
 asio::awaitable<void> async_reserve_pod_ips(runtime& rt) {
     kube::list_options o;
@@ -257,6 +280,35 @@ asio::awaitable<void> async_reserve_pod_ips(runtime& rt) {
     GHOST_LOG_INFO("kubelet mode: ", r->items.size(), " pods' IPs reserved");
 }
 
+// kubelet mode: one Event as the kubelet of `node` records it.
+void post_kubelet_event(runtime& rt, const kube::event_subject& about, const std::string& node,
+                        const sim::kubelet_event& e) {
+    auto subject = about;
+    subject.field_path = e.field_path;
+    auto now = kube::format_rfc3339_nano(std::chrono::system_clock::now());
+    sim::write_op op;
+    op.key = "kubelet-event/" + std::to_string(++rt.kubelet_events_sent);
+    op.priority = engine::write_priority::other;
+    op.request = kube::make_event_request(subject, {"Normal", e.reason, e.message, "kubelet", now, node});
+    rt.writer->submit(std::move(op));
+}
+
+kube::event_subject subject_of(const char* kind, const boost::json::object& obj) {
+    return {"v1", kind, sim::metadata_string(obj, "name"), sim::metadata_string(obj, "namespace"),
+            sim::metadata_string(obj, "uid"), sim::metadata_string(obj, "resourceVersion"), {}};
+}
+
+// The same, its strings copied (the node object moves on to the simulation first).
+struct owned_subject {
+    owned_subject(const char* kind, const boost::json::object& obj)
+        : kind(kind), name(sim::metadata_string(obj, "name")),
+          uid(sim::metadata_string(obj, "uid")),
+          resource_version(sim::metadata_string(obj, "resourceVersion")) {}
+    kube::event_subject view() const { return {"v1", kind, name, {}, uid, resource_version, {}}; }
+    const char* kind;
+    std::string name, uid, resource_version;
+};
+
 // kubelet mode: node events (of the discovery watch and of each node's own watch) also start
 // and stop the node's watches and its status loop.
 template <class NodeHandler, class PodHandler>
@@ -264,19 +316,42 @@ void start_kubelet_mode(runtime& rt, NodeHandler on_node, PodHandler on_pod) {
     rt.kubelet_node_handler = [&rt, on_node](kube::event_kind kind, boost::json::object&& obj) {
         std::string name(sim::metadata_string(obj, "name"));
         auto digest = sim::digest_node_status(obj);
+        bool ready = sim::node_is_ready(obj);
+        owned_subject subject("Node", obj);
         on_node(kind, std::move(obj));
         bool managed = kind != kube::event_kind::deleted && rt.sim->nodes().is_managed(name);
         if (rt.stopping) return;
         rt.kubelet->sync(name, managed);
         if (managed) {
+            if (!rt.node_status->running(name))
+                for (const auto& e : sim::node_start_events(name))
+                    post_kubelet_event(rt, subject.view(), name, e);
+            if (ready && rt.node_ready_reported.insert(name).second)
+                post_kubelet_event(rt, subject.view(), name, sim::node_ready_event(name));
             rt.node_status->start(name);
             rt.node_status->on_node(name, digest);
         } else {
             rt.node_status->stop(name);
+            rt.node_ready_reported.erase(name);
         }
     };
     kubelet_watch_handlers h;
-    h.on_pod = on_pod;
+    h.on_pod = [&rt, on_pod](kube::event_kind kind, boost::json::object&& pod) {
+        if (kind == kube::event_kind::deleted) {
+            rt.container_events.forget(std::string(sim::metadata_string(pod, "uid")));
+        } else if (!rt.stopping) {
+            auto events = rt.container_events.on_pod(pod);
+            if (!events.empty()) {
+                auto subject = subject_of("Pod", pod);
+                std::string node;
+                if (const auto* spec = pod.if_contains("spec"); spec && spec->is_object())
+                    if (const auto* n = spec->get_object().if_contains("nodeName"); n && n->is_string())
+                        node = n->get_string();
+                for (const auto& e : events) post_kubelet_event(rt, subject, node, e);
+            }
+        }
+        on_pod(kind, std::move(pod));
+    };
     h.on_node = [&rt](kube::event_kind kind, boost::json::object&& obj) {
         rt.kubelet_node_handler(kind, std::move(obj));
     };
@@ -386,6 +461,7 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
             auto [ec] = co_await progress.async_wait(use_nothrow);
             if (ec) break;
             log_progress(rt);
+            warn_near_open_files_limit(rt);
         }
     }(rt));
     rt.watches.spawn("stages on other kinds", rt.resources->async_run());
@@ -542,6 +618,9 @@ void start_server(runtime& rt, const options& opts) {
                           return rt.kubelet ? static_cast<double>(rt.kubelet->pacer().delayed())
                                             : 0.0;
                       });
+        reg.add_gauge("ghostlet_kubelet_events_total",
+                      "Events recorded as a kubelet (node start, NodeReady, Pulled/Created/Started)",
+                      [&rt] { return static_cast<double>(rt.kubelet_events_sent); });
         reg.add_gauge("ghostlet_node_status_patches_total",
                       "Node status PATCHes of the kubelet-mode status loop",
                       [&rt] { return static_cast<double>(rt.node_status->stats().patches); });
@@ -566,11 +645,11 @@ namespace {
 
 // Every watch holds a socket (kubelet mode: several per node): the soft limit on open files
 // (often 1024) goes up to the hard one.
-void raise_open_files_limit() {
+std::uint64_t raise_open_files_limit() {
     rlimit lim{};
     if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
         GHOST_LOG_WARN("getrlimit(RLIMIT_NOFILE): ", std::strerror(errno));
-        return;
+        return 0;
     }
     auto before = lim.rlim_cur;
     if (lim.rlim_cur != lim.rlim_max) {
@@ -578,18 +657,20 @@ void raise_open_files_limit() {
         if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) {
             GHOST_LOG_WARN("setrlimit(RLIMIT_NOFILE, ", lim.rlim_max, "): ", std::strerror(errno),
                            "; open files stay limited to ", before);
-            return;
+            return before;
         }
     }
     GHOST_LOG_INFO("open files limit ", lim.rlim_cur, " (was ", before, ")");
+    return lim.rlim_cur;
 }
 
 }  // namespace
 
 int run(const options& opts, std::vector<stages::stage> stage_list,
         const kube::cluster_access& access) {
-    raise_open_files_limit();
+    auto open_files_limit = raise_open_files_limit();
     runtime rt;
+    rt.open_files_limit = open_files_limit;
     auto ex = rt.ioc.get_executor();
     engine::pool_config pool_cfg;
     pool_cfg.max_connections = static_cast<std::size_t>(opts.max_connections);
