@@ -160,6 +160,16 @@ lean_tls_stream::step lean_tls_stream::step_read(net::mutable_buffer into) {
     if (into.size() == 0) return {step::done, 0};
     // Anything OpenSSL wrote meanwhile (a KeyUpdate reply) goes out before we wait.
     if (!out_.empty()) return {step::need_flush};
+    // OpenSSL allocates its 16 KiB record buffer as soon as it starts on a record, and would
+    // keep it for as long as the next record takes to arrive (a quiet watch: minutes). So it
+    // is called only once a record header is here or it holds unread bytes itself.
+    if (in_.size() == in_used_ && !SSL_has_pending(ssl_)) {
+        // SSL_MODE_RELEASE_BUFFERS does not give the record buffer back after post-handshake
+        // messages (session tickets): do it here, where nothing is in flight.
+        SSL_free_buffers(ssl_);
+        wanted_ = 5;
+        return {step::need_input};
+    }
     ERR_clear_error();
     std::size_t n = 0;
     int r = SSL_read_ex(ssl_, into.data(), into.size(), &n);

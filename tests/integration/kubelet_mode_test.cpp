@@ -217,6 +217,23 @@ TEST_F(kubelet_mode_it, per_node_watches_leases_status_and_mounts_survive_an_api
     EXPECT_GT(metric_value(gm, "ghostlet_kubelet_paced_connections_total"), 0)
         << "1000 watches at 200/s: some had to wait for the pacer";
 
+    // Kubelet-like Events: each node started (Starting) and became Ready, each pod's
+    // container was Pulled, Created and Started.
+    std::map<std::string, int> reasons;
+    ASSERT_TRUE(wait_for(60s, [&] {
+        reasons.clear();
+        auto list = kubectl_json({"get", "events", "-A", "--field-selector",
+                                  "source=kubelet"});
+        for (const auto& e : list.at("items").as_array()) ++reasons[str(e, {"reason"})];
+        return reasons["Started"] >= pods && reasons["NodeReady"] >= nodes;
+    })) << "Starting " << reasons["Starting"] << ", NodeReady " << reasons["NodeReady"]
+        << ", Started " << reasons["Started"];
+    EXPECT_EQ(reasons["Starting"], nodes);
+    EXPECT_EQ(reasons["NodeReady"], nodes);
+    EXPECT_EQ(reasons["Pulled"], pods);
+    EXPECT_EQ(reasons["Created"], pods);
+    EXPECT_EQ(reasons["Started"], pods);
+
     // A ConfigMap mounted by pods on several nodes: one watch per such node, and a change
     // reaches each of them.
     apply(mounting_deployment(10));
