@@ -16,12 +16,15 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include "engine/lean_tls_stream.hpp"
 #include <openssl/x509.h>
 
 #include <algorithm>
 #include <array>
+#include <tuple>
 #include <charconv>
 #include <unordered_map>
+#include <vector>
 #include <variant>
 #include <limits>
 #include <optional>
@@ -42,10 +45,15 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 struct connection {
     std::optional<beast::tcp_stream> plain;
     std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+    std::optional<lean_tls_stream> lean;  ///< streams (watches): TLS without idle buffers
     beast::flat_buffer buffer;
     pool_state::conn_id id = 0;
 
-    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+    beast::tcp_stream& lowest() {
+        if (lean) return lean->next_layer();
+        return tls ? beast::get_lowest_layer(*tls) : *plain;
+    }
+    SSL* ssl() { return lean ? lean->native_handle() : tls ? tls->native_handle() : nullptr; }
 };
 
 bool is_closed_error(const error_code& ec) {
@@ -215,7 +223,9 @@ struct http_pool::impl {
         // close_conn: `c` is destroyed here
     }
 
-    net::awaitable<result<std::unique_ptr<connection>>> connect(clock::time_point deadline) {
+    // `for_stream`: the connection carries one long stream (a watch) and is never pooled.
+    net::awaitable<result<std::unique_ptr<connection>>> connect(clock::time_point deadline,
+                                                                bool for_stream = false) {
         deadline = std::min(deadline, clock::now() + cfg.connect_timeout);
         tcp::resolver resolver(ex);
         auto [rec, results] = co_await resolver.async_resolve(ep.host, ep.port, use_tuple);
@@ -224,7 +234,9 @@ struct http_pool::impl {
             co_return rec == net::error::operation_aborted ? error_code(errc::cancelled) : rec;
         }
         auto c = std::make_unique<connection>();
-        if (ep.tls)
+        if (ep.tls && for_stream)
+            c->lean.emplace(ex, *ssl_ctx);
+        else if (ep.tls)
             c->tls.emplace(ex, *ssl_ctx);
         else
             c->plain.emplace(ex);
@@ -237,18 +249,25 @@ struct http_pool::impl {
         }
         error_code ignored;
         low.socket().set_option(tcp::no_delay(true), ignored);
-        if (c->tls) {
-            if (!is_ip_literal(server_name))
-                SSL_set_tlsext_host_name(c->tls->native_handle(), server_name.c_str());
-            if (!tls.insecure_skip_verify) {
-                c->tls->set_verify_mode(net::ssl::verify_peer);
-                c->tls->set_verify_callback(net::ssl::host_name_verification(server_name));
+        if (c->tls || c->lean) {
+            error_code hec;
+            if (c->lean) {
+                if (!tls.insecure_skip_verify) c->lean->verify_server(server_name);
+                std::tie(hec) = co_await c->lean->async_handshake(use_tuple);
+            } else {
+                if (!is_ip_literal(server_name))
+                    SSL_set_tlsext_host_name(c->tls->native_handle(), server_name.c_str());
+                if (!tls.insecure_skip_verify) {
+                    c->tls->set_verify_mode(net::ssl::verify_peer);
+                    c->tls->set_verify_callback(net::ssl::host_name_verification(server_name));
+                }
+                std::tie(hec) =
+                    co_await c->tls->async_handshake(net::ssl::stream_base::client, use_tuple);
             }
-            auto [hec] = co_await c->tls->async_handshake(net::ssl::stream_base::client, use_tuple);
             if (hec) {
                 ++st.connect_failures;
                 // An untrusted certificate is a configuration error, never transient: say so.
-                long verify = SSL_get_verify_result(c->tls->native_handle());
+                long verify = SSL_get_verify_result(c->ssl());
                 if (!tls.insecure_skip_verify && verify != X509_V_OK) {
                     GHOST_LOG_ERROR("TLS to ", ep.host, ":", ep.port, ": server certificate not "
                                     "trusted (", X509_verify_cert_error_string(verify),
@@ -407,7 +426,10 @@ struct http_pool::impl {
             on_head(head);
         if (cfg.stream_idle_timeout.count() == 0)
             low.expires_never();
-        char data[16 * 1024];
+        // On the heap at the configured size (a watch waits here for its whole life).
+        std::vector<char> buffer(std::max<std::size_t>(cfg.stream_read_size, 512));
+        char* data = buffer.data();
+        const std::size_t data_size = buffer.size();
         auto cs = co_await net::this_coro::cancellation_state;
         while (!p.is_done()) {
             // A cancellation emitted after one read completed but before this coroutine resumed
@@ -416,13 +438,13 @@ struct http_pool::impl {
             if (cs.cancelled() != net::cancellation_type::none)
                 co_return make_error_code(errc::cancelled);
             p.get().body().data = data;
-            p.get().body().size = sizeof data;
+            p.get().body().size = data_size;
             if (cfg.stream_idle_timeout.count() > 0)
                 low.expires_after(cfg.stream_idle_timeout);
             auto [ec, n] = co_await bhttp::async_read_some(s, c.buffer, p, use_tuple);
             if (ec == bhttp::error::need_buffer)
                 ec = {};
-            std::size_t got = sizeof data - p.get().body().size;
+            std::size_t got = data_size - p.get().body().size;
             if (got > 0 && on_data)
                 on_data(std::string_view(data, got));
             if (ec)
@@ -435,11 +457,13 @@ struct http_pool::impl {
                                             head_handler on_head) {
         if (state.is_closed())
             co_return make_error_code(errc::pool_closed);
-        auto c = co_await connect(clock::now() + cfg.connect_timeout);
+        auto c = co_await connect(clock::now() + cfg.connect_timeout, true);
         if (!c)
             co_return c.error();
         ++st.streams_opened;
         auto& conn = **c;
+        if (conn.lean)
+            co_return co_await stream_on(*conn.lean, conn, req, on_data, on_head);
         if (conn.tls)
             co_return co_await stream_on(*conn.tls, conn, req, on_data, on_head);
         co_return co_await stream_on(*conn.plain, conn, req, on_data, on_head);

@@ -30,6 +30,9 @@ struct pool_config {
     std::chrono::milliseconds stream_idle_timeout{0};   // 0 = a stream may stay silent forever
     std::string user_agent;                             // User-Agent when non-empty
     header_list default_headers;                        // added to every request (Authorization...)
+    // Bytes a stream (watch) reads at a time, in a buffer it owns for its life: with tens of
+    // thousands of watches (ghostlet --api-mode=kubelet) this is per-connection memory.
+    std::size_t stream_read_size = 16 * 1024;
 };
 
 struct pool_stats {

@@ -171,6 +171,14 @@ asio::awaitable<void> async_run_list_watch(api_client& client, list_watch_params
             co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
             continue;
         }
+        if (params.pace) {
+            auto d = params.pace();
+            if (d.count() > 0) {
+                timer.expires_after(d);
+                co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+                if (co_await cancelled()) break;
+            }
+        }
         if (a.kind == list_watch_fsm::action_kind::list) {
             list_options o = params.options;
             if (a.resource_version.empty()) {

@@ -97,6 +97,9 @@ struct list_watch_params {
     std::function<void(const std::vector<boost::json::object>&)> on_listed;
     // Called each time a watch request is (re)opened; for reconnect counters.
     std::function<void()> on_watch_started;
+    // Called before every list and watch request; the request waits for the returned delay
+    // first (ghostlet's kubelet mode paces new connections through one engine::pacer).
+    std::function<std::chrono::milliseconds()> pace;
     // Set when the caller has listed already (e.g. page by page, as a snapshot): the first
     // action is a watch from that list's resourceVersion, and its keys are the known objects
     // (for relists). No sync events for them.

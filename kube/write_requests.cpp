@@ -33,6 +33,7 @@ engine::http_request make_event_request(const event_subject& about, const event_
                                  {"uid", about.uid},
                                  {"resourceVersion", about.resource_version}};
     if (!about.ns.empty()) involved["namespace"] = about.ns;
+    if (!about.field_path.empty()) involved["fieldPath"] = about.field_path;
     std::string ns = about.ns.empty() ? "default" : std::string(about.ns);
     boost::json::object event{
         {"apiVersion", "v1"},
@@ -47,6 +48,10 @@ engine::http_request make_event_request(const event_subject& about, const event_
         {"firstTimestamp", what.timestamp},
         {"lastTimestamp", what.timestamp},
         {"count", 1}};
+    if (!what.host.empty()) {
+        event["source"].as_object()["host"] = what.host;
+        event["reportingInstance"] = what.host;
+    }
     engine::http_request req;
     req.method = boost::beast::http::verb::post;
     req.target = collection_path(resources::events(), ns);

@@ -20,6 +20,7 @@ struct event_subject {
     std::string_view ns;  ///< empty for cluster-scoped objects
     std::string_view uid;
     std::string_view resource_version;
+    std::string_view field_path;  ///< e.g. spec.containers{app}; empty: the whole object
 };
 
 struct event_record {
@@ -28,6 +29,7 @@ struct event_record {
     std::string_view message;
     std::string_view component;  ///< source.component and reportingComponent
     std::string_view timestamp;  ///< RFC 3339, first and last
+    std::string_view host;       ///< source.host and reportingInstance (a kubelet's node)
 };
 
 /// PATCH of `path` with `data` in the content type of `type`.

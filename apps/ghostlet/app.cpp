@@ -9,6 +9,11 @@
 #include "kube/list_watch.hpp"
 #include "sim/simulation.hpp"
 #include "sim/node_registry.hpp"
+#include "sim/node_status.hpp"
+#include "sim/kubelet_events.hpp"
+#include "kube/time.hpp"
+#include "kube/write_requests.hpp"
+#include "apps/ghostlet/kubelet_watches.hpp"
 #include "apps/ghostlet/debug_routes.hpp"
 #include "apps/ghostlet/metric_routes.hpp"
 #include "apps/ghostlet/resource_stages.hpp"
@@ -27,8 +32,13 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <list>
+#include <unordered_set>
 
 namespace ghost::ghostlet {
 namespace {
@@ -203,6 +213,17 @@ struct runtime {
     std::unique_ptr<sim_writer> writer;
     std::unique_ptr<shard_group> shard;  ///< --shard-group; the simulation asks it what is ours
     std::unique_ptr<sim::simulation> sim;
+    // --api-mode=kubelet: each node's status loop and its own list/watches.
+    std::unique_ptr<sim::node_status_reporter> node_status;
+    std::unique_ptr<kubelet_watches> kubelet;
+    bool kubelet_mode = false;
+    kubelet_watch_config kubelet_config;
+    kube::list_watch_handler kubelet_node_handler;
+    sim::pod_container_events container_events;        ///< kubelet mode: Pulled/Created/Started
+    std::unordered_set<std::string> node_ready_reported;  ///< kubelet mode: NodeReady sent
+    std::uint64_t kubelet_events_sent = 0;
+    std::uint64_t open_files_limit = 0;  ///< RLIMIT_NOFILE after raising it
+    bool open_files_warned = false;
     std::unique_ptr<resource_stages> resources;  ///< stages on kinds other than Node and Pod
     std::unique_ptr<stage_crs> stage_resources;  ///< --enable-crds=Stage
     std::unique_ptr<metric_routes> usage;        ///< Metric paths; nodes/pods indexed if any
@@ -221,7 +242,127 @@ void log_progress(const runtime& rt) {
                    " pending=", rt.sim->pending_stages(), " writes=", s.writes,
                    " queued=", rt.writer->queued(), " leases=", s.leases_acquired,
                    " errors(play/write)=", s.play_errors, "/", s.write_errors,
-                   " connections=", ps.open_connections);
+                   " connections=", ps.open_connections,
+                   rt.kubelet ? " kubelet watches=" + std::to_string(rt.kubelet->running()) +
+                                    " status patches=" +
+                                    std::to_string(rt.node_status->stats().patches)
+                              : std::string());
+}
+
+// kubelet mode: every watch holds a socket. Near the open-files limit new watches fail (and
+// retry with backoff): said once, with the figures.
+void warn_near_open_files_limit(runtime& rt) {
+    if (!rt.kubelet || rt.open_files_warned || rt.open_files_limit == 0) return;
+    auto open = rt.kubelet->running() + rt.pool->stats().open_connections;
+    if (open * 10 < rt.open_files_limit * 9) return;
+    rt.open_files_warned = true;
+    GHOST_LOG_WARN("kubelet mode: ", open, " connections for ", rt.kubelet->nodes(),
+                   " nodes, open files limited to ", rt.open_files_limit,
+                   " (ulimit -Hn; kube-apiserver has a limit too): watches beyond it fail and "
+                   "retry; use fewer nodes per process, --kubelet-cluster-informers=shared, or a "
+                   "higher limit");
+}
+
+// kubelet mode, start-up: one paginated list of the managed pods, their IPs marked used.
+asio::awaitable<void> async_reserve_pod_ips(runtime& rt) {
+    kube::list_options o;
+    o.field_selector = rt.sim->pod_field_selector();
+    o.limit = 500;
+    auto r = co_await rt.client->async_list("/api/v1/pods", o);
+    if (!r) {
+        GHOST_LOG_WARN("kubelet mode: listing pods for their IPs failed (", r.error().ec.message(),
+                       "); addresses of pods not seen yet may be handed out again");
+        co_return;
+    }
+    rt.metrics.lists.inc();
+    for (const auto& item : r->items)
+        if (item.is_object()) rt.sim->reserve_pod_ips(item.get_object());
+    GHOST_LOG_INFO("kubelet mode: ", r->items.size(), " pods' IPs reserved");
+}
+
+// kubelet mode: one Event as the kubelet of `node` records it.
+void post_kubelet_event(runtime& rt, const kube::event_subject& about, const std::string& node,
+                        const sim::kubelet_event& e) {
+    auto subject = about;
+    subject.field_path = e.field_path;
+    auto now = kube::format_rfc3339_nano(std::chrono::system_clock::now());
+    sim::write_op op;
+    op.key = "kubelet-event/" + std::to_string(++rt.kubelet_events_sent);
+    op.priority = engine::write_priority::other;
+    op.request = kube::make_event_request(subject, {"Normal", e.reason, e.message, "kubelet", now, node});
+    rt.writer->submit(std::move(op));
+}
+
+kube::event_subject subject_of(const char* kind, const boost::json::object& obj) {
+    return {"v1", kind, sim::metadata_string(obj, "name"), sim::metadata_string(obj, "namespace"),
+            sim::metadata_string(obj, "uid"), sim::metadata_string(obj, "resourceVersion"), {}};
+}
+
+// The same, its strings copied (the node object moves on to the simulation first).
+struct owned_subject {
+    owned_subject(const char* kind, const boost::json::object& obj)
+        : kind(kind), name(sim::metadata_string(obj, "name")),
+          uid(sim::metadata_string(obj, "uid")),
+          resource_version(sim::metadata_string(obj, "resourceVersion")) {}
+    kube::event_subject view() const { return {"v1", kind, name, {}, uid, resource_version, {}}; }
+    const char* kind;
+    std::string name, uid, resource_version;
+};
+
+// kubelet mode: node events (of the discovery watch and of each node's own watch) also start
+// and stop the node's watches and its status loop.
+template <class NodeHandler, class PodHandler>
+void start_kubelet_mode(runtime& rt, NodeHandler on_node, PodHandler on_pod) {
+    rt.kubelet_node_handler = [&rt, on_node](kube::event_kind kind, boost::json::object&& obj) {
+        std::string name(sim::metadata_string(obj, "name"));
+        auto digest = sim::digest_node_status(obj);
+        bool ready = sim::node_is_ready(obj);
+        owned_subject subject("Node", obj);
+        on_node(kind, std::move(obj));
+        bool managed = kind != kube::event_kind::deleted && rt.sim->nodes().is_managed(name);
+        if (rt.stopping) return;
+        rt.kubelet->sync(name, managed);
+        if (managed) {
+            if (!rt.node_status->running(name))
+                for (const auto& e : sim::node_start_events(name))
+                    post_kubelet_event(rt, subject.view(), name, e);
+            if (ready && rt.node_ready_reported.insert(name).second)
+                post_kubelet_event(rt, subject.view(), name, sim::node_ready_event(name));
+            rt.node_status->start(name);
+            rt.node_status->on_node(name, digest);
+        } else {
+            rt.node_status->stop(name);
+            rt.node_ready_reported.erase(name);
+        }
+    };
+    kubelet_watch_handlers h;
+    h.on_pod = [&rt, on_pod](kube::event_kind kind, boost::json::object&& pod) {
+        if (kind == kube::event_kind::deleted) {
+            rt.container_events.forget(std::string(sim::metadata_string(pod, "uid")));
+        } else if (!rt.stopping) {
+            auto events = rt.container_events.on_pod(pod);
+            if (!events.empty()) {
+                auto subject = subject_of("Pod", pod);
+                std::string node;
+                if (const auto* spec = pod.if_contains("spec"); spec && spec->is_object())
+                    if (const auto* n = spec->get_object().if_contains("nodeName"); n && n->is_string())
+                        node = n->get_string();
+                for (const auto& e : events) post_kubelet_event(rt, subject, node, e);
+            }
+        }
+        on_pod(kind, std::move(pod));
+    };
+    h.on_node = [&rt](kube::event_kind kind, boost::json::object&& obj) {
+        rt.kubelet_node_handler(kind, std::move(obj));
+    };
+    h.on_pods_listed = [&rt](const std::vector<boost::json::object>& items) {
+        for (const auto& pod : items) rt.sim->reserve_pod_ips(pod);
+    };
+    rt.kubelet = std::make_unique<kubelet_watches>(rt.ioc.get_executor(), *rt.client, *rt.timers,
+                                                   rt.kubelet_config, std::move(h));
+    rt.kubelet->start_shared();
+    GHOST_LOG_INFO("kubelet mode: ", rt.kubelet->watches_per_node(), " list/watches per node, ",
+                   rt.kubelet_config.connections_per_second, " new connections/s");
 }
 
 asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
@@ -289,8 +430,29 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
     pods.on_watch_started = [&rt] { rt.metrics.watches.inc(); };
 
     // Node and pod streams and the progress log run side by side until shutdown cancels them.
-    rt.watches.spawn("node list/watch", kube::async_run_list_watch(*rt.client, std::move(nodes), on_node));
-    rt.watches.spawn("pod list/watch", kube::async_run_list_watch(*rt.client, std::move(pods), on_pod));
+    if (rt.kubelet_mode) {
+        // Pod IPs of every node are marked used before any node's pods are staged: the
+        // per-node lists come one by one, and a pod on a node listed early must not get an
+        // address a pod on a node listed later already has.
+        co_await async_reserve_pod_ips(rt);
+        if ((co_await asio::this_coro::cancellation_state).cancelled() !=
+            asio::cancellation_type::none)
+            co_return;
+        start_kubelet_mode(rt, on_node, on_pod);
+        // The node watch of the process only finds the nodes (and their leaving); each
+        // node's own watches and status loop do the rest.
+        auto discover = [&rt, on_node = rt.kubelet_node_handler](kube::event_kind kind,
+                                                                 boost::json::object&& obj) {
+            on_node(kind, std::move(obj));
+        };
+        rt.watches.spawn("node list/watch",
+                         kube::async_run_list_watch(*rt.client, std::move(nodes), discover));
+    } else {
+        rt.watches.spawn("node list/watch",
+                         kube::async_run_list_watch(*rt.client, std::move(nodes), on_node));
+        rt.watches.spawn("pod list/watch",
+                         kube::async_run_list_watch(*rt.client, std::move(pods), on_pod));
+    }
     rt.watches.spawn("progress log", [](runtime& rt) -> asio::awaitable<void> {
         asio::steady_timer progress(co_await asio::this_coro::executor);
         auto cs = co_await asio::this_coro::cancellation_state;
@@ -299,6 +461,7 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
             auto [ec] = co_await progress.async_wait(use_nothrow);
             if (ec) break;
             log_progress(rt);
+            warn_near_open_files_limit(rt);
         }
     }(rt));
     rt.watches.spawn("stages on other kinds", rt.resources->async_run());
@@ -315,6 +478,7 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
 asio::awaitable<void> async_shutdown(runtime& rt) {
     rt.stopping = true;
     rt.watches.cancel_all();
+    if (rt.kubelet) rt.kubelet->stop_all();
     if (rt.shard) rt.shard->leave();
     // The writer's grace deadline is a timer on the service: stop the service only after it.
     rt.writer->stop(rt.writer_grace);
@@ -327,7 +491,8 @@ asio::awaitable<void> async_shutdown(runtime& rt) {
         return rt.shard && rt.shard->in_flight() > 0 &&
                std::chrono::steady_clock::now() - waiting_since < rt.writer_grace;
     };
-    while (!rt.writer_done || rt.watches.running() > 0 || shard_busy()) {
+    auto kubelet_running = [&rt] { return rt.kubelet ? rt.kubelet->running() : 0; };
+    while (!rt.writer_done || rt.watches.running() > 0 || kubelet_running() > 0 || shard_busy()) {
         poll.expires_after(1ms);
         co_await poll.async_wait(use_nothrow);
         if (!reported && std::chrono::steady_clock::now() - waiting_since > 2 * rt.writer_grace) {
@@ -429,6 +594,40 @@ void start_server(runtime& rt, const options& opts) {
     reg.add_gauge("ghostlet_writes_skipped_total",
                   "Stage patches not sent because they would change nothing",
                   [&rt] { return static_cast<double>(rt.sim->stats().writes_skipped); });
+    if (rt.kubelet_mode) {
+        reg.add_gauge("ghostlet_kubelet_watches", "Per-node list/watches running (kubelet mode)",
+                      [&rt] { return rt.kubelet ? static_cast<double>(rt.kubelet->running()) : 0.0; });
+        reg.add_gauge("ghostlet_kubelet_watch_starts_total",
+                      "Per-node watch requests opened, reconnects included (kubelet mode)", [&rt] {
+                          return rt.kubelet ? static_cast<double>(rt.kubelet->stats().watch_starts)
+                                            : 0.0;
+                      });
+        reg.add_gauge("ghostlet_kubelet_mounted_object_watches",
+                      "ConfigMap/Secret watches, one per node and object its pods reference", [&rt] {
+                          return rt.kubelet ? static_cast<double>(rt.kubelet->mounted_object_watches())
+                                            : 0.0;
+                      });
+        reg.add_gauge("ghostlet_kubelet_mounted_object_events_total",
+                      "Events of those ConfigMap/Secret watches (initial lists included)", [&rt] {
+                          return rt.kubelet
+                                     ? static_cast<double>(rt.kubelet->stats().mounted_object_events)
+                                     : 0.0;
+                      });
+        reg.add_gauge("ghostlet_kubelet_paced_connections_total",
+                      "Lists and watches that waited for --kubelet-connections-per-second", [&rt] {
+                          return rt.kubelet ? static_cast<double>(rt.kubelet->pacer().delayed())
+                                            : 0.0;
+                      });
+        reg.add_gauge("ghostlet_kubelet_events_total",
+                      "Events recorded as a kubelet (node start, NodeReady, Pulled/Created/Started)",
+                      [&rt] { return static_cast<double>(rt.kubelet_events_sent); });
+        reg.add_gauge("ghostlet_node_status_patches_total",
+                      "Node status PATCHes of the kubelet-mode status loop",
+                      [&rt] { return static_cast<double>(rt.node_status->stats().patches); });
+        reg.add_gauge("ghostlet_node_status_gets_total",
+                      "Node GETs of the status loop (retries after a failed patch)",
+                      [&rt] { return static_cast<double>(rt.node_status->stats().gets); });
+    }
     if (rt.shard) {
         reg.add_gauge("ghostlet_shard_live_members", "Live members of this replica's shard group",
                       [&rt] { return static_cast<double>(rt.shard->membership().live_members().size()); });
@@ -442,12 +641,52 @@ void start_server(runtime& rt, const options& opts) {
     rt.services.spawn("metrics server", rt.server->async_run());
 }
 
+namespace {
+
+// Every watch holds a socket (kubelet mode: several per node): the soft limit on open files
+// (often 1024) goes up to the hard one.
+std::uint64_t raise_open_files_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        GHOST_LOG_WARN("getrlimit(RLIMIT_NOFILE): ", std::strerror(errno));
+        return 0;
+    }
+    auto before = lim.rlim_cur;
+    if (lim.rlim_cur != lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+            GHOST_LOG_WARN("setrlimit(RLIMIT_NOFILE, ", lim.rlim_max, "): ", std::strerror(errno),
+                           "; open files stay limited to ", before);
+            return before;
+        }
+    }
+    GHOST_LOG_INFO("open files limit ", lim.rlim_cur, " (was ", before, ")");
+    return lim.rlim_cur;
+}
+
+}  // namespace
+
 int run(const options& opts, std::vector<stages::stage> stage_list,
         const kube::cluster_access& access) {
+    auto open_files_limit = raise_open_files_limit();
     runtime rt;
+    rt.open_files_limit = open_files_limit;
     auto ex = rt.ioc.get_executor();
     engine::pool_config pool_cfg;
     pool_cfg.max_connections = static_cast<std::size_t>(opts.max_connections);
+    if (opts.kubelet_mode()) {
+        // Thousands of quiet watches: each reads 4 KiB at a time instead of 16 (a pod event
+        // larger than that arrives in several reads).
+        pool_cfg.stream_read_size = 4 * 1024;
+        rt.kubelet_mode = true;
+        rt.kubelet_config.connections_per_second =
+            static_cast<double>(opts.kubelet_connections_per_second);
+        using inf = kubelet_watch_config::informers;
+        rt.kubelet_config.cluster_informers =
+            opts.kubelet_cluster_informers == "shared" ? inf::shared
+            : opts.kubelet_cluster_informers == "none" ? inf::none
+                                                       : inf::per_node;
+    }
     rt.pool = kube::make_http_pool(ex, access, pool_cfg);
     kube::client_options client_opts;
     client_opts.base_path = access.base_path;
@@ -523,6 +762,13 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
     rt.sim = std::make_unique<sim::simulation>(
         std::move(sim_config), std::move(node_pod), *rt.timers,
         [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });
+
+    if (rt.kubelet_mode) {
+        rt.node_status = std::make_unique<sim::node_status_reporter>(
+            sim::node_status_timing{}, *rt.timers,
+            [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); },
+            sim::node_status_reporter::wall_clock{});
+    }
 
     rt.usage = std::make_unique<metric_routes>(
         opts, *rt.client, [&rt](sim::write_op op) { rt.writer->submit(std::move(op)); });

@@ -111,6 +111,17 @@ engine::flag_set make_flags(options& o) {
     f.integer("shard-lease-duration-seconds", &o.shard_lease_duration_seconds, 0,
               std::numeric_limits<std::int32_t>::max(),
               "membership Lease duration of --shard-group; 0 = --node-lease-duration-seconds");
+    f.string("api-mode", &o.api_mode,
+             "requests towards the API server: kwok (one watch of all managed nodes and one of "
+             "their pods, as kwok) or kubelet (per node: list+watch of its pods and of its "
+             "Node on connections of their own, Lease PUTs, kubelet-style node-status PATCHes)");
+    f.integer("kubelet-connections-per-second", &o.kubelet_connections_per_second, 0,
+              std::numeric_limits<std::int32_t>::max(),
+              "--api-mode=kubelet: new lists and watches per second (start-up and reconnects are "
+              "paced, no thundering herd); 0 = unpaced");
+    f.string("kubelet-cluster-informers", &o.kubelet_cluster_informers,
+             "--api-mode=kubelet: Services, RuntimeClasses and CSIDrivers watched per-node (as "
+             "each kubelet does), shared (once for all nodes) or none");
     f.boolean("help", &o.print_help, "print this help", 'h');
     f.boolean("version", &o.print_version, "print the version");
     return f;
@@ -449,6 +460,19 @@ void validate(options& o, const std::set<std::string>& given) {
         }
     } else if (o.shard_lease_duration_seconds != 0) {
         o.warnings.push_back("--shard-lease-duration-seconds has no effect without --shard-group");
+    }
+    if (o.api_mode != "kwok" && o.api_mode != "kubelet") {
+        throw options_error("--api-mode: expected kwok or kubelet, got \"" + o.api_mode + "\"");
+    }
+    const auto& ci = o.kubelet_cluster_informers;
+    if (ci != "per-node" && ci != "shared" && ci != "none") {
+        throw options_error("--kubelet-cluster-informers: expected per-node, shared or none, "
+                            "got \"" + ci + "\"");
+    }
+    if (!o.kubelet_mode() &&
+        (o.kubelet_connections_per_second != 200 || o.kubelet_cluster_informers != "per-node")) {
+        o.warnings.push_back("--kubelet-connections-per-second and --kubelet-cluster-informers "
+                             "have no effect without --api-mode=kubelet");
     }
     warn_unimplemented(o, given);
     if (o.identity.empty()) {

@@ -76,6 +76,13 @@ struct options {
     /// Sharded replicas: replicas with the same group split the managed nodes (no kwok flag).
     std::string shard_group;
     std::int64_t shard_lease_duration_seconds = 0;  ///< membership Lease; 0 = node lease's
+    /// --api-mode: "kwok" (two shared watches, as kwok) or "kubelet" (each node lists and
+    /// watches its own pods and Node on its own connections, reports status as a kubelet).
+    std::string api_mode = "kwok";
+    std::int64_t kubelet_connections_per_second = 200;  ///< kubelet mode: new connections/s
+    /// kubelet mode: Services, RuntimeClasses, CSIDrivers watched "per-node", "shared", "none".
+    std::string kubelet_cluster_informers = "per-node";
+    bool kubelet_mode() const noexcept { return api_mode == "kubelet"; }
     bool print_help = false;
     bool print_version = false;
 

@@ -46,6 +46,7 @@ const char* usage = R"(usage: ghost_scenario [flags]
   --parallelism N        concurrent create/delete requests of the runner (16, as kwokctl scale)
   --stall-seconds S      end a phase after S seconds without progress (60)
   --timeout-scale X      multiply every phase timeout (1; a phase gets 60 s + 25 ms/object)
+  --ghostlet-args LIST   comma-separated extra ghostlet flags KEY=VALUE, e.g. api-mode=kubelet
   --keep-clusters        do not delete the clusters afterwards
   --require-complete     exit 2 unless every phase of every run reached its target
   --report-only DIR      re-render results.md and the SVGs from the JSON files in DIR
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
     cfg.ghostctl = self_dir().parent_path().parent_path() / "apps" / "ghostctl" / "ghostctl";
     bool help = false;
     std::string sims_text = "ghostlet,kwok";
+    std::string ghostlet_args_text;
     std::string out_text, report_only_text, ghostctl_text = cfg.ghostctl.string(),
                 kwok_text = cfg.kwok.string(), stages_text = cfg.kwok_stages.string(),
                 metrics_text = cfg.kwok_metrics.string();
@@ -118,6 +120,7 @@ int main(int argc, char** argv) {
         .string("out", &out_text, "output directory")
         .string("ghostctl", &ghostctl_text, "ghostctl binary")
         .string("kwok", &kwok_text, "kwok binary")
+        .string("ghostlet-args", &ghostlet_args_text, "extra ghostlet flags")
         .string("kwok-stages", &stages_text, "kwok's stage tree")
         .string("kwok-metrics", &metrics_text, "kwok's Metric and usage documents")
         .add("parallelism", 0, false, "int", "concurrent requests of the runner",
@@ -153,6 +156,11 @@ int main(int argc, char** argv) {
             throw std::invalid_argument("unexpected argument " + parsed.positionals.front());
         }
         sims = split(sims_text);
+        if (!ghostlet_args_text.empty()) cfg.ghostlet_args = split(ghostlet_args_text);
+        for (const auto& a : cfg.ghostlet_args)
+            if (a.empty() || a.starts_with("-"))
+                throw std::invalid_argument("--ghostlet-args: expected KEY=VALUE or KEY without "
+                                            "dashes, got \"" + a + "\"");
         out = out_text;
         report_only = report_only_text;
         cfg.ghostctl = ghostctl_text;

@@ -69,6 +69,13 @@ std::string markdown_report(const std::vector<run_result>& runs) {
         md << "\n## " << sc << "\n\n";
         if (any->settings.contains("description"))
             md << any->settings.at("description").as_string().c_str() << ".\n\n";
+        if (g && g->settings.contains("ghostlet_args") &&
+            !g->settings.at("ghostlet_args").as_array().empty()) {
+            md << "ghostlet ran with";
+            for (const auto& f : g->settings.at("ghostlet_args").as_array())
+                md << " `--" << f.as_string().c_str() << "`";
+            md << ".\n\n";
+        }
         md << "| phase | metric | ghostlet | kwok | ghostlet/kwok |\n|---|---|---:|---:|---:|\n";
         auto row = [&](const std::string& phase, const std::string& metric, double gv, double kv,
                        int digits = 1) {
@@ -185,6 +192,26 @@ std::string markdown_report(const std::vector<run_result>& runs) {
                     return it == p.api_by_verb.end() ? 0.0 : it->second;
                 };
                 prow("API " + v, get, 0);
+            }
+            if (window) {
+                // The API server's view per simulated node and minute (kubelet mode's mix).
+                prow("API open WATCH requests (end)",
+                     [](const phase_result& p) { return p.api_open_watches; }, 0);
+                const double nodes = any->settings.contains("nodes")
+                                         ? any->settings.at("nodes").to_number<double>()
+                                         : 0;
+                std::set<std::string> resources;
+                for (const auto* p : {gp, kp}) {
+                    if (!p) continue;
+                    for (const auto& [r, n] : p->api_by_resource) resources.insert(r);
+                }
+                for (const auto& r : resources) {
+                    prow("API " + r + " per node·min", [&](const phase_result& p) {
+                        auto it = p.api_by_resource.find(r);
+                        double n = it == p.api_by_resource.end() ? 0.0 : it->second;
+                        return nodes > 0 && p.wall_s > 0 ? n / nodes / (p.wall_s / 60) : nan;
+                    }, 3);
+                }
             }
             std::set<std::string> own;
             for (const auto* p : {gp, kp}) {

@@ -69,6 +69,7 @@ json::object to_json(const phase_result& p) {
          }()},
         {"apiserver_requests_by_verb", to_json(p.api_by_verb)},
         {"apiserver_requests_by_resource", to_json(p.api_by_resource)},
+        {"apiserver_open_watches", p.api_open_watches},
         {"runner_requests", to_json(p.runner_requests)},
         {"runner_errors", p.runner_errors},
         {"runner_seconds", p.runner_s},
@@ -161,6 +162,7 @@ run_result run_from_json(const json::value& v) {
         p.latency = latency_of(l);
         p.api_by_verb = map_of(po.at("apiserver_requests_by_verb"));
         p.api_by_resource = map_of(po.at("apiserver_requests_by_resource"));
+        if (const auto* w = po.if_contains("apiserver_open_watches")) p.api_open_watches = num(*w);
         p.runner_requests = map_of(po.at("runner_requests"));
         p.runner_errors = static_cast<std::size_t>(num(po.at("runner_errors")));
         if (const auto* rs = po.if_contains("runner_seconds")) p.runner_s = num(*rs);  // newer runs

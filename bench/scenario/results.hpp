@@ -51,6 +51,7 @@ struct phase_result {
     std::string latency_basis;
     std::map<std::string, double> api_by_verb;       // kube-apiserver, all clients
     std::map<std::string, double> api_by_resource;   // "PATCH nodes/status" etc.
+    double api_open_watches = 0;  // apiserver_longrunning_requests{verb="WATCH"} at the end
     std::map<std::string, double> runner_requests;   // the runner's own writes
     std::size_t runner_errors = 0;
     // When the runner's own creates/deletes were all answered (s since the phase started):

@@ -147,6 +147,7 @@ json::object summarize_sim_metrics(const std::string& before_text, const std::st
 
 struct api_counts {
     std::map<std::string, double> by_verb, by_resource;
+    double open_watches = 0;  // long-running WATCH requests now (every client)
     bool ok = false;
 };
 
@@ -156,6 +157,8 @@ api_counts scrape_apiserver(cluster_session& s) {
     if (!text) return out;
     auto samples = parse_prom_text(*text);
     out.by_verb = sum_by(samples, "apiserver_request_total", {"verb"});
+    for (const auto& [k, v] : sum_by(samples, "apiserver_longrunning_requests", {"verb"}))
+        if (k == "WATCH") out.open_watches = v;
     auto by_res = sum_by(samples, "apiserver_request_total", {"verb", "resource", "subresource"});
     for (auto& [k, v] : by_res) {
         // "PATCH nodes status" -> "PATCH nodes/status"
@@ -273,8 +276,16 @@ private:
                             {"kube_scheduler", false},
                             {"metrics_server", spec_.metrics_server},
                             {"runner_parallelism", cfg_.parallelism},
+                            {"ghostlet_args", ghostlet_args_json()},
                             {"stall_seconds", cfg_.stall_seconds},
                             {"phases", phases}};
+    }
+
+    json::array ghostlet_args_json() const {
+        json::array a;
+        if (sim_name_ != "kwok")
+            for (const auto& s : cfg_.ghostlet_args) a.emplace_back(s);
+        return a;
     }
 
     std::vector<std::string> ghostctl(std::vector<std::string> args) const {
@@ -291,6 +302,9 @@ private:
                                         "--heartbeat-factor",
                                         std::to_string(spec_.heartbeat_factor)};
         if (sim_name_ == "kwok") create.insert(create.end(), {"--disable", "ghostlet"});
+        else
+            for (const auto& a : cfg_.ghostlet_args)
+                create.insert(create.end(), {"--extra-args", "ghostlet=" + a});
         if (spec_.metrics_server) create.insert(create.end(), {"--enable", "metrics-server"});
         say("creating cluster " + cluster_ + " for " + sim_name_);
         auto t0 = steady::now();
@@ -542,6 +556,7 @@ private:
             p.api_by_resource = delta(before_api.by_resource, after_api.by_resource);
             std::erase_if(p.api_by_verb, [](const auto& kv) { return kv.second == 0; });
             std::erase_if(p.api_by_resource, [](const auto& kv) { return kv.second == 0; });
+            p.api_open_watches = after_api.open_watches;
         }
         if (scraped) {
             auto ms1 = scrape_metrics_server(*session_, metrics_server_port_);

@@ -22,6 +22,9 @@ struct runner_config {
     double stall_seconds = 60;           // no progress for this long ends a phase
     double timeout_scale = 1;            // multiplies every phase timeout
     bool keep_clusters = false;
+    // Extra ghostlet flags, KEY=VALUE or KEY (ghostctl --extra-args ghostlet=...), e.g.
+    // api-mode=kubelet: the same report then compares kwok with ghostlet in that mode.
+    std::vector<std::string> ghostlet_args;
 };
 
 enum class phase_kind { nodes, pods, delete_pods, window };

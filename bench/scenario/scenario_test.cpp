@@ -155,6 +155,30 @@ TEST(Report, MarkdownHasRatios) {
         << "not measured is not zero: " << md;
 }
 
+TEST(Report, WindowPhasesShowTheApiServersViewPerNodeAndMinute) {
+    auto window = [](const std::string& sim, double lease_puts, double watches) {
+        run_result r;
+        r.scenario = "steady-state";
+        r.simulator = sim;
+        r.settings["nodes"] = 10;
+        if (sim == "ghostlet") r.settings["ghostlet_args"] = boost::json::array{"api-mode=kubelet"};
+        phase_result p;
+        p.name = "steady-window";
+        p.wall_s = 120;  // two minutes
+        p.api_by_resource["PUT leases"] = lease_puts;
+        p.api_open_watches = watches;
+        r.phases.push_back(p);
+        return r;
+    };
+    auto md = markdown_report({window("ghostlet", 120, 52), window("kwok", 24, 3)});
+    EXPECT_NE(md.find("ghostlet ran with `--api-mode=kubelet`"), std::string::npos) << md;
+    // 120 PUTs / 10 nodes / 2 min = 6 per node and minute (a kubelet: one every 10 s).
+    EXPECT_NE(md.find("| steady-window | API PUT leases per node·min | 6.000 | 1.200 | 5.00 |"),
+              std::string::npos) << md;
+    EXPECT_NE(md.find("| steady-window | API open WATCH requests (end) | 52 | 3 |"),
+              std::string::npos) << md;
+}
+
 TEST(TcpBytes, ReadsTheProcessConnectionsFromSs) {
     const char* ss = "ESTAB 0 0 127.0.0.1:40000 127.0.0.1:6443 users:((\"ghostlet\",pid=42,fd=7))\n"
                      "\t cubic wscale:7,7 rto:204 bytes_sent:999 bytes_acked:1000 bytes_received:5000 segs_out:3\n"

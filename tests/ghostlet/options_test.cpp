@@ -358,3 +358,25 @@ TEST(options, shard_group_needs_node_leases_and_a_label_value) {
     ASSERT_FALSE(unused.warnings.empty());
     EXPECT_NE(unused.warnings.back().find("--shard-lease-duration-seconds"), std::string::npos);
 }
+
+TEST(options, api_mode_kubelet_and_its_flags) {
+    auto d = parse_options({"--manage-all-nodes"});
+    EXPECT_EQ(d.api_mode, "kwok");
+    EXPECT_FALSE(d.kubelet_mode());
+    EXPECT_EQ(d.kubelet_connections_per_second, 200);
+    EXPECT_EQ(d.kubelet_cluster_informers, "per-node");
+    auto k = parse_options({"--manage-all-nodes", "--api-mode=kubelet",
+                            "--kubelet-connections-per-second=50",
+                            "--kubelet-cluster-informers", "shared"});
+    EXPECT_TRUE(k.kubelet_mode());
+    EXPECT_EQ(k.kubelet_connections_per_second, 50);
+    EXPECT_EQ(k.kubelet_cluster_informers, "shared");
+    auto err = error_of({"--manage-all-nodes", "--api-mode=kubemark"});
+    EXPECT_EQ(err, "--api-mode: expected kwok or kubelet, got \"kubemark\"");
+    err = error_of({"--manage-all-nodes", "--api-mode=kubelet", "--kubelet-cluster-informers=all"});
+    EXPECT_NE(err.find("--kubelet-cluster-informers: expected per-node, shared or none"),
+              std::string::npos) << err;
+    auto unused = parse_options({"--manage-all-nodes", "--kubelet-cluster-informers=none"});
+    ASSERT_FALSE(unused.warnings.empty());
+    EXPECT_NE(unused.warnings.back().find("without --api-mode=kubelet"), std::string::npos);
+}

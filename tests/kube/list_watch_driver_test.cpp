@@ -176,3 +176,50 @@ TEST(list_watch_driver, starts_with_a_watch_after_the_callers_own_list) {
         EXPECT_EQ(targets[1], "/api/v1/pods?limit=500");
     });
 }
+
+// kubelet mode's pacing hook: asked before every list and every watch, and the request waits
+// for the delay it returns.
+TEST(list_watch_driver, every_request_waits_for_its_pace) {
+    run_async([](net::any_io_executor ex) -> net::awaitable<void> {
+        std::vector<std::string> targets;
+        loopback_http_server server(ex, [&](const http_message& m, std::size_t) {
+            std::string t(m.target());
+            targets.push_back(t);
+            reply r;
+            if (t.find("watch=true") == std::string::npos) {
+                r.body = R"({"metadata":{"resourceVersion":"30"},"items":[]})";
+                return r;
+            }
+            r.stream = true;
+            r.hold_open = true;
+            return r;
+        });
+        cluster_access access;
+        access.ep = {"127.0.0.1", server.port(), false};
+        auto pool = make_http_pool(ex, access);
+        api_client client(*pool);
+
+        list_watch_params p;
+        p.path = "/api/v1/pods";
+        p.options.field_selector = "spec.nodeName=n1";
+        int paced = 0;
+        // The first request (the list) waits 300 ms; the watch after it goes at once.
+        p.pace = [&]() -> std::chrono::milliseconds { return ++paced == 1 ? 300ms : 0ms; };
+        bool finished = false;
+        net::cancellation_signal stop;
+        net::co_spawn(ex,
+                      async_run_list_watch(client, std::move(p),
+                                           [](event_kind, boost::json::object&&) {}),
+                      net::bind_cancellation_slot(stop.slot(),
+                                                  [&](std::exception_ptr) { finished = true; }));
+        co_await wait_until([&] { return paced >= 1; });
+        EXPECT_TRUE(targets.empty());  // the list still waits for its pace
+        co_await wait_until([&] { return targets.size() >= 2; });
+        EXPECT_GE(paced, 2);  // the list, then the watch
+        stop.emit(net::cancellation_type::terminal);
+        EXPECT_TRUE(co_await wait_until([&] { return finished; }));
+        EXPECT_GE(targets.size(), 2u);
+        if (targets.empty()) co_return;
+        EXPECT_EQ(targets[0], "/api/v1/pods?fieldSelector=spec.nodeName%3Dn1&resourceVersion=0");
+    });
+}

@@ -1,0 +1,338 @@
+// --api-mode=kubelet against a real control plane: 200 nodes x 5 pods, each node with its own
+// list/watches (pods, Node, and the cluster informers per node). The API server's metrics must
+// show it: long-running WATCH requests grow by the per-node watches x nodes (Kubernetes 1.36
+// has no apiserver_registered_watchers any more), Lease PUTs and node status PATCHes arrive;
+// every pod Running with a distinct IP; a ConfigMap change reaches the watch of each node whose
+// pods mount it; after kill -9 of kube-apiserver every per-node watch comes back and pods keep
+// their IPs; after a restart of ghostlet too.
+#include "tests/integration/cluster_fixture.hpp"
+
+#include "engine/subprocess.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ghost::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr int nodes = 200;
+constexpr int pods = 1000;  // 5 per node
+constexpr int watches_per_node = 5;  // pods, Node, Services, RuntimeClasses, CSIDrivers
+
+std::string read_all(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Sum of every series of `name` whose labels contain each of `labels` (e.g. verb="PUT").
+double metric_sum(const std::string& text, const std::string& name,
+                  const std::vector<std::string>& labels = {}) {
+    double sum = 0;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind(name, 0) != 0) continue;
+        auto rest = line.substr(name.size());
+        if (rest.empty() || (rest[0] != '{' && rest[0] != ' ')) continue;  // a longer name
+        bool ok = true;
+        for (const auto& l : labels) ok = ok && rest.find(l) != std::string::npos;
+        if (!ok) continue;
+        auto space = line.rfind(' ');
+        sum += std::stod(line.substr(space + 1));
+    }
+    return sum;
+}
+
+class kubelet_mode_it : public cluster_fixture {
+protected:
+    void TearDown() override {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+        cluster_fixture::TearDown();
+    }
+
+    void start_ghostlet() {
+        auto kubeconfig = work_ / "clusters" / name_ / "kubeconfig.yaml";
+        engine::spawn_options o;
+        o.argv = {GHOSTLET_BINARY, "--kubeconfig", kubeconfig.string(), "--manage-all-nodes=true",
+                  "--node-lease-duration-seconds=40", "--api-mode=kubelet",
+                  "--server-address=127.0.0.1:0",
+                  "--id=kubelet-it"};
+        o.out = engine::spawn_options::output::append_to_file;
+        o.output_file = log_;
+        pid_ = engine::spawn(o).pid;
+    }
+    // The ghostlet's /metrics port from its log (the last start's line).
+    unsigned short port() {
+        unsigned short p = 0;
+        wait_for(60s, [&] {
+            auto text = read_all(log_);
+            std::regex re(R"(serving /healthz .* on \S+ \(port (\d+)\))");
+            for (auto it = std::sregex_iterator(text.begin(), text.end(), re);
+                 it != std::sregex_iterator(); ++it)
+                p = static_cast<unsigned short>(std::stoi((*it)[1]));
+            return p != 0;
+        });
+        return p;
+    }
+    std::string apiserver_metrics() { return kubectl({"get", "--raw", "/metrics"}).output; }
+    std::string log_tail() {
+        auto t = read_all(log_);
+        return t.size() > 8000 ? t.substr(t.size() - 8000) : t;
+    }
+
+    // Running pods with their IPs.
+    std::map<std::string, std::string> running_ips() {
+        std::map<std::string, std::string> out;
+        auto list = kubectl_json({"get", "pods"});
+        for (const auto& p : list.at("items").as_array()) {
+            auto ip = str(p, {"status", "podIP"});
+            if (str(p, {"status", "phase"}) == "Running" && !ip.empty())
+                out[str(p, {"metadata", "name"})] = ip;
+        }
+        return out;
+    }
+    int ready_nodes() {
+        int ready = 0;
+        auto list = kubectl_json({"get", "nodes"});
+        for (const auto& n : list.at("items").as_array()) {
+            const auto* st = n.as_object().if_contains("status");
+            const auto* conds = st ? st->as_object().if_contains("conditions") : nullptr;
+            if (!conds) continue;
+            for (const auto& c : conds->as_array())
+                if (c.at("type") == "Ready" && c.at("status") == "True") ++ready;
+        }
+        return ready;
+    }
+
+    fs::path log_;
+    pid_t pid_ = -1;
+};
+
+std::string mounting_deployment(int replicas) {
+    return R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: shared-config
+  namespace: default
+data:
+  version: "1"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: mounts
+  namespace: default
+spec:
+  replicas: )" + std::to_string(replicas) + R"(
+  selector:
+    matchLabels: {app: mounts}
+  template:
+    metadata:
+      labels: {app: mounts}
+    spec:
+      tolerations:
+      - {key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}
+      containers:
+      - name: app
+        image: fake-image
+        volumeMounts: [{name: config, mountPath: /config}]
+      volumes:
+      - name: config
+        configMap: {name: shared-config}
+)";
+}
+
+TEST_F(kubelet_mode_it, per_node_watches_leases_status_and_mounts_survive_an_apiserver_kill) {
+    ASSERT_NO_FATAL_FAILURE(create_cluster("kubelet", {"--disable", "ghostlet"}));
+    log_ = work_ / "ghostlet.log";
+    auto r = ghostctl({"scale", "node", "--replicas", std::to_string(nodes)});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+
+    auto before = apiserver_metrics();
+    auto watch_requests = [](const std::string& m) {
+        return metric_sum(m, "apiserver_longrunning_requests", {"verb=\"WATCH\""});
+    };
+    double longrunning0 = watch_requests(before);
+    double lease_puts0 = metric_sum(before, "apiserver_request_total",
+                                    {"verb=\"PUT\"", "resource=\"leases\""});
+
+    start_ghostlet();
+    auto p = port();
+    ASSERT_NE(p, 0) << log_tail();
+    ASSERT_TRUE(wait_for(180s, [&] { return ready_nodes() == nodes; }))
+        << ready_nodes() << " Ready\n" << log_tail();
+    auto ghost_metric = [&](const char* name) { return metric_value(http_get(p, "/metrics"), name); };
+    ASSERT_TRUE(wait_for(60s, [&] {
+        return ghost_metric("ghostlet_kubelet_watches") == nodes * watches_per_node;
+    })) << http_get(p, "/metrics") << log_tail();
+
+    r = ghostctl({"scale", "pod", "p", "--replicas", std::to_string(pods)});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::map<std::string, std::string> ips;
+    ASSERT_TRUE(wait_for(300s, [&] {
+        ips = running_ips();
+        return ips.size() == static_cast<std::size_t>(pods);
+    })) << ips.size() << " of " << pods << " Running\n" << log_tail();
+    std::set<std::string> distinct;
+    for (const auto& [pod, ip] : ips) distinct.insert(ip);
+    EXPECT_EQ(distinct.size(), ips.size()) << "duplicate pod IPs";
+
+    // The API server's view. Lease PUTs: every node renews every 10 s (duration 40 s / 4).
+    std::string after;
+    ASSERT_TRUE(wait_for(60s, [&] {
+        after = apiserver_metrics();
+        return metric_sum(after, "apiserver_request_total",
+                          {"verb=\"PUT\"", "resource=\"leases\""}) - lease_puts0 >= 2 * nodes;
+    })) << "lease PUTs: "
+        << metric_sum(after, "apiserver_request_total", {"verb=\"PUT\"", "resource=\"leases\""}) -
+               lease_puts0;
+    double longrunning = watch_requests(after) - longrunning0;
+    double status_patches = metric_sum(after, "apiserver_request_total",
+                                       {"verb=\"PATCH\"", "resource=\"nodes\"",
+                                        "subresource=\"status\""});
+    std::cout << "[ kubelet mode ] " << nodes << " nodes: long-running WATCH requests +"
+              << longrunning << ", node status PATCHes " << status_patches << "\n";
+    EXPECT_GE(longrunning, nodes * watches_per_node);
+    EXPECT_GE(status_patches, nodes) << "every node reports its status once at start";
+    auto gm = http_get(p, "/metrics");
+    EXPECT_GE(metric_value(gm, "ghostlet_node_status_patches_total"), nodes);
+    EXPECT_GT(metric_value(gm, "ghostlet_kubelet_paced_connections_total"), 0)
+        << "1000 watches at 200/s: some had to wait for the pacer";
+
+    // Kubelet-like Events: each node started (Starting) and became Ready, each pod's
+    // container was Pulled, Created and Started.
+    std::map<std::string, int> reasons;
+    ASSERT_TRUE(wait_for(60s, [&] {
+        reasons.clear();
+        auto list = kubectl_json({"get", "events", "-A", "--field-selector",
+                                  "source=kubelet"});
+        for (const auto& e : list.at("items").as_array()) ++reasons[str(e, {"reason"})];
+        return reasons["Started"] >= pods && reasons["NodeReady"] >= nodes;
+    })) << "Starting " << reasons["Starting"] << ", NodeReady " << reasons["NodeReady"]
+        << ", Started " << reasons["Started"];
+    EXPECT_EQ(reasons["Starting"], nodes);
+    EXPECT_EQ(reasons["NodeReady"], nodes);
+    EXPECT_EQ(reasons["Pulled"], pods);
+    EXPECT_EQ(reasons["Created"], pods);
+    EXPECT_EQ(reasons["Started"], pods);
+
+    // A ConfigMap mounted by pods on several nodes: one watch per such node, and a change
+    // reaches each of them.
+    apply(mounting_deployment(10));
+    std::set<std::string> mount_nodes;
+    std::set<std::pair<std::string, std::string>> node_config_maps;  // (node, name) of volumes
+    ASSERT_TRUE(wait_for(120s, [&] {
+        auto list = kubectl_json({"get", "pods", "-A"});
+        mount_nodes.clear();
+        node_config_maps.clear();
+        std::size_t running = 0;
+        for (const auto& pod : list.at("items").as_array()) {
+            auto node = str(pod, {"spec", "nodeName"});
+            const auto* vols = pod.at("spec").as_object().if_contains("volumes");
+            for (const auto& v : vols ? vols->as_array() : json::array{}) {
+                // The ServiceAccount admission's projected volume brings kube-root-ca.crt.
+                if (const auto* cm = v.as_object().if_contains("configMap"))
+                    node_config_maps.emplace(node, cm->at("name").as_string());
+                if (const auto* pr = v.as_object().if_contains("projected"))
+                    for (const auto& src : pr->at("sources").as_array())
+                        if (const auto* cm = src.as_object().if_contains("configMap"))
+                            node_config_maps.emplace(node, cm->at("name").as_string());
+            }
+            if (str(pod, {"metadata", "labels", "app"}) != "mounts") continue;
+            mount_nodes.insert(node);
+            running += str(pod, {"status", "phase"}) == "Running";
+        }
+        return running == 10;
+    })) << log_tail();
+    const auto object_watches = static_cast<double>(node_config_maps.size());
+    ASSERT_TRUE(wait_for(60s, [&] {
+        return ghost_metric("ghostlet_kubelet_mounted_object_watches") == object_watches;
+    })) << ghost_metric("ghostlet_kubelet_mounted_object_watches") << " watches, expected "
+        << object_watches << " (node, ConfigMap) pairs; shared-config on " << mount_nodes.size()
+        << " nodes";
+    double events0 = 0;
+    ASSERT_TRUE(wait_for(30s, [&] {
+        // Each watch's initial list delivered the ConfigMap once.
+        events0 = ghost_metric("ghostlet_kubelet_mounted_object_events_total");
+        return events0 >= object_watches;
+    }));
+    r = kubectl({"patch", "configmap", "shared-config", "--type=merge", "-p",
+                 R"({"data":{"version":"2"}})"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    double changes = 0;
+    EXPECT_TRUE(wait_for(60s, [&] {
+        changes = ghost_metric("ghostlet_kubelet_mounted_object_events_total") - events0;
+        return changes >= static_cast<double>(mount_nodes.size());
+    })) << changes << " events for " << mount_nodes.size() << " nodes";
+    EXPECT_EQ(changes, static_cast<double>(mount_nodes.size())) << "one per node's watch";
+    std::cout << "[ kubelet mode ] " << object_watches << " ConfigMap watches; shared-config on "
+              << mount_nodes.size() << " nodes: its change reached " << changes << " watches\n";
+    ips = running_ips();
+
+    // kill -9 kube-apiserver, start it again: every per-node watch reopens (or relists).
+    double starts0 = ghost_metric("ghostlet_kubelet_watch_starts_total");
+    ASSERT_NO_FATAL_FAILURE(kill_component("kube-apiserver"));
+    r = ghostctl({"start", "cluster"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const double all_watches = nodes * watches_per_node + object_watches;
+    EXPECT_TRUE(wait_for(180s, [&] {
+        return ghost_metric("ghostlet_kubelet_watch_starts_total") - starts0 >= all_watches;
+    })) << ghost_metric("ghostlet_kubelet_watch_starts_total") - starts0 << " of " << all_watches
+        << " watches reopened\n" << log_tail();
+    EXPECT_TRUE(wait_for(120s, [&] {
+        return watch_requests(apiserver_metrics()) >= nodes * watches_per_node;
+    })) << watch_requests(apiserver_metrics()) << " WATCH requests at the new kube-apiserver";
+    r = ghostctl({"scale", "pod", "p", "--replicas", std::to_string(pods + nodes)});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::map<std::string, std::string> again;
+    ASSERT_TRUE(wait_for(180s, [&] {
+        again = running_ips();
+        return again.size() == ips.size() + nodes;
+    })) << again.size() << " Running after the kube-apiserver restart\n" << log_tail();
+    for (const auto& [pod, ip] : ips) EXPECT_EQ(again[pod], ip) << pod << " changed its IP";
+    distinct.clear();
+    for (const auto& [pod, ip] : again) distinct.insert(ip);
+    EXPECT_EQ(distinct.size(), again.size()) << "duplicate pod IPs after the kube-apiserver restart";
+    EXPECT_EQ(ready_nodes(), nodes);
+
+    // Restart of ghostlet: SIGTERM (exit 0), start again; the pods keep their IPs.
+    ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid_, &status, 0), pid_);
+    pid_ = -1;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log_tail();
+    start_ghostlet();
+    r = ghostctl({"scale", "pod", "p", "--replicas", std::to_string(pods + 2 * nodes)});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    std::map<std::string, std::string> last;
+    ASSERT_TRUE(wait_for(180s, [&] {
+        last = running_ips();
+        return last.size() == again.size() + nodes;
+    })) << last.size() << " Running after the ghostlet restart\n" << log_tail();
+    for (const auto& [pod, ip] : again) EXPECT_EQ(last[pod], ip) << pod << " changed its IP";
+    distinct.clear();
+    for (const auto& [pod, ip] : last) distinct.insert(ip);
+    EXPECT_EQ(distinct.size(), last.size()) << "duplicate pod IPs after the ghostlet restart";
+    EXPECT_EQ(ready_nodes(), nodes);
+}
+
+}  // namespace
+}  // namespace ghost::testing
