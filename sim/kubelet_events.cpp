@@ -1,5 +1,7 @@
 #include "sim/kubelet_events.hpp"
 
+#include "sim/json_fields.hpp"
+
 #include <string_view>
 
 namespace ghost::sim {
@@ -8,27 +10,17 @@ namespace json = boost::json;
 
 namespace {
 
-const json::object* child(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v && v->is_object() ? &v->get_object() : nullptr;
-}
-
-std::string string_at(const json::object* o, std::string_view key) {
-    const auto* v = o ? o->if_contains(key) : nullptr;
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 std::string status_is_now(const std::string& node, const char* reason) {
     return "Node " + node + " status is now: " + reason;
 }
 
 // Image of container `name` in spec list `list` (initContainers or containers).
 std::string image_of(const json::object* spec, const char* list, const std::string& name) {
-    const auto* v = spec ? spec->if_contains(list) : nullptr;
-    if (!v || !v->is_array()) return {};
-    for (const auto& c : v->get_array())
-        if (c.is_object() && string_at(&c.get_object(), "name") == name)
-            return string_at(&c.get_object(), "image");
+    const auto* cs = array_field(spec, list);
+    if (!cs) return {};
+    for (const auto& c : *cs)
+        if (c.is_object() && string_field(&c.get_object(), "name") == name)
+            return string_field(&c.get_object(), "image");
     return {};
 }
 
@@ -47,35 +39,34 @@ kubelet_event node_ready_event(const std::string& node) {
 }
 
 bool node_is_ready(const json::object& node) {
-    const auto* status = child(node, "status");
-    const auto* v = status ? status->if_contains("conditions") : nullptr;
-    if (!v || !v->is_array()) return false;
-    for (const auto& c : v->get_array())
-        if (c.is_object() && string_at(&c.get_object(), "type") == "Ready")
-            return string_at(&c.get_object(), "status") == "True";
+    const auto* conditions = array_field(object_field(&node, "status"), "conditions");
+    if (!conditions) return false;
+    for (const auto& c : *conditions)
+        if (c.is_object() && string_field(&c.get_object(), "type") == "Ready")
+            return string_field(&c.get_object(), "status") == "True";
     return false;
 }
 
 std::vector<kubelet_event> pod_container_events::on_pod(const json::object& pod) {
     std::vector<kubelet_event> out;
-    auto uid = string_at(child(pod, "metadata"), "uid");
-    const auto* status = child(pod, "status");
+    auto uid = string_field(object_field(&pod, "metadata"), "uid");
+    const auto* status = object_field(&pod, "status");
     if (uid.empty() || !status) return out;
-    const auto* spec = child(pod, "spec");
+    const auto* spec = object_field(&pod, "spec");
     for (const auto& [list, spec_list] : {std::pair{"initContainerStatuses", "initContainers"},
                                           std::pair{"containerStatuses", "containers"}}) {
-        const auto* v = status->if_contains(list);
-        if (!v || !v->is_array()) continue;
-        for (const auto& cs : v->get_array()) {
+        const auto* statuses = array_field(status, list);
+        if (!statuses) continue;
+        for (const auto& cs : *statuses) {
             if (!cs.is_object()) continue;
-            const auto* state = child(cs.get_object(), "state");
+            const auto* state = object_field(&cs.get_object(), "state");
             // Running now, or ran already (an init container that terminated).
             if (!state || !(state->contains("running") || state->contains("terminated")))
                 continue;
-            auto name = string_at(&cs.get_object(), "name");
+            auto name = string_field(&cs.get_object(), "name");
             if (name.empty() || !reported_[uid].insert(name).second) continue;
             auto image = image_of(spec, spec_list, name);
-            if (image.empty()) image = string_at(&cs.get_object(), "image");
+            if (image.empty()) image = string_field(&cs.get_object(), "image");
             auto path = std::string("spec.") + spec_list + "{" + name + "}";
             out.push_back({"Pulled",
                            "Container image \"" + image +

@@ -1,5 +1,7 @@
 #include "sim/mounted_objects.hpp"
 
+#include "sim/json_fields.hpp"
+
 #include <algorithm>
 #include <string_view>
 
@@ -9,22 +11,6 @@ namespace json = boost::json;
 
 namespace {
 
-const json::object* child(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v && v->is_object() ? &v->get_object() : nullptr;
-}
-
-const json::array* array_of(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v && v->is_array() ? &v->get_array() : nullptr;
-}
-
-std::string string_of(const json::object* o, std::string_view key) {
-    if (!o) return {};
-    const auto* v = o->if_contains(key);
-    return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 struct collector {
     std::string ns;
     std::vector<object_ref> refs;
@@ -33,39 +19,39 @@ struct collector {
         if (!name.empty()) refs.push_back({k, ns, std::move(name)});
     }
     void config_map(const json::object* o, std::string_view key = "name") {
-        add(object_ref::kind::config_map, string_of(o, key));
+        add(object_ref::kind::config_map, string_field(o, key));
     }
     void secret(const json::object* o, std::string_view key = "name") {
-        add(object_ref::kind::secret, string_of(o, key));
+        add(object_ref::kind::secret, string_field(o, key));
     }
 
     void volume(const json::object& v) {
-        config_map(child(v, "configMap"));
-        secret(child(v, "secret"), "secretName");
-        if (const auto* csi = child(v, "csi")) secret(child(*csi, "nodePublishSecretRef"));
-        const auto* projected = child(v, "projected");
-        const auto* sources = projected ? array_of(*projected, "sources") : nullptr;
+        config_map(object_field(&v, "configMap"));
+        secret(object_field(&v, "secret"), "secretName");
+        if (const auto* csi = object_field(&v, "csi")) secret(object_field(csi, "nodePublishSecretRef"));
+        const auto* projected = object_field(&v, "projected");
+        const auto* sources = projected ? array_field(projected, "sources") : nullptr;
         if (!sources) return;
         for (const auto& s : *sources) {
             if (!s.is_object()) continue;
-            config_map(child(s.get_object(), "configMap"));
-            secret(child(s.get_object(), "secret"));
+            config_map(object_field(&s.get_object(), "configMap"));
+            secret(object_field(&s.get_object(), "secret"));
         }
     }
     void container(const json::object& c) {
-        if (const auto* env = array_of(c, "env")) {
+        if (const auto* env = array_field(&c, "env")) {
             for (const auto& e : *env) {
-                const auto* from = e.is_object() ? child(e.get_object(), "valueFrom") : nullptr;
+                const auto* from = e.is_object() ? object_field(&e.get_object(), "valueFrom") : nullptr;
                 if (!from) continue;
-                config_map(child(*from, "configMapKeyRef"));
-                secret(child(*from, "secretKeyRef"));
+                config_map(object_field(from, "configMapKeyRef"));
+                secret(object_field(from, "secretKeyRef"));
             }
         }
-        if (const auto* env_from = array_of(c, "envFrom")) {
+        if (const auto* env_from = array_field(&c, "envFrom")) {
             for (const auto& e : *env_from) {
                 if (!e.is_object()) continue;
-                config_map(child(e.get_object(), "configMapRef"));
-                secret(child(e.get_object(), "secretRef"));
+                config_map(object_field(&e.get_object(), "configMapRef"));
+                secret(object_field(&e.get_object(), "secretRef"));
             }
         }
     }
@@ -79,18 +65,18 @@ const char* resource_of(object_ref::kind k) noexcept {
 
 std::vector<object_ref> mounted_objects(const json::object& pod) {
     collector c;
-    c.ns = string_of(child(pod, "metadata"), "namespace");
+    c.ns = string_field(object_field(&pod, "metadata"), "namespace");
     if (c.ns.empty()) c.ns = "default";
-    const auto* spec = child(pod, "spec");
+    const auto* spec = object_field(&pod, "spec");
     if (!spec) return {};
-    if (const auto* volumes = array_of(*spec, "volumes"))
+    if (const auto* volumes = array_field(spec, "volumes"))
         for (const auto& v : *volumes)
             if (v.is_object()) c.volume(v.get_object());
     for (const char* list : {"initContainers", "containers", "ephemeralContainers"})
-        if (const auto* cs = array_of(*spec, list))
+        if (const auto* cs = array_field(spec, list))
             for (const auto& ct : *cs)
                 if (ct.is_object()) c.container(ct.get_object());
-    if (const auto* pulls = array_of(*spec, "imagePullSecrets"))
+    if (const auto* pulls = array_field(spec, "imagePullSecrets"))
         for (const auto& s : *pulls)
             if (s.is_object()) c.secret(&s.get_object());
     std::sort(c.refs.begin(), c.refs.end());
