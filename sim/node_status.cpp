@@ -176,13 +176,6 @@ bool node_status_reporter::running(std::string_view node) const {
     return nodes_.count(std::string(node)) > 0;
 }
 
-void node_status_reporter::on_node(const json::object& node) {
-    auto it = nodes_.find(std::string(metadata_string(node, "name")));
-    if (it == nodes_.end()) return;
-    it->second.cached = digest_node_status(node);
-    it->second.seen = true;
-}
-
 void node_status_reporter::on_node(const std::string& node, node_status_digest digest) {
     auto it = nodes_.find(node);
     if (it == nodes_.end()) return;

@@ -119,9 +119,8 @@ public:
     /// nodes started together do not tick together). Idempotent.
     void start(const std::string& node);
     void stop(const std::string& node);
-    /// The node's informer cache changed (its watch): only the digest is kept.
-    void on_node(const boost::json::object& node);
-    /// Same, digested by the caller (before the object went on to the simulation).
+    /// The node's informer cache changed (its watch): only its digest is kept, made by the
+    /// caller before the object went on to the simulation.
     void on_node(const std::string& node, node_status_digest digest);
 
     bool running(std::string_view node) const;

@@ -148,7 +148,7 @@ TEST_F(reporter_fixture, reports_from_the_cache_then_every_five_minutes_only) {
     reporter.start("n1");
     sched.advance(10s);  // first tick within one period, but the cache has no node yet
     EXPECT_TRUE(writes.empty());
-    reporter.on_node(node("n1", kubelet_conditions()));
+    reporter.on_node("n1", digest_node_status(node("n1", kubelet_conditions())));
     sched.advance(11s);
     ASSERT_EQ(writes.size(), 1u);  // first report after start (as a restarted kubelet)
     EXPECT_EQ(writes[0].request.method, http::verb::patch);
@@ -174,13 +174,13 @@ TEST_F(reporter_fixture, reports_from_the_cache_then_every_five_minutes_only) {
 
 TEST_F(reporter_fixture, a_changed_cache_is_reported_at_the_next_tick) {
     reporter.start("n1");
-    reporter.on_node(node("n1", kubelet_conditions()));
+    reporter.on_node("n1", digest_node_status(node("n1", kubelet_conditions())));
     sched.advance(10s);
     reply(200, boost::json::serialize(node("n1", kubelet_conditions())));
     sched.advance(30s);
     EXPECT_TRUE(writes.empty());
     // The node-lifecycle controller marked it Unknown: within one update period, a patch.
-    reporter.on_node(node("n1", kubelet_conditions("Unknown")));
+    reporter.on_node("n1", digest_node_status(node("n1", kubelet_conditions("Unknown"))));
     sched.advance(10500ms);
     ASSERT_EQ(writes.size(), 1u);
     auto body = boost::json::parse(writes[0].request.body);
@@ -191,7 +191,7 @@ TEST_F(reporter_fixture, a_changed_cache_is_reported_at_the_next_tick) {
 
 TEST_F(reporter_fixture, a_failed_patch_is_retried_after_a_get) {
     reporter.start("n1");
-    reporter.on_node(node("n1", kubelet_conditions("False")));
+    reporter.on_node("n1", digest_node_status(node("n1", kubelet_conditions("False"))));
     sched.advance(10s);
     reply(404);
     ASSERT_EQ(writes.size(), 1u);
@@ -208,7 +208,7 @@ TEST_F(reporter_fixture, a_failed_patch_is_retried_after_a_get) {
 
 TEST_F(reporter_fixture, a_stopped_node_sends_nothing_and_late_replies_are_ignored) {
     reporter.start("n1");
-    reporter.on_node(node("n1", kubelet_conditions()));
+    reporter.on_node("n1", digest_node_status(node("n1", kubelet_conditions())));
     sched.advance(10s);
     ASSERT_EQ(writes.size(), 1u);
     reporter.stop("n1");
@@ -224,7 +224,7 @@ TEST_F(reporter_fixture, many_nodes_started_together_tick_spread_over_a_period) 
     for (int i = 0; i < 100; ++i) {
         auto name = "n" + std::to_string(i);
         reporter.start(name);
-        reporter.on_node(node(name, kubelet_conditions()));
+        reporter.on_node(name, digest_node_status(node(name, kubelet_conditions())));
     }
     sched.advance(1s);
     EXPECT_GT(writes.size(), 2u);    // ~10 in the first second, not all 100
