@@ -122,6 +122,26 @@ protected:
         return ready;
     }
 
+    // Scales the test's pods to `replicas` (one more per node than `ips` has) and waits for
+    // them Running: the pods in `ips` keep their addresses, no address twice; `ips` becomes
+    // the new set.
+    void grow_pods_keeping_ips(int replicas, std::map<std::string, std::string>& ips,
+                               const std::string& after) {
+        auto r = ghostctl({"scale", "pod", "p", "--replicas", std::to_string(replicas)});
+        ASSERT_EQ(r.exit_code, 0) << r.output;
+        std::map<std::string, std::string> now;
+        ASSERT_TRUE(wait_for(180s, [&] {
+            now = running_ips();
+            return now.size() == ips.size() + nodes;
+        })) << now.size() << " Running after " << after << "\n" << log_tail();
+        for (const auto& [pod, ip] : ips) EXPECT_EQ(now[pod], ip) << pod << " changed its IP";
+        std::set<std::string> distinct;
+        for (const auto& [pod, ip] : now) distinct.insert(ip);
+        EXPECT_EQ(distinct.size(), now.size()) << "duplicate pod IPs after " << after;
+        EXPECT_EQ(ready_nodes(), nodes);
+        ips = std::move(now);
+    }
+
     fs::path log_;
     pid_t pid_ = -1;
 };
@@ -300,18 +320,7 @@ TEST_F(kubelet_mode_it, per_node_watches_leases_status_and_mounts_survive_an_api
     EXPECT_TRUE(wait_for(120s, [&] {
         return watch_requests(apiserver_metrics()) >= nodes * watches_per_node;
     })) << watch_requests(apiserver_metrics()) << " WATCH requests at the new kube-apiserver";
-    r = ghostctl({"scale", "pod", "p", "--replicas", std::to_string(pods + nodes)});
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    std::map<std::string, std::string> again;
-    ASSERT_TRUE(wait_for(180s, [&] {
-        again = running_ips();
-        return again.size() == ips.size() + nodes;
-    })) << again.size() << " Running after the kube-apiserver restart\n" << log_tail();
-    for (const auto& [pod, ip] : ips) EXPECT_EQ(again[pod], ip) << pod << " changed its IP";
-    distinct.clear();
-    for (const auto& [pod, ip] : again) distinct.insert(ip);
-    EXPECT_EQ(distinct.size(), again.size()) << "duplicate pod IPs after the kube-apiserver restart";
-    EXPECT_EQ(ready_nodes(), nodes);
+    ASSERT_NO_FATAL_FAILURE(grow_pods_keeping_ips(pods + nodes, ips, "the kube-apiserver restart"));
 
     // Restart of ghostlet: SIGTERM (exit 0), start again; the pods keep their IPs.
     ASSERT_EQ(::kill(pid_, SIGTERM), 0);
@@ -320,18 +329,7 @@ TEST_F(kubelet_mode_it, per_node_watches_leases_status_and_mounts_survive_an_api
     pid_ = -1;
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log_tail();
     start_ghostlet();
-    r = ghostctl({"scale", "pod", "p", "--replicas", std::to_string(pods + 2 * nodes)});
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-    std::map<std::string, std::string> last;
-    ASSERT_TRUE(wait_for(180s, [&] {
-        last = running_ips();
-        return last.size() == again.size() + nodes;
-    })) << last.size() << " Running after the ghostlet restart\n" << log_tail();
-    for (const auto& [pod, ip] : again) EXPECT_EQ(last[pod], ip) << pod << " changed its IP";
-    distinct.clear();
-    for (const auto& [pod, ip] : last) distinct.insert(ip);
-    EXPECT_EQ(distinct.size(), last.size()) << "duplicate pod IPs after the ghostlet restart";
-    EXPECT_EQ(ready_nodes(), nodes);
+    ASSERT_NO_FATAL_FAILURE(grow_pods_keeping_ips(pods + 2 * nodes, ips, "the ghostlet restart"));
 }
 
 }  // namespace
