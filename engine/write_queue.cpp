@@ -94,9 +94,11 @@ std::vector<write_ticket> write_queue::prepare_batch(std::size_t max, time_point
     std::vector<write_ticket> out;
     // Leases come first, but a saturated API server must not starve status writes forever
     // (found by the kwok benchmark at 5000 nodes: renewals took every slot and pods never ran).
-    // Slots follow the pattern lease, status, lease, other; a class with nothing ready gives its
-    // slot to the most urgent class that has something.
-    static constexpr std::size_t pattern[] = {0, 1, 0, 2};
+    // Slots follow the pattern lease, status, lease, other, lease, status, lease, event; a class
+    // with nothing ready gives its slot to the most urgent class that has something. Events get
+    // the smallest share: in kubelet mode a starting pod's 3 Events queued level with its status
+    // PATCHes and held its start-up back (1000 nodes x 10 pods).
+    static constexpr std::size_t pattern[] = {0, 1, 0, 2, 0, 1, 0, 3};
     while (out.size() < max) {
         std::size_t preferred = pattern[turn_++ % std::size(pattern)];
         if (take_one(preferred, out))

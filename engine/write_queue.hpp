@@ -6,7 +6,8 @@
 // key has a write in flight, a newer write waits and is handed out after the in-flight one is
 // committed, so writes for one key never overlap or reorder. prepare_batch() hands out entries
 // by priority class, FIFO within a class: leases first, but when several classes wait, slots
-// rotate lease, status, lease, other, so leases get half and nothing starves. A transient failure
+// rotate lease, status, lease, other, lease, status, lease, event, so leases get half, Events (only
+// informational, as a kubelet's own recorder treats them) an eighth, and nothing starves. A transient failure
 // is requeued with exponential backoff (or the server's Retry-After) unless a newer write for
 // the key has arrived meanwhile, in which case the failed one is dropped.
 
@@ -23,7 +24,7 @@
 
 namespace ghost::engine {
 
-enum class write_priority : std::uint8_t { lease = 0, status = 1, other = 2 };
+enum class write_priority : std::uint8_t { lease = 0, status = 1, other = 2, event = 3 };
 
 struct write_outcome {
     enum class kind : std::uint8_t { success, transient, permanent };
@@ -125,7 +126,7 @@ private:
 
     config cfg_;
     std::unordered_map<std::string, key_state> keys_;
-    std::deque<queued_ref> ready_[3];
+    std::deque<queued_ref> ready_[4];
     std::priority_queue<delayed_ref, std::vector<delayed_ref>, std::greater<>> delayed_;
     std::uint64_t seq_ = 0;
     std::uint64_t turn_ = 0;   // position in the class rotation of prepare_batch

@@ -222,7 +222,7 @@ write_op resource_simulation::encode(const action& a, const boost::json::object&
     case action_kind::event: {
         auto now = now_text();
         op.key = "event/" + std::to_string(++events_sent_);
-        op.priority = engine::write_priority::other;
+        op.priority = engine::write_priority::event;
         op.request = kube::make_event_request(
             {string_field(object, "apiVersion"), string_field(object, "kind"), name, ns,
              metadata_string(object, "uid"), metadata_string(object, "resourceVersion")},

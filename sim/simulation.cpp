@@ -846,7 +846,7 @@ std::optional<write_op> simulation::action_to_write(kind_ref kind, const action&
     case action_kind::event: {
         auto now = now_text();
         op.key = "event/" + std::to_string(++events_sent_);
-        op.priority = engine::write_priority::other;
+        op.priority = engine::write_priority::event;
         op.request = kube::make_event_request(
             {"v1", is_node ? "Node" : "Pod", name, ns, metadata_string(object, "uid"),
              metadata_string(object, "resourceVersion")},

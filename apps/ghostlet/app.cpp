@@ -288,7 +288,7 @@ void post_kubelet_event(runtime& rt, const kube::event_subject& about, const std
     auto now = kube::format_rfc3339_nano(std::chrono::system_clock::now());
     sim::write_op op;
     op.key = "kubelet-event/" + std::to_string(++rt.kubelet_events_sent);
-    op.priority = engine::write_priority::other;
+    op.priority = engine::write_priority::event;
     op.request = kube::make_event_request(subject, {"Normal", e.reason, e.message, "kubelet", now, node});
     rt.writer->submit(std::move(op));
 }

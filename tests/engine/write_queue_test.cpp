@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace {
 
 namespace eng = ghost::engine;
@@ -38,6 +40,29 @@ TEST_F(write_queue_fixture, lease_backlog_does_not_starve_status_writes) {
     // With nothing else waiting, leases take every slot.
     auto next = q.prepare_batch(3, t0);
     EXPECT_EQ(keys_of(next), (std::vector<std::string>{"l1", "l2", "l3"}));
+}
+
+TEST_F(write_queue_fixture, events_get_an_eighth_of_the_slots_when_every_class_waits) {
+    for (int i = 0; i < 40; ++i) {
+        auto n = std::to_string(i);
+        q.push("l" + n, write_priority::lease, body("l"));
+        q.push("s" + n, write_priority::status, body("s"));
+        q.push("o" + n, write_priority::other, body("o"));
+        q.push("e" + n, write_priority::event, body("e"));
+    }
+    std::map<char, int> share;
+    for (const auto& t : q.prepare_batch(32, t0)) ++share[t.key[0]];
+    EXPECT_EQ(share['l'], 16);
+    EXPECT_EQ(share['s'], 8);
+    EXPECT_EQ(share['o'], 4);
+    EXPECT_EQ(share['e'], 4);   // never starved, however much else waits
+}
+
+TEST_F(write_queue_fixture, events_take_every_slot_nothing_else_wants) {
+    for (int i = 0; i < 5; ++i) q.push("e" + std::to_string(i), write_priority::event, body("e"));
+    q.push("s", write_priority::status, body("s"));
+    EXPECT_EQ(keys_of(q.prepare_batch(6, t0)),
+              (std::vector<std::string>{"s", "e0", "e1", "e2", "e3", "e4"}));
 }
 
 TEST_F(write_queue_fixture, classes_rotate_lease_status_lease_other) {
