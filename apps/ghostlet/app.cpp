@@ -603,7 +603,7 @@ void start_server(runtime& rt, const options& opts) {
                                             : 0.0;
                       });
         reg.add_gauge("ghostlet_kubelet_mounted_object_watches",
-                      "ConfigMap/Secret watches, one per node and object its pods reference", [&rt] {
+                      "Open ConfigMap/Secret watches, one per node and mutable object its pods reference", [&rt] {
                           return rt.kubelet ? static_cast<double>(rt.kubelet->mounted_object_watches())
                                             : 0.0;
                       });
@@ -612,6 +612,12 @@ void start_server(runtime& rt, const options& opts) {
                           return rt.kubelet
                                      ? static_cast<double>(rt.kubelet->stats().mounted_object_events)
                                      : 0.0;
+                      });
+        reg.add_gauge("ghostlet_kubelet_immutable_watches_stopped_total",
+                      "ConfigMap/Secret watches stopped because the object is immutable", [&rt] {
+                          return rt.kubelet ? static_cast<double>(
+                                                  rt.kubelet->stats().immutable_watches_stopped)
+                                            : 0.0;
                       });
         reg.add_gauge("ghostlet_kubelet_paced_connections_total",
                       "Lists and watches that waited for --kubelet-connections-per-second", [&rt] {
@@ -681,11 +687,7 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
         rt.kubelet_mode = true;
         rt.kubelet_config.connections_per_second =
             static_cast<double>(opts.kubelet_connections_per_second);
-        using inf = kubelet_watch_config::informers;
-        rt.kubelet_config.cluster_informers =
-            opts.kubelet_cluster_informers == "shared" ? inf::shared
-            : opts.kubelet_cluster_informers == "none" ? inf::none
-                                                       : inf::per_node;
+        rt.kubelet_config.cluster_informers = opts.kubelet_cluster_informers;
     }
     rt.pool = kube::make_http_pool(ex, access, pool_cfg);
     kube::client_options client_opts;

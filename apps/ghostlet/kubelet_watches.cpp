@@ -17,14 +17,18 @@ namespace {
 
 // The cluster-wide objects a kubelet v1.36 keeps informers on (services for the pods'
 // environment, RuntimeClasses for sandboxes, CSIDrivers for the CSI volume plugin).
-struct informer_path {
-    const char* path;
+constexpr const char* cluster_informer_paths[] = {
+    "/api/v1/services",
+    "/apis/node.k8s.io/v1/runtimeclasses",
+    "/apis/storage.k8s.io/v1/csidrivers",
 };
-constexpr informer_path cluster_informers[] = {
-    {"/api/v1/services"},
-    {"/apis/node.k8s.io/v1/runtimeclasses"},
-    {"/apis/storage.k8s.io/v1/csidrivers"},
-};
+
+// The kubelet's watch-based manager stops an object's reflector once it sees the object
+// immutable (ConfigMap or Secret `immutable: true`): it can no longer change.
+bool is_immutable(const boost::json::object& obj) {
+    const auto* v = obj.if_contains("immutable");
+    return v && v->is_bool() && v->get_bool();
+}
 
 }  // namespace
 
@@ -40,7 +44,7 @@ kubelet_watches::kubelet_watches(asio::any_io_executor ex, kube::api_client& cli
 kubelet_watches::~kubelet_watches() = default;
 
 std::size_t kubelet_watches::watches_per_node() const noexcept {
-    return config_.cluster_informers == kubelet_watch_config::informers::per_node ? 5 : 2;
+    return config_.cluster_informers == cluster_informers::per_node ? 5 : 2;
 }
 
 kube::list_watch_params kubelet_watches::params(std::string path, std::string field_selector) {
@@ -84,8 +88,8 @@ void kubelet_watches::spawn(task_list::iterator tasks, kube::list_watch_params p
 }
 
 void kubelet_watches::spawn_informers(task_list::iterator tasks) {
-    for (const auto& inf : cluster_informers) {
-        auto p = params(inf.path, "");
+    for (const char* path : cluster_informer_paths) {
+        auto p = params(path, "");
         p.on_listed = [this](const std::vector<boost::json::object>&) { ++stats_.lists; };
         spawn(tasks, std::move(p),
               [this](kube::event_kind, boost::json::object&&) { ++stats_.informer_events; });
@@ -93,7 +97,7 @@ void kubelet_watches::spawn_informers(task_list::iterator tasks) {
 }
 
 void kubelet_watches::start_shared() {
-    if (config_.cluster_informers != kubelet_watch_config::informers::shared) return;
+    if (config_.cluster_informers != cluster_informers::shared) return;
     auto it = tasks_.insert(tasks_.end(), node_tasks{});
     it->node = "(shared informers)";
     spawn_informers(it);
@@ -127,7 +131,7 @@ void kubelet_watches::sync(const std::string& node, bool managed) {
     self.on_listed = [this](const std::vector<boost::json::object>&) { ++stats_.lists; };
     spawn(it, std::move(self), handlers_.on_node);
 
-    if (config_.cluster_informers == kubelet_watch_config::informers::per_node)
+    if (config_.cluster_informers == cluster_informers::per_node)
         spawn_informers(it);
 }
 
@@ -161,19 +165,41 @@ void kubelet_watches::start_object_watch(const std::string& node, const sim::obj
     if (object_watches_.contains(key)) return;
     auto it = tasks_.insert(tasks_.end(), node_tasks{});
     it->node = node;
-    object_watches_.emplace(std::move(key), it);
+    object_watches_.emplace(key, it);
     // The kubelet's watch-based manager: a reflector per object, by name in its namespace.
     auto p = params("/api/v1/namespaces/" + ref.ns + "/" + sim::resource_of(ref.type),
                     "metadata.name=" + ref.name);
-    p.on_listed = [this](const std::vector<boost::json::object>&) { ++stats_.lists; };
+    p.on_listed = [this, key](const std::vector<boost::json::object>& items) {
+        ++stats_.lists;
+        for (const auto& obj : items)
+            if (is_immutable(obj)) stop_immutable_watch(key);
+    };
     spawn(it, std::move(p),
-          [this](kube::event_kind, boost::json::object&&) { ++stats_.mounted_object_events; });
+          [this, key](kube::event_kind kind, boost::json::object&& obj) {
+              ++stats_.mounted_object_events;
+              if (kind != kube::event_kind::deleted && is_immutable(obj))
+                  stop_immutable_watch(key);
+          });
+}
+
+void kubelet_watches::stop_immutable_watch(const object_key& key) {
+    // Not from inside the loop's own handler: its cancellation slot is the one being emitted.
+    asio::post(ex_, [this, key] {
+        auto found = object_watches_.find(key);
+        if (found == object_watches_.end() || found->second == tasks_.end()) return;
+        stop(found->second);
+        // Still referenced (no new watch while pods use it), no longer watched.
+        found->second = tasks_.end();
+        ++unwatched_immutable_;
+        ++stats_.immutable_watches_stopped;
+    });
 }
 
 void kubelet_watches::stop_object_watch(const std::string& node, const sim::object_ref& ref) {
     auto found = object_watches_.find(std::make_pair(node, ref));
     if (found == object_watches_.end()) return;
-    stop(found->second);
+    if (found->second != tasks_.end()) stop(found->second);
+    else --unwatched_immutable_;
     object_watches_.erase(found);
 }
 
@@ -188,6 +214,7 @@ void kubelet_watches::stop_all() {
     active_.clear();
     references_.clear();
     object_watches_.clear();
+    unwatched_immutable_ = 0;
     for (auto it = tasks_.begin(); it != tasks_.end();) {
         auto next = std::next(it);
         stop(it);

@@ -15,6 +15,7 @@
 // The app calls sync(node, managed) after each node event; events of the per-node watches go
 // to the handlers it gave (the same simulation the kwok-mode watches feed).
 
+#include "apps/ghostlet/cluster_informers.hpp"
 #include "engine/pacer.hpp"
 #include "engine/scheduler.hpp"
 #include "kube/api_client.hpp"
@@ -39,8 +40,7 @@ namespace ghost::ghostlet {
 
 struct kubelet_watch_config {
     double connections_per_second = 200;
-    enum class informers { per_node, shared, none };
-    informers cluster_informers = informers::per_node;
+    ghostlet::cluster_informers cluster_informers = ghostlet::cluster_informers::per_node;
 };
 
 struct kubelet_watch_handlers {
@@ -54,6 +54,7 @@ struct kubelet_watch_stats {
     std::uint64_t watch_starts = 0;     ///< watch requests opened (reconnects included)
     std::uint64_t informer_events = 0;  ///< Service/RuntimeClass/CSIDriver events (dropped)
     std::uint64_t mounted_object_events = 0;  ///< ConfigMap/Secret events of pods' references
+    std::uint64_t immutable_watches_stopped = 0;  ///< ... whose object turned out immutable
 };
 
 class kubelet_watches {
@@ -77,8 +78,10 @@ public:
     std::size_t running() const noexcept { return running_; }
     /// Per managed node: pods + Node, plus 3 with per-node informers.
     std::size_t watches_per_node() const noexcept;
-    /// ConfigMap/Secret watches (one per node and referenced object).
-    std::size_t mounted_object_watches() const noexcept { return object_watches_.size(); }
+    /// Open ConfigMap/Secret watches (one per node and referenced object, unless immutable).
+    std::size_t mounted_object_watches() const noexcept {
+        return object_watches_.size() - unwatched_immutable_;
+    }
     const kubelet_watch_stats& stats() const noexcept { return stats_; }
     const engine::pacer& pacer() const noexcept { return pacer_; }
 
@@ -90,6 +93,7 @@ private:
         bool stopped = false;
     };
     using task_list = std::list<node_tasks>;
+    using object_key = std::pair<std::string, sim::object_ref>;  ///< (node, object)
 
     void spawn(task_list::iterator tasks, kube::list_watch_params params,
                kube::list_watch_handler handler);
@@ -101,6 +105,7 @@ private:
     void start_object_watch(const std::string& node, const sim::object_ref& ref);
     void stop_object_watch(const std::string& node, const sim::object_ref& ref);
     void stop_object_watches(const std::string& node);
+    void stop_immutable_watch(const object_key& key);
 
     boost::asio::any_io_executor ex_;
     kube::api_client& client_;
@@ -112,7 +117,9 @@ private:
     task_list tasks_;  ///< every node's (and the shared informers') loops, stopped ones too
     std::unordered_map<std::string, task_list::iterator> active_;
     std::unordered_map<std::string, sim::mounted_object_refs> references_;  ///< per node
-    std::map<std::pair<std::string, sim::object_ref>, task_list::iterator> object_watches_;
+    /// tasks_.end() once the object was seen immutable: referenced, no longer watched.
+    std::map<object_key, task_list::iterator> object_watches_;
+    std::size_t unwatched_immutable_ = 0;  ///< entries of object_watches_ at tasks_.end()
     std::size_t running_ = 0;
     kubelet_watch_stats stats_;
 };

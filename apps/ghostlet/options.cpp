@@ -119,9 +119,16 @@ engine::flag_set make_flags(options& o) {
               std::numeric_limits<std::int32_t>::max(),
               "--api-mode=kubelet: new lists and watches per second (start-up and reconnects are "
               "paced, no thundering herd); 0 = unpaced");
-    f.string("kubelet-cluster-informers", &o.kubelet_cluster_informers,
-             "--api-mode=kubelet: Services, RuntimeClasses and CSIDrivers watched per-node (as "
-             "each kubelet does), shared (once for all nodes) or none");
+    f.add("kubelet-cluster-informers", 0, false, "string",
+          "--api-mode=kubelet: Services, RuntimeClasses and CSIDrivers watched per-node (as "
+          "each kubelet does), shared (once for all nodes) or none (default \"per-node\")",
+          [&o](const std::string& v) {
+              auto parsed = parse_cluster_informers(v);
+              if (!parsed)
+                  throw engine::invalid_value("expected per-node, shared or none, got \"" + v +
+                                              "\"");
+              o.kubelet_cluster_informers = *parsed;
+          });
     f.boolean("help", &o.print_help, "print this help", 'h');
     f.boolean("version", &o.print_version, "print the version");
     return f;
@@ -464,13 +471,8 @@ void validate(options& o, const std::set<std::string>& given) {
     if (o.api_mode != "kwok" && o.api_mode != "kubelet") {
         throw options_error("--api-mode: expected kwok or kubelet, got \"" + o.api_mode + "\"");
     }
-    const auto& ci = o.kubelet_cluster_informers;
-    if (ci != "per-node" && ci != "shared" && ci != "none") {
-        throw options_error("--kubelet-cluster-informers: expected per-node, shared or none, "
-                            "got \"" + ci + "\"");
-    }
     if (!o.kubelet_mode() &&
-        (o.kubelet_connections_per_second != 200 || o.kubelet_cluster_informers != "per-node")) {
+        (o.kubelet_connections_per_second != 200 || o.kubelet_cluster_informers != cluster_informers::per_node)) {
         o.warnings.push_back("--kubelet-connections-per-second and --kubelet-cluster-informers "
                              "have no effect without --api-mode=kubelet");
     }

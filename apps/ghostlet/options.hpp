@@ -2,6 +2,8 @@
 // ghostlet's start-up options: kwok's flags and KwokConfiguration, unchanged, plus a few of our own.
 // Precedence as kwok: command-line flag > first KwokConfiguration document in --config > default.
 
+#include "apps/ghostlet/cluster_informers.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -80,8 +82,8 @@ struct options {
     /// watches its own pods and Node on its own connections, reports status as a kubelet).
     std::string api_mode = "kwok";
     std::int64_t kubelet_connections_per_second = 200;  ///< kubelet mode: new connections/s
-    /// kubelet mode: Services, RuntimeClasses, CSIDrivers watched "per-node", "shared", "none".
-    std::string kubelet_cluster_informers = "per-node";
+    /// kubelet mode: Services, RuntimeClasses, CSIDrivers watched per node, shared or not at all.
+    ghostlet::cluster_informers kubelet_cluster_informers = cluster_informers::per_node;
     bool kubelet_mode() const noexcept { return api_mode == "kubelet"; }
     bool print_help = false;
     bool print_version = false;

@@ -9,6 +9,7 @@
 
 using ghost::ghostlet::options_error;
 using ghost::ghostlet::parse_options;
+using ghost::ghostlet::cluster_informers;
 
 namespace {
 
@@ -364,19 +365,20 @@ TEST(options, api_mode_kubelet_and_its_flags) {
     EXPECT_EQ(d.api_mode, "kwok");
     EXPECT_FALSE(d.kubelet_mode());
     EXPECT_EQ(d.kubelet_connections_per_second, 200);
-    EXPECT_EQ(d.kubelet_cluster_informers, "per-node");
+    EXPECT_EQ(d.kubelet_cluster_informers, cluster_informers::per_node);
     auto k = parse_options({"--manage-all-nodes", "--api-mode=kubelet",
                             "--kubelet-connections-per-second=50",
                             "--kubelet-cluster-informers", "shared"});
     EXPECT_TRUE(k.kubelet_mode());
     EXPECT_EQ(k.kubelet_connections_per_second, 50);
-    EXPECT_EQ(k.kubelet_cluster_informers, "shared");
+    EXPECT_EQ(k.kubelet_cluster_informers, cluster_informers::shared);
     auto err = error_of({"--manage-all-nodes", "--api-mode=kubemark"});
     EXPECT_EQ(err, "--api-mode: expected kwok or kubelet, got \"kubemark\"");
     err = error_of({"--manage-all-nodes", "--api-mode=kubelet", "--kubelet-cluster-informers=all"});
     EXPECT_NE(err.find("--kubelet-cluster-informers: expected per-node, shared or none"),
               std::string::npos) << err;
     auto unused = parse_options({"--manage-all-nodes", "--kubelet-cluster-informers=none"});
+    EXPECT_EQ(unused.kubelet_cluster_informers, cluster_informers::none);
     ASSERT_FALSE(unused.warnings.empty());
     EXPECT_NE(unused.warnings.back().find("without --api-mode=kubelet"), std::string::npos);
 }

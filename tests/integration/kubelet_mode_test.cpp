@@ -3,7 +3,7 @@
 // show it: long-running WATCH requests grow by the per-node watches x nodes (Kubernetes 1.36
 // has no apiserver_registered_watchers any more), Lease PUTs and node status PATCHes arrive;
 // every pod Running with a distinct IP; a ConfigMap change reaches the watch of each node whose
-// pods mount it; after kill -9 of kube-apiserver every per-node watch comes back and pods keep
+// pods mount it, an immutable one stops being watched; after kill -9 of kube-apiserver every per-node watch comes back and pods keep
 // their IPs; after a restart of ghostlet too.
 #include "tests/integration/cluster_fixture.hpp"
 
@@ -180,6 +180,42 @@ spec:
 )";
 }
 
+// An immutable ConfigMap mounted by `replicas` pods.
+std::string frozen_deployment(int replicas) {
+    return R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: frozen-config
+  namespace: default
+immutable: true
+data:
+  version: "1"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: frozen
+  namespace: default
+spec:
+  replicas: )" + std::to_string(replicas) + R"(
+  selector:
+    matchLabels: {app: frozen}
+  template:
+    metadata:
+      labels: {app: frozen}
+    spec:
+      tolerations:
+      - {key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule}
+      containers:
+      - name: app
+        image: fake-image
+        volumeMounts: [{name: config, mountPath: /config}]
+      volumes:
+      - name: config
+        configMap: {name: frozen-config}
+)";
+}
+
 TEST_F(kubelet_mode_it, per_node_watches_leases_status_and_mounts_survive_an_apiserver_kill) {
     ASSERT_NO_FATAL_FAILURE(create_cluster("kubelet", {"--disable", "ghostlet"}));
     log_ = work_ / "ghostlet.log";
@@ -305,6 +341,29 @@ TEST_F(kubelet_mode_it, per_node_watches_leases_status_and_mounts_survive_an_api
     EXPECT_EQ(changes, static_cast<double>(mount_nodes.size())) << "one per node's watch";
     std::cout << "[ kubelet mode ] " << object_watches << " ConfigMap watches; shared-config on "
               << mount_nodes.size() << " nodes: its change reached " << changes << " watches\n";
+
+    // An immutable ConfigMap: each node's watch of it stops once it has seen the object (the
+    // kubelet's watch-based manager), while the node's pods still reference it.
+    apply(frozen_deployment(3));
+    std::set<std::string> frozen_nodes;
+    ASSERT_TRUE(wait_for(120s, [&] {
+        frozen_nodes.clear();
+        std::size_t running = 0;
+        auto list = kubectl_json({"get", "pods", "-l", "app=frozen"});
+        for (const auto& pod : list.at("items").as_array()) {
+            frozen_nodes.insert(str(pod, {"spec", "nodeName"}));
+            running += str(pod, {"status", "phase"}) == "Running";
+        }
+        return running == 3;
+    })) << log_tail();
+    const auto frozen_watches = static_cast<double>(frozen_nodes.size());
+    EXPECT_TRUE(wait_for(60s, [&] {
+        return ghost_metric("ghostlet_kubelet_immutable_watches_stopped_total") >= frozen_watches;
+    })) << ghost_metric("ghostlet_kubelet_immutable_watches_stopped_total") << " of "
+        << frozen_watches;
+    EXPECT_EQ(ghost_metric("ghostlet_kubelet_immutable_watches_stopped_total"), frozen_watches);
+    EXPECT_EQ(ghost_metric("ghostlet_kubelet_mounted_object_watches"), object_watches)
+        << "frozen-config is referenced but no longer watched";
     ips = running_ips();
 
     // kill -9 kube-apiserver, start it again: every per-node watch reopens (or relists).
