@@ -175,7 +175,9 @@ TEST(api_client, watch_streams_events_across_chunk_splits) {
                           std::string(e.resource_version));
         });
         EXPECT_TRUE(r);
-        if (r) EXPECT_EQ(*r, 200u);
+        if (r) {
+            EXPECT_EQ(*r, 200u);
+        }
         EXPECT_EQ(target, "/api/v1/nodes?resourceVersion=4&watch=true&allowWatchBookmarks=true");
         EXPECT_EQ(got, (std::vector<std::string>{"ADDED:a@5", "BOOKMARK:@9"}));
     });
