@@ -33,7 +33,8 @@ int save_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, std
         for (const auto* r : resources) {
             const std::string api_version = api_version_of(r->ref);
             std::size_t count = 0;
-            co_await list_pages(client, *r, 500, [&](json::object& obj) {  // kwokctl's page size
+            // kwokctl's page size and client-go's page buffer; on_item runs on the writer thread.
+            co_await list_pages(client, *r, 500, 10, [&](json::object& obj) {
                 prepare_for_snapshot(obj, api_version, r->kind);
                 file->write(snapshot_document(obj, total == 0));
                 ++total;
