@@ -109,6 +109,7 @@ class interrupt_watch;
 
 struct replay_counts {
     std::size_t total = 0, applied = 0, failed = 0;
+    std::size_t created = 0, patched = 0, deleted = 0;  ///< applied without error, by method
 };
 
 /// Replays recorded changes against the cluster in time (snapshot_replay.hpp's runner on a

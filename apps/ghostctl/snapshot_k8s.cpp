@@ -180,7 +180,9 @@ int restore_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, 
         replayed = co_await async_replay(client, served, std::move(patches), o.speed, plan, o.path,
                                          err, interrupt);
         out << "replayed " << replayed.applied << " of " << replayed.total
-            << " recorded changes in " << seconds_since(t1);
+            << " recorded changes in " << seconds_since(t1) << " (" << replayed.created
+            << " created, " << replayed.patched << " patched, " << replayed.deleted
+            << " deleted)";
         if (replayed.failed > 0) out << " (" << replayed.failed << " failed)";
         if (replayed.applied < replayed.total) out << " (interrupted)";
         out << "\n";
