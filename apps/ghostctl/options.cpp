@@ -390,7 +390,7 @@ engine::flag_set make_flags(command& cmd, bool& help) {
                    "export: group to impersonate (repeatable; needs --as)");
     f.integer("page-size", &cmd.snapshot.page_size, 1, 1'000'000, "export: objects per list page");
     f.integer("page-buffer-size", &cmd.snapshot.page_buffer_size, 1, 1'000'000,
-              "export: list pages to buffer (kwokctl's; no effect here)");
+              "export: list pages fetched ahead while earlier ones are written");
     f.boolean("record", &cmd.snapshot.record,
               "export: go on recording changes until SIGINT or SIGTERM");
     return f;

@@ -3,6 +3,7 @@
 #include "engine/no_cancel.hpp"
 
 #include "apps/ghostctl/cluster.hpp"
+#include "apps/ghostctl/page_writer.hpp"
 #include "apps/ghostctl/snapshot.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -163,17 +164,21 @@ std::string key_of(const json::object& obj) {
 }  // namespace
 
 asio::awaitable<std::string> list_pages(kube::api_client& client, const kube::api_resource& res,
-                                        int page_size,
+                                        int page_size, std::size_t page_buffer,
                                         const std::function<void(json::object&)>& on_item,
                                         const char* verb, std::ostream& warn) {
     kube::list_options opts;
     opts.limit = page_size;
     std::string resource_version;
-    // Keys already handed to on_item: after an expired continue token the rest comes from one
-    // full list (client-go's pager does the same), and objects seen before are not repeated.
+    // Keys already handed on: after an expired continue token the rest comes from one full
+    // list (client-go's pager does the same), and objects seen before are not repeated.
     std::unordered_set<std::string> seen;
     bool full_list = false;
+    // A continue token is only known once the page before arrived: the next request goes out
+    // as soon as that page is parsed, while the writer thread still writes the earlier ones.
+    page_writer writer(co_await asio::this_coro::executor, page_buffer, on_item);
     while (true) {
+        co_await writer.async_wait_for_room();
         std::string page_path = kube::with_query(kube::collection_path(res.ref, ""), opts);
         auto page = co_await with_retries([&] { return client.async_get(page_path); });
         if (!page && page.error().ec == kube::errc::gone && !opts.continue_token.empty()) {
@@ -190,11 +195,12 @@ asio::awaitable<std::string> list_pages(kube::api_client& client, const kube::ap
                                  reason_of(page.error()));
         }
         auto list = json::parse(page->body).as_object();
+        json::array items;
         for (auto& item : list["items"].as_array()) {
-            auto& obj = item.as_object();
-            if (!seen.insert(key_of(obj)).second && full_list) continue;
-            on_item(obj);
+            if (!seen.insert(key_of(item.as_object())).second && full_list) continue;
+            items.push_back(std::move(item));
         }
+        writer.push(std::move(items));
         opts.continue_token.clear();
         if (const auto* m = list.if_contains("metadata"); m && m->is_object()) {
             const auto& meta = m->get_object();
@@ -203,8 +209,10 @@ asio::awaitable<std::string> list_pages(kube::api_client& client, const kube::ap
             if (const auto* rv = meta.if_contains("resourceVersion"); rv && rv->is_string())
                 resource_version = std::string(rv->get_string());
         }
-        if (opts.continue_token.empty()) co_return resource_version;
+        if (opts.continue_token.empty()) break;
     }
+    co_await writer.async_drain();
+    co_return resource_version;
 }
 
 void run_against(const kube::cluster_access& access, const engine::header_list& headers,

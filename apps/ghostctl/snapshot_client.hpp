@@ -44,13 +44,16 @@ std::vector<const kube::api_resource*> resolve_filters(
     const char* verb);
 
 /// Lists `res` in every namespace page by page (`page_size` items, following `continue`),
-/// calling `on_item` for each; returns the list's resourceVersion. An expired continue token
-/// (410) is followed by one full list whose objects not seen yet are handed on (warned on
-/// `warn`). Throws ghostctl_error.
+/// calling `on_item` for each; returns the list's resourceVersion. `on_item` runs on a writer
+/// thread of its own (page_writer.hpp), one call at a time in list order, while up to
+/// `page_buffer` (>= 1) further pages are fetched: it must not touch what the caller's
+/// executor uses until list_pages completed. An expired continue token (410) is followed by
+/// one full list whose objects not seen yet are handed on (warned on `warn`). Throws
+/// ghostctl_error, or what on_item threw.
 boost::asio::awaitable<std::string> list_pages(
     kube::api_client& client, const kube::api_resource& res, int page_size,
-    const std::function<void(boost::json::object&)>& on_item, const char* verb,
-    std::ostream& warn);
+    std::size_t page_buffer, const std::function<void(boost::json::object&)>& on_item,
+    const char* verb, std::ostream& warn);
 
 /// `n` copies of `worker` on this executor; completes when all have returned.
 boost::asio::awaitable<void> run_workers(std::size_t n,
@@ -106,6 +109,7 @@ class interrupt_watch;
 
 struct replay_counts {
     std::size_t total = 0, applied = 0, failed = 0;
+    std::size_t created = 0, patched = 0, deleted = 0;  ///< applied without error, by method
 };
 
 /// Replays recorded changes against the cluster in time (snapshot_replay.hpp's runner on a

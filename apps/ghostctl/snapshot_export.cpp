@@ -98,10 +98,6 @@ int export_k8s_snapshot(const snapshot_options& o, std::ostream& out, std::ostre
     engine::header_list headers;
     if (!o.as_user.empty()) headers.emplace_back("Impersonate-User", o.as_user);
     for (const auto& g : o.as_groups) headers.emplace_back("Impersonate-Group", g);
-    if (o.page_buffer_size != 10) {
-        err << "warning: snapshot export: --page-buffer-size has no effect: pages are listed one "
-               "after another and written as they arrive\n";
-    }
     const auto& filters = o.filters.empty() ? default_snapshot_filters() : o.filters;
     const auto base = kube::wall_clock::now();
     interrupt_watch interrupt;
@@ -127,6 +123,8 @@ int export_k8s_snapshot(const snapshot_options& o, std::ostream& out, std::ostre
             auto& track = tracks.emplace_back(*resources[i], std::move(schemas[i]));
             const std::string api_version = api_version_of(resources[i]->ref);
             std::size_t count = 0;
+            // Runs on list_pages' writer thread, up to --page-buffer-size pages behind the
+            // fetching; nothing else touches the file, the track or count meanwhile.
             auto on_item = [&](json::object& obj) {
                 // Only a recording needs to remember every object (to diff against it).
                 if (o.record) track.remember(obj);
@@ -134,8 +132,9 @@ int export_k8s_snapshot(const snapshot_options& o, std::ostream& out, std::ostre
                 put(obj);
                 ++count;
             };
-            versions.push_back(co_await list_pages(client, *resources[i], o.page_size, on_item,
-                                                   "snapshot export", err));
+            versions.push_back(co_await list_pages(client, *resources[i], o.page_size,
+                                                   static_cast<std::size_t>(o.page_buffer_size),
+                                                   on_item, "snapshot export", err));
             total += count;
             if (count > 0) ++kinds;
         }

@@ -33,7 +33,8 @@ int save_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, std
         for (const auto* r : resources) {
             const std::string api_version = api_version_of(r->ref);
             std::size_t count = 0;
-            co_await list_pages(client, *r, 500, [&](json::object& obj) {  // kwokctl's page size
+            // kwokctl's page size and client-go's page buffer; on_item runs on the writer thread.
+            co_await list_pages(client, *r, 500, 10, [&](json::object& obj) {
                 prepare_for_snapshot(obj, api_version, r->kind);
                 file->write(snapshot_document(obj, total == 0));
                 ++total;
@@ -179,7 +180,9 @@ int restore_k8s_snapshot(const fs::path& kubeconfig, const snapshot_options& o, 
         replayed = co_await async_replay(client, served, std::move(patches), o.speed, plan, o.path,
                                          err, interrupt);
         out << "replayed " << replayed.applied << " of " << replayed.total
-            << " recorded changes in " << seconds_since(t1);
+            << " recorded changes in " << seconds_since(t1) << " (" << replayed.created
+            << " created, " << replayed.patched << " patched, " << replayed.deleted
+            << " deleted)";
         if (replayed.failed > 0) out << " (" << replayed.failed << " failed)";
         if (replayed.applied < replayed.total) out << " (interrupted)";
         out << "\n";

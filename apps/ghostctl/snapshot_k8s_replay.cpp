@@ -182,7 +182,9 @@ asio::awaitable<replay_counts> async_replay(kube::api_client& client,
             auto one = [&applier, &sp, where]() -> asio::awaitable<bool> {
                 co_return co_await applier.apply(sp, where);
             };
-            asio::co_spawn(ex, one(), [&counts, &err, where, done](std::exception_ptr e, bool ok) {
+            const auto method = sp.patch.method;
+            asio::co_spawn(ex, one(), [&counts, &err, where, method, done](std::exception_ptr e,
+                                                                         bool ok) {
                 if (e) {
                     try {
                         std::rethrow_exception(e);
@@ -191,6 +193,9 @@ asio::awaitable<replay_counts> async_replay(kube::api_client& client,
                     }
                 }
                 if (e || !ok) ++counts.failed;
+                else if (method == patch_method::create) ++counts.created;
+                else if (method == patch_method::patch) ++counts.patched;
+                else ++counts.deleted;
                 done();
             });
         },

@@ -82,6 +82,12 @@ TEST(snapshot_export_options, bad_input_is_one_line) {
     EXPECT_NE(usage_error_of({"snapshot", "export", "--path", "p", "--page-size", "0"})
                   .find("--page-size"),
               std::string::npos);
+    for (const char* bad : {"0", "-1", "1000001", "ten"}) {
+        const auto e = usage_error_of({"snapshot", "export", "--path", "p", "--page-buffer-size",
+                                       bad});
+        EXPECT_EQ(e, std::string("--page-buffer-size: expected an integer from 1 to 1000000, "
+                                 "got \"") + bad + "\" (see ghostctl --help)");
+    }
     EXPECT_EQ(usage_error_of({"snapshot", "export", "extra", "--path", "p"}),
               "unexpected argument \"extra\"");
 }

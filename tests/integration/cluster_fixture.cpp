@@ -40,6 +40,33 @@ run_result run_process(const std::vector<std::string>& args) {
     }
 }
 
+std::string read_text(const fs::path& p) {
+    std::stringstream s;
+    s << std::ifstream(p).rdbuf();
+    return s.str();
+}
+
+background::background(std::vector<std::string> argv, fs::path log_file)
+    : log(std::move(log_file)) {
+    engine::spawn_options o;
+    o.argv = std::move(argv);
+    o.out = engine::spawn_options::output::append_to_file;
+    o.output_file = log;
+    o.die_with_parent = true;
+    pid = engine::spawn(o).pid;
+}
+
+background::~background() {
+    if (pid > 0) engine::terminate(pid, std::chrono::seconds(5));
+}
+
+int background::interrupt() {
+    engine::signal_process(pid, SIGINT);
+    auto rc = engine::wait_for(pid, std::chrono::seconds(30));
+    if (rc) pid = -1;
+    return rc ? engine::exit_code(*rc) : -1;
+}
+
 bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {

@@ -13,6 +13,7 @@
 #include <functional>
 #include <initializer_list>
 #include <string>
+#include <sys/types.h>
 #include <thread>
 #include <vector>
 
@@ -28,6 +29,22 @@ run_result run_process(const std::vector<std::string>& argv);
 
 /// The string at `path` in a JSON document ("" when absent or not a string).
 std::string str(const boost::json::value& v, std::initializer_list<const char*> path);
+
+/// The whole file ("" when it cannot be read).
+std::string read_text(const std::filesystem::path& p);
+
+/// A background command (killed with the test) whose output is appended to `log`.
+struct background {
+    background(std::vector<std::string> argv, std::filesystem::path log_file);
+    ~background();
+    background(const background&) = delete;
+    background& operator=(const background&) = delete;
+    /// SIGINT, then the exit code (-1 if it did not exit within 30 s).
+    int interrupt();
+
+    pid_t pid = -1;
+    std::filesystem::path log;
+};
 
 /// Polls `done` every 500 ms until it returns true or `timeout` passes.
 bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& done);

@@ -30,37 +30,6 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using steady = std::chrono::steady_clock;
 
-std::string read_file(const fs::path& p) {
-    std::stringstream s;
-    s << std::ifstream(p).rdbuf();
-    return s.str();
-}
-
-// A background command whose output goes to a file.
-struct background {
-    pid_t pid = -1;
-    fs::path log;
-
-    background(std::vector<std::string> argv, fs::path log_file) : log(std::move(log_file)) {
-        engine::spawn_options o;
-        o.argv = std::move(argv);
-        o.out = engine::spawn_options::output::append_to_file;
-        o.output_file = log;
-        o.die_with_parent = true;
-        pid = engine::spawn(o).pid;
-    }
-    ~background() {
-        if (pid > 0) engine::terminate(pid, 5s);
-    }
-    // SIGINT, then the exit code (-1 if it did not exit within 30 s).
-    int interrupt() {
-        engine::signal_process(pid, SIGINT);
-        auto rc = engine::wait_for(pid, 30s);
-        if (rc) pid = -1;
-        return rc ? engine::exit_code(*rc) : -1;
-    }
-};
-
 // `kubectl get configmaps -w` with the time each line arrived.
 class configmap_watch {
 public:
@@ -118,7 +87,7 @@ struct recorded {
 
 recorded changes_in(const fs::path& file, std::size_t bad_documents = 0) {
     static const std::regex offset(R"(\$\(time-offset-nanosecond -?\d+\))");
-    auto text = std::regex_replace(read_file(file), offset, "T");
+    auto text = std::regex_replace(read_text(file), offset, "T");
     auto contents = ghostctl::read_snapshot_text(text, file.string());
     EXPECT_EQ(contents.errors.size(), bad_documents)
         << (contents.errors.empty() ? "" : contents.errors.front());
@@ -262,9 +231,9 @@ TEST_F(snapshot_record_it, recorded_changes_replay_in_order_with_their_gaps) {
                   kubeconfig().string(), "--record", "--path", theirs.string(), "--filter", filter},
                  work_ / "kwokctl-export.log");
     ASSERT_TRUE(wait_for(30s, [&] {
-        return read_file(g.log).find("recording changes") != std::string::npos &&
-               read_file(k.log).find("Recording") != std::string::npos;
-    })) << read_file(g.log) << read_file(k.log);
+        return read_text(g.log).find("recording changes") != std::string::npos &&
+               read_text(k.log).find("Recording") != std::string::npos;
+    })) << read_text(g.log) << read_text(k.log);
 
     auto step = [&](std::vector<std::string> args) {
         auto r = kubectl(std::move(args));
@@ -288,11 +257,11 @@ spec:
                "Running";
     }));
     std::this_thread::sleep_for(1s);
-    EXPECT_EQ(g.interrupt(), 0) << read_file(g.log);
-    EXPECT_EQ(k.interrupt(), 0) << read_file(k.log);
-    ASSERT_TRUE(fs::exists(ours)) << read_file(g.log);
+    EXPECT_EQ(g.interrupt(), 0) << read_text(g.log);
+    EXPECT_EQ(k.interrupt(), 0) << read_text(k.log);
+    ASSERT_TRUE(fs::exists(ours)) << read_text(g.log);
     EXPECT_FALSE(fs::exists(ours.string() + ".part"));
-    EXPECT_NE(read_file(g.log).find("recorded "), std::string::npos) << read_file(g.log);
+    EXPECT_NE(read_text(g.log).find("recorded "), std::string::npos) << read_text(g.log);
 
     // Both recorders saw the same changes, and computed the same patches.
     const auto mine = changes_in(ours);
@@ -326,7 +295,7 @@ spec:
 
     // kwokctl's file, with the label patch broken: skipped with one line, the rest replayed.
     ASSERT_NO_FATAL_FAILURE(undo_changes());
-    auto text = read_file(theirs);
+    auto text = read_text(theirs);
     const std::string label_patch = "method: patch\nresource:\n  resource: configmaps\n"
                                     "  version: v1\ntarget:\n  name: a\n";
     auto at = text.find(label_patch);
