@@ -11,6 +11,7 @@
 #include "sim/node_registry.hpp"
 #include "sim/node_status.hpp"
 #include "sim/kubelet_events.hpp"
+#include "sim/kubelet_pod_status.hpp"
 #include "kube/time.hpp"
 #include "kube/write_requests.hpp"
 #include "apps/ghostlet/kubelet_watches.hpp"
@@ -222,6 +223,7 @@ struct runtime {
     sim::pod_container_events container_events;        ///< kubelet mode: Pulled/Created/Started
     std::unordered_set<std::string> node_ready_reported;  ///< kubelet mode: NodeReady sent
     std::uint64_t kubelet_events_sent = 0;
+    std::uint64_t first_pod_statuses_sent = 0;  ///< kubelet mode: ContainerCreating statuses
     std::uint64_t open_files_limit = 0;  ///< RLIMIT_NOFILE after raising it
     bool open_files_warned = false;
     std::unique_ptr<resource_stages> resources;  ///< stages on kinds other than Node and Pod
@@ -340,6 +342,23 @@ void start_kubelet_mode(runtime& rt, NodeHandler on_node, PodHandler on_pod) {
         if (kind == kube::event_kind::deleted) {
             rt.container_events.forget(std::string(sim::metadata_string(pod, "uid")));
         } else if (!rt.stopping) {
+            // A kubelet's first status. The stages see the pod with it, in the event our PATCH
+            // brings back, so their status writes come after it and never twice (shown the pod
+            // now, they would match it again on that event). Should the PATCH fail for good,
+            // they get the pod as it was.
+            if (auto first = sim::first_pod_status_write(
+                    pod, kube::format_rfc3339(std::chrono::system_clock::now()))) {
+                ++rt.first_pod_statuses_sent;
+                first->on_done = [&rt, on_pod, kind, pod = std::move(pod)](
+                                     const engine::result<engine::http_response>& r) mutable {
+                    bool written = r && r->status / 100 == 2;
+                    bool gone = r && r->status == 404;  // its DELETED event follows
+                    if (written || gone || rt.stopping) return;
+                    on_pod(kind, std::move(pod));
+                };
+                rt.writer->submit(std::move(*first));
+                return;
+            }
             auto events = rt.container_events.on_pod(pod);
             if (!events.empty()) {
                 auto subject = subject_of("Pod", pod);
@@ -624,6 +643,9 @@ void start_server(runtime& rt, const options& opts) {
                           return rt.kubelet ? static_cast<double>(rt.kubelet->pacer().delayed())
                                             : 0.0;
                       });
+        reg.add_gauge("ghostlet_kubelet_first_pod_statuses_total",
+                      "Pods given a kubelet's first status (containers creating) before the stages",
+                      [&rt] { return static_cast<double>(rt.first_pod_statuses_sent); });
         reg.add_gauge("ghostlet_kubelet_events_total",
                       "Events recorded as a kubelet (node start, NodeReady, Pulled/Created/Started)",
                       [&rt] { return static_cast<double>(rt.kubelet_events_sent); });

@@ -272,6 +272,16 @@ TEST_F(kubelet_mode_it, per_node_watches_leases_status_and_mounts_survive_an_api
     EXPECT_GE(metric_value(gm, "ghostlet_node_status_patches_total"), nodes);
     EXPECT_GT(metric_value(gm, "ghostlet_kubelet_paced_connections_total"), 0)
         << "1000 watches at 200/s: some had to wait for the pacer";
+    // A kubelet's first status (containers creating), then the stages' Running: each pod got
+    // the first once; the API server saw at least one status PATCH per pod (the two coalesce
+    // when the second comes while the first still waits, as in a kubelet's status manager).
+    EXPECT_EQ(metric_value(gm, "ghostlet_kubelet_first_pod_statuses_total"), pods);
+    double pod_status_patches = metric_sum(after, "apiserver_request_total",
+                                           {"verb=\"PATCH\"", "resource=\"pods\"",
+                                            "subresource=\"status\""});
+    EXPECT_GE(pod_status_patches, pods);
+    std::cout << "[ kubelet mode ] " << pods << " pods: pod status PATCHes " << pod_status_patches
+              << "\n";
 
     // Kubelet-like Events: each node started (Starting) and became Ready, each pod's
     // container was Pulled, Created and Started.
