@@ -130,6 +130,7 @@ json::value to_json(const backlog_figures& f) {
                         {"nodes_ready_seconds", opt(f.nodes_s)},
                         {"leases_renewed_seconds", opt(f.leases_s)},
                         {"pods_running_seconds", opt(f.pods_s)},
+                        {"runner_done_seconds", opt(f.runner_done_s)},
                         {"nodes_not_ready", f.nodes_not_ready},
                         {"leases_not_renewed", f.leases_not_renewed},
                         {"pods_missing", f.pods_missing},
@@ -163,6 +164,7 @@ backlog_figures backlog_from_json(const json::value& v) {
     f.nodes_s = opt_of(o, "nodes_ready_seconds");
     f.leases_s = opt_of(o, "leases_renewed_seconds");
     f.pods_s = opt_of(o, "pods_running_seconds");
+    f.runner_done_s = opt_of(o, "runner_done_seconds");
     auto count = [&o](const char* key) { return static_cast<std::size_t>(num_of(o, key)); };
     f.nodes_not_ready = count("nodes_not_ready");
     f.leases_not_renewed = count("leases_not_renewed");

@@ -70,6 +70,9 @@ struct backlog_figures {
     // Convergence after the resume (seconds since SIGCONT; none: not reached).
     bool converged = false;
     std::optional<double> converge_s, nodes_s, leases_s, pods_s;
+    // When the runner's own creates and deletes were all answered, seconds after the resume:
+    // pods cannot be Running before they exist (the floor of pods_s).
+    std::optional<double> runner_done_s;
     // What was missing at the end when it did not converge.
     std::size_t nodes_not_ready = 0, leases_not_renewed = 0, pods_missing = 0,
                 pods_not_running = 0, pods_terminating = 0;

@@ -215,6 +215,8 @@ private:
                 note(std::string("load generator failed: ") + e.what());
             }
         }
+        if (f.pause_s > 0 && p_.runner_s > 0)
+            f.runner_done_s = std::max(0.0, p_.runner_s - f.paused_at_s - f.pause_s);
         p_.latency = summarize(s_.latencies(object_kind::pod, index_, milestone::done));
     }
 

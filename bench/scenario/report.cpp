@@ -75,6 +75,8 @@ void backlog_rows(const std::string& phase, const phase_result* gp, const phase_
          [](const backlog_figures& b) { return or_nan(b.leases_s); }, 1);
     brow("pods Running after the resume (s)",
          [](const backlog_figures& b) { return or_nan(b.pods_s); }, 1);
+    brow("runner's requests done after the resume (s)",
+         [](const backlog_figures& b) { return or_nan(b.runner_done_s); }, 1);
     brow("write queue depth, steady",
          [](const backlog_figures& b) { return or_nan(b.steady_queue); }, 0);
     brow("write queue depth, peak while stopped",
