@@ -151,7 +151,9 @@ private:
     bool until(Done done, backlog_segment segment,
                double deadline = std::numeric_limits<double>::infinity()) {
         for (;;) {
-            if (now_s() >= next_sample_) {
+            // A sample as each segment begins, so none is empty however short it is.
+            if (now_s() >= next_sample_ || segment != last_segment_) {
+                last_segment_ = segment;
                 sample(segment);
                 next_sample_ = std::floor(now_s()) + 1;
             }
@@ -229,6 +231,7 @@ private:
     const steady::time_point t0_ = steady::now();
     steady::time_point resumed_at_ = steady::time_point::max();
     double next_sample_ = 0;
+    std::optional<backlog_segment> last_segment_;
     double cpu0_ = 0;
     bool alive_ = true;
     std::future<load_stats> creates_, deletes_;

@@ -193,8 +193,9 @@ std::string markdown_report(const std::vector<run_result>& runs) {
                         return p.schedulable.count ? p.schedulable.p99 : nan; }, 2);
                 }
             }
-            prow(window ? "lease renewals/s" : "objects/s",
-                 [](const phase_result& p) { return p.objects_per_s; });
+            if (!(gp && gp->backlog) && !(kp && kp->backlog))   // no rate of its own
+                prow(window ? "lease renewals/s" : "objects/s",
+                     [](const phase_result& p) { return p.objects_per_s; });
             prow("simulator CPU (s)", [](const phase_result& p) { return p.sim_cpu_s; }, 2);
             if (window) {
                 prow("simulator CPU (% of one core)", [](const phase_result& p) {

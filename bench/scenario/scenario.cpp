@@ -742,7 +742,10 @@ scenario_spec make_scenario(const std::string& name, const runner_config& cfg) {
         s.watch_leases = true;   // convergence: every lease renewed after the resume
         s.description = "bounded memory under backlog: kube-apiserver stopped (SIGSTOP) while "
                         "pods are created and deleted, then continued; simulator RSS over time "
-                        "and time to converge (issue #13: peak within 2x steady)";
+                        "and time to converge (issue #13: peak within 2x steady). Converged: "
+                        "every node Ready with its lease renewed after the resume (a pause "
+                        "shorter than the renewal interval leaves some to renew on schedule), "
+                        "every pod Running, none Pending or Terminating";
         add("nodes-ready", phase_kind::nodes, s.nodes);
         add("pods-running", phase_kind::pods, pods);
         phase_spec b;
