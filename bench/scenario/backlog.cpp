@@ -88,6 +88,14 @@ void summarize_series(backlog_figures& f) {
     if (f.steady_rss_mb > 0)
         f.peak_ratio = std::max(f.pause_peak_rss_mb, f.resume_peak_rss_mb) / f.steady_rss_mb;
     f.within_bound = f.peak_ratio && *f.peak_ratio <= f.bound;
+    f.floor_rss_mb = 0;
+    for (const auto& s : f.series)
+        if ((s.segment == backlog_segment::steady || s.segment == backlog_segment::load) &&
+            (f.floor_rss_mb == 0 || s.rss_mb < f.floor_rss_mb))
+            f.floor_rss_mb = s.rss_mb;
+    f.floor_ratio = std::nullopt;
+    if (f.floor_rss_mb > 0)
+        f.floor_ratio = std::max(f.pause_peak_rss_mb, f.resume_peak_rss_mb) / f.floor_rss_mb;
 }
 
 void take_convergence(backlog_figures& f, const convergence_clock& c) {
@@ -121,6 +129,8 @@ json::value to_json(const backlog_figures& f) {
                         {"final_rss_mb", f.final_rss_mb},
                         {"peak_ratio", opt(f.peak_ratio)},
                         {"within_bound", f.within_bound},
+                        {"floor_rss_mb", f.floor_rss_mb},
+                        {"floor_ratio", opt(f.floor_ratio)},
                         {"steady_write_queue_depth", opt(f.steady_queue)},
                         {"pause_peak_write_queue_depth", opt(f.pause_peak_queue)},
                         {"resume_peak_write_queue_depth", opt(f.resume_peak_queue)},
@@ -154,6 +164,8 @@ backlog_figures backlog_from_json(const json::value& v) {
     f.final_rss_mb = num_of(o, "final_rss_mb");
     f.peak_ratio = opt_of(o, "peak_ratio");
     f.within_bound = o.at("within_bound").as_bool();
+    f.floor_rss_mb = opt_of(o, "floor_rss_mb").value_or(0);   // runs saved before it
+    f.floor_ratio = opt_of(o, "floor_ratio");
     f.steady_queue = opt_of(o, "steady_write_queue_depth");
     f.pause_peak_queue = opt_of(o, "pause_peak_write_queue_depth");
     f.resume_peak_queue = opt_of(o, "resume_peak_write_queue_depth");

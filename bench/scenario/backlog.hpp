@@ -63,6 +63,10 @@ struct backlog_figures {
     double resume_peak_rss_mb = 0;    // max after the resume
     double final_rss_mb = 0;          // last sample (after convergence, with the new pods)
     std::optional<double> peak_ratio; // max(pause, resume peak) / steady; none without steady
+    // The stricter reference: the lowest RSS before the pause (steady or load). An allocator
+    // that returns the previous phase's memory late makes the steady median the higher one.
+    double floor_rss_mb = 0;
+    std::optional<double> floor_ratio;   // max(pause, resume peak) / floor
     bool within_bound = false;
     std::optional<double> steady_queue, pause_peak_queue, resume_peak_queue;
     // Peaks over the phase of every ghostlet_write* gauge the simulator exposes.

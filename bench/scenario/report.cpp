@@ -67,6 +67,9 @@ void backlog_rows(const std::string& phase, const phase_result* gp, const phase_
     };
     double limit = (gp && gp->backlog ? gp : kp)->backlog->bound;
     text_row(phase, "peak within " + fmt(limit, 0) + "x steady", bound(gp), bound(kp));
+    brow("RSS lowest before the pause (MB)", [](const backlog_figures& b) { return b.floor_rss_mb; });
+    brow("RSS peak / lowest before the pause",
+         [](const backlog_figures& b) { return or_nan(b.floor_ratio); }, 2);
     brow("converged after the resume (s)",
          [](const backlog_figures& b) { return or_nan(b.converge_s); }, 1);
     brow("nodes Ready after the resume (s)",

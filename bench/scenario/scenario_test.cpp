@@ -242,6 +242,8 @@ TEST(Backlog, SeriesSummaryTakesTheSteadyMedianAndPeaksPerSegment) {
     ASSERT_TRUE(f.peak_ratio);
     EXPECT_DOUBLE_EQ(*f.peak_ratio, 1.8);
     EXPECT_TRUE(f.within_bound);
+    EXPECT_DOUBLE_EQ(f.floor_rss_mb, 96);   // the steady segment's lowest, not the load's
+    EXPECT_DOUBLE_EQ(*f.floor_ratio, 180.0 / 96);
     EXPECT_DOUBLE_EQ(*f.steady_queue, 3);
     EXPECT_DOUBLE_EQ(*f.pause_peak_queue, 1200);
     EXPECT_DOUBLE_EQ(*f.resume_peak_queue, 300);   // a sample without the gauge is no zero
@@ -334,6 +336,7 @@ TEST(Backlog, JsonRoundTripAndReportRows) {
     EXPECT_EQ(b.series[4].segment, backlog_segment::paused);
     EXPECT_FALSE(b.series[7].queue_depth);
     EXPECT_DOUBLE_EQ(*b.peak_ratio, 1.8);
+    EXPECT_DOUBLE_EQ(*b.floor_ratio, 180.0 / 96);
     EXPECT_EQ(b.converge_s, 12.5);
     EXPECT_EQ(b.write_gauge_peaks.at("ghostlet_writer_queue_depth"), 1200);
     auto md = markdown_report({back});
