@@ -59,6 +59,19 @@ bool tainted_not_ready(const json::object& node) {
     return false;
 }
 
+bool pod_terminating(const json::object& pod) {
+    const auto* ts = find(pod, {"metadata", "deletionTimestamp"});
+    return ts && ts->is_string();
+}
+
+// Keeps a current-state counter in step with one object's flag.
+void track(bool& flag, bool now, std::size_t& counter) {
+    if (flag == now) return;
+    flag = now;
+    if (now) ++counter;
+    else --counter;
+}
+
 bool pod_running(const json::object& pod) {
     const auto* phase = find(pod, {"status", "phase"});
     return phase && phase->is_string() && phase->get_string() == "Running";
@@ -169,11 +182,15 @@ void cluster_session::start_watches(bool leases) {
                         if (tainted) ++counts_.nodes_tainted_not_ready;
                         else --counts_.nodes_tainted_not_ready;
                     }
-                    if (kind == static_cast<int>(kube::event_kind::deleted)) return;
+                    if (kind == static_cast<int>(kube::event_kind::deleted)) {
+                        track(it->second.ready, false, counts_.nodes_ready_now);
+                        return;
+                    }
                     if (fresh || !it->second.sent) ++counts_.nodes_seen;
                     if (!fresh) ++counts_.node_updates;
                     if (!it->second.sent) it->second.sent = steady::now();
                     bool ready = node_ready(o);
+                    track(it->second.ready, ready, counts_.nodes_ready_now);
                     if (!it->second.done && ready) {
                         it->second.done = steady::now();
                         ++counts_.nodes_ready;
@@ -188,7 +205,12 @@ void cluster_session::start_watches(bool leases) {
                     auto [it, fresh] = pods_.try_emplace(name_of(o));
                     auto& t = it->second;
                     if (fresh) ++counts_.pods_seen;
-                    if (kind == static_cast<int>(kube::event_kind::deleted)) {
+                    bool gone = kind == static_cast<int>(kube::event_kind::deleted);
+                    if (!gone && !t.live && !t.deleted) ++counts_.pods_observed;
+                    track(t.live, !gone, counts_.pods_live);
+                    track(t.running, !gone && pod_running(o), counts_.pods_running_now);
+                    track(t.terminating, !gone && pod_terminating(o), counts_.pods_terminating);
+                    if (gone) {
                         if (!t.deleted) {
                             t.deleted = steady::now();
                             ++counts_.pods_deleted;
@@ -202,9 +224,11 @@ void cluster_session::start_watches(bool leases) {
                 });
     if (leases) {
         spawn_watch(kube::collection_path(kube::resources::leases(), "kube-node-lease"), "",
-                    [this](int kind, json::object&&) {
-                        if (kind == static_cast<int>(kube::event_kind::modified))
+                    [this](int kind, json::object&& o) {
+                        if (kind == static_cast<int>(kube::event_kind::modified)) {
                             ++counts_.lease_updates;
+                            lease_modified_[name_of(o)] = steady::now();
+                        }
                     });
     }
 }
@@ -334,6 +358,14 @@ std::optional<steady::time_point> cluster_session::last_reached(object_kind kind
             if (of == phase && when && (!out || *when > *out)) out = when;
         }
         return out;
+    });
+}
+
+std::size_t cluster_session::leases_renewed_since(steady::time_point since) {
+    return on_io([&] {
+        std::size_t n = 0;
+        for (const auto& [name, at] : lease_modified_) n += at >= since;
+        return n;
     });
 }
 

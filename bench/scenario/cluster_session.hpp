@@ -36,6 +36,11 @@ struct object_counts {
     // Nodes still carrying kube-controller-manager's node.kubernetes.io/not-ready (or
     // unreachable) taint: it removes them some time after the node turned Ready.
     std::size_t nodes_tainted_not_ready = 0;
+    // Current states (the counters above count first times): nodes with Ready=True now; pods
+    // the watch has and has not seen deleted, of those Running now and with a
+    // deletionTimestamp; pods the watch has ever seen (not the runner's creates).
+    std::size_t nodes_ready_now = 0;
+    std::size_t pods_live = 0, pods_running_now = 0, pods_terminating = 0, pods_observed = 0;
 };
 
 struct load_stats {
@@ -79,6 +84,9 @@ public:
     // When the last object of `phase` reached `m`.
     std::optional<steady::time_point> last_reached(object_kind kind, int phase, milestone m);
 
+    // Node leases (the lease watch) modified at or after `since`.
+    std::size_t leases_renewed_since(steady::time_point since);
+
     // GET on the API server (e.g. "/metrics"); nullopt on any failure.
     std::optional<std::string> api_get(const std::string& path);
     // GET on 127.0.0.1:port (the simulator's server; with `tls`, e.g. metrics-server: HTTPS
@@ -93,6 +101,8 @@ private:
         std::optional<steady::time_point> schedulable;  // nodes: last became Ready + untainted
         int phase = -1, delete_phase = -1;
         bool tainted_not_ready = false;  // nodes only
+        bool ready = false;              // nodes: Ready=True in the latest event
+        bool live = false, running = false, terminating = false;  // pods, latest event
         const std::optional<steady::time_point>& at(milestone m) const {
             return m == milestone::done ? done : m == milestone::deleted ? deleted : schedulable;
         }
@@ -121,6 +131,7 @@ private:
     std::atomic<bool> stop_load_{false};
     std::atomic<int> active_{0};   // coroutines still running on io_
     std::unordered_map<std::string, tracked> nodes_, pods_;
+    std::unordered_map<std::string, steady::time_point> lease_modified_;
     object_counts counts_;
     std::thread thread_;
 };

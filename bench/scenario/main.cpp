@@ -28,14 +28,17 @@ namespace engine = ghost::engine;
 namespace {
 
 const char* usage = R"(usage: ghost_scenario [flags]
-  --scenario NAME        kwok-benchmark | pod-startup | steady-state | metrics-scrape | smoke | all
+  --scenario NAME        kwok-benchmark | pod-startup | steady-state | metrics-scrape | backlog |
+                         smoke | all (the first four)
                          (comma-separated list allowed; default smoke)
   --simulators LIST      ghostlet,kwok (default; runs in this order)
   --nodes N              nodes (kwok-benchmark 5000, pod-startup 100, steady-state 10000,
-                         metrics-scrape 1000, smoke 20)
+                         metrics-scrape 1000, backlog 10000, smoke 20)
   --pods N               pods on one node (kwok-benchmark 10000, smoke 100)
-  --pods-per-node N      pod-startup 30, steady-state 10, metrics-scrape 10
-  --window S             steady-state / metrics-scrape window in seconds (120)
+  --pods-per-node N      pod-startup 30, steady-state 10, metrics-scrape 10, backlog 5
+  --window S             steady-state / metrics-scrape window in seconds (120; backlog: the
+                         steady window before the load, 30)
+  --pause S              backlog: how long kube-apiserver is stopped (60)
   --heartbeat-factor F   ghostctl --heartbeat-factor (5, as kwokctl)
   --<scenario>.<size> V  a size for one scenario only, e.g. --steady-state.nodes 2000
   --out DIR              output directory (default build/bench-results/<UTC timestamp>)
@@ -135,7 +138,8 @@ int main(int argc, char** argv) {
         .boolean("require-complete", &require_complete, "exit 2 unless every phase completed")
         .string("report-only", &report_only_text, "re-render the report from DIR");
     // Sizes, for every scenario or one: --nodes, --steady-state.nodes, ...
-    for (const char* size : {"nodes", "pods", "pods-per-node", "window", "heartbeat-factor"}) {
+    for (const char* size : {"nodes", "pods", "pods-per-node", "window", "pause",
+                             "heartbeat-factor"}) {
         std::vector<std::string> keys{size};
         for (const auto& sc : scenario_names()) {
             keys.push_back(sc + "." + size);

@@ -41,6 +41,78 @@ const phase_result* find_phase(const run_result* r, const std::string& name) {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
+double or_nan(const std::optional<double>& v) { return v ? *v : nan; }
+
+// The backlog phase's figures (issue #13 item 4): RSS before, during and after the API
+// server's pause, the bound, and the time to converge after the resume.
+template <class Row, class TextRow>
+void backlog_rows(const std::string& phase, const phase_result* gp, const phase_result* kp,
+                  Row& row, TextRow& text_row) {
+    auto brow = [&](const std::string& metric, const std::function<double(const backlog_figures&)>& f,
+                    int digits = 1) {
+        auto v = [&](const phase_result* p) { return p && p->backlog ? f(*p->backlog) : nan; };
+        row(phase, metric, v(gp), v(kp), digits);
+    };
+    brow("kube-apiserver stopped (s)", [](const backlog_figures& b) { return b.pause_s; });
+    brow("RSS steady, median (MB)", [](const backlog_figures& b) { return b.steady_rss_mb; });
+    brow("RSS peak during the load (MB)", [](const backlog_figures& b) { return b.load_peak_rss_mb; });
+    brow("RSS peak while stopped (MB)", [](const backlog_figures& b) { return b.pause_peak_rss_mb; });
+    brow("RSS peak after the resume (MB)",
+         [](const backlog_figures& b) { return b.resume_peak_rss_mb; });
+    brow("RSS final (MB)", [](const backlog_figures& b) { return b.final_rss_mb; });
+    brow("RSS peak / steady", [](const backlog_figures& b) { return or_nan(b.peak_ratio); }, 2);
+    auto bound = [](const phase_result* p) -> std::string {
+        if (!p || !p->backlog || !p->backlog->peak_ratio) return "—";
+        return p->backlog->within_bound ? "pass" : "fail";
+    };
+    double limit = (gp && gp->backlog ? gp : kp)->backlog->bound;
+    text_row(phase, "peak within " + fmt(limit, 0) + "x steady", bound(gp), bound(kp));
+    brow("RSS lowest before the pause (MB)", [](const backlog_figures& b) { return b.floor_rss_mb; });
+    brow("RSS peak / lowest before the pause",
+         [](const backlog_figures& b) { return or_nan(b.floor_ratio); }, 2);
+    brow("converged after the resume (s)",
+         [](const backlog_figures& b) { return or_nan(b.converge_s); }, 1);
+    brow("nodes Ready after the resume (s)",
+         [](const backlog_figures& b) { return or_nan(b.nodes_s); }, 1);
+    brow("leases renewed after the resume (s)",
+         [](const backlog_figures& b) { return or_nan(b.leases_s); }, 1);
+    brow("pods Running after the resume (s)",
+         [](const backlog_figures& b) { return or_nan(b.pods_s); }, 1);
+    brow("runner's requests done after the resume (s)",
+         [](const backlog_figures& b) { return or_nan(b.runner_done_s); }, 1);
+    brow("write queue depth, steady",
+         [](const backlog_figures& b) { return or_nan(b.steady_queue); }, 0);
+    brow("write queue depth, peak while stopped",
+         [](const backlog_figures& b) { return or_nan(b.pause_peak_queue); }, 0);
+    brow("write queue depth, peak after the resume",
+         [](const backlog_figures& b) { return or_nan(b.resume_peak_queue); }, 0);
+}
+
+// Per segment of the series: seconds, RSS min/median/max, queue depth max.
+std::string backlog_segments(const std::string& sim, const std::string& phase,
+                             const backlog_figures& b) {
+    std::ostringstream md;
+    for (auto seg : {backlog_segment::steady, backlog_segment::load, backlog_segment::paused,
+                     backlog_segment::resumed}) {
+        std::vector<double> rss;
+        double first = nan, last = nan, queue = nan;
+        for (const auto& s : b.series) {
+            if (s.segment != seg) continue;
+            if (std::isnan(first)) first = s.t;
+            last = s.t;
+            rss.push_back(s.rss_mb);
+            if (s.queue_depth && !(*s.queue_depth <= queue)) queue = *s.queue_depth;
+        }
+        if (rss.empty()) continue;
+        std::sort(rss.begin(), rss.end());
+        md << "| " << sim << " | " << phase << " | " << to_string(seg) << " | " << fmt(first, 0)
+           << "–" << fmt(last, 0) << " | " << rss.size() << " | " << fmt(rss.front()) << " | "
+           << fmt(rss[rss.size() / 2]) << " | " << fmt(rss.back()) << " | " << fmt(queue, 0)
+           << " |\n";
+    }
+    return md.str();
+}
+
 }  // namespace
 
 std::string markdown_report(const std::vector<run_result>& runs) {
@@ -124,14 +196,16 @@ std::string markdown_report(const std::vector<run_result>& runs) {
                         return p.schedulable.count ? p.schedulable.p99 : nan; }, 2);
                 }
             }
-            prow(window ? "lease renewals/s" : "objects/s",
-                 [](const phase_result& p) { return p.objects_per_s; });
+            if (!(gp && gp->backlog) && !(kp && kp->backlog))   // no rate of its own
+                prow(window ? "lease renewals/s" : "objects/s",
+                     [](const phase_result& p) { return p.objects_per_s; });
             prow("simulator CPU (s)", [](const phase_result& p) { return p.sim_cpu_s; }, 2);
             if (window) {
                 prow("simulator CPU (% of one core)", [](const phase_result& p) {
                     return p.wall_s > 0 ? 100.0 * p.sim_cpu_s / p.wall_s : nan; }, 2);
             }
             prow("simulator peak RSS (MB)", [](const phase_result& p) { return p.sim_peak_rss_mb; });
+            if ((gp && gp->backlog) || (kp && kp->backlog)) backlog_rows(name, gp, kp, row, text_row);
             if ((gp && gp->scrape) || (kp && kp->scrape)) {
                 // metrics-server's own histogram of its scrapes of the simulator's endpoint.
                 auto sc = [](double scrape_figures::*f, double scale) {
@@ -248,7 +322,32 @@ std::string markdown_report(const std::vector<run_result>& runs) {
             }
             notes += "- " + r->simulator + " /metrics: " + r->sim_metrics_source + "\n";
         }
+        std::string segments;
+        for (const auto* r : {g, k}) {
+            if (!r) continue;
+            for (const auto& p : r->phases) {
+                if (!p.backlog) continue;
+                const auto& b = *p.backlog;
+                segments += backlog_segments(r->simulator, p.name, b);
+                if (!b.converged)
+                    notes += "- " + r->simulator + " " + p.name + ": not converged: " +
+                             std::to_string(b.nodes_not_ready) + " nodes not Ready, " +
+                             std::to_string(b.leases_not_renewed) + " leases not renewed, " +
+                             std::to_string(b.pods_missing) + " pods missing, " +
+                             std::to_string(b.pods_not_running) + " not Running, " +
+                             std::to_string(b.pods_terminating) + " Terminating\n";
+                for (const auto& [gauge, v] : b.write_gauge_peaks)
+                    notes += "- " + r->simulator + " " + p.name + ": peak `" + gauge + "` " +
+                             fmt(v, 0) + "\n";
+            }
+        }
         md << "\n" << notes;
+        if (!segments.empty())
+            md << "\nSimulator RSS per segment of the backlog phase (one sample a second; the "
+                  "whole series is in the JSON, `rss_series`):\n\n| simulator | phase | segment | "
+                  "t (s) | samples | RSS min (MB) | median | max | write queue max |\n"
+                  "|---|---|---|---|---:|---:|---:|---:|---:|\n"
+               << segments;
         // Where the requests went (all clients), largest first: shows what the simulator wrote.
         md << "\nAPI requests by resource (kube-apiserver, all clients, top 8):\n\n";
         for (const auto* r : {g, k}) {

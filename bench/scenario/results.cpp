@@ -84,6 +84,7 @@ json::object to_json(const phase_result& p) {
         {"simulator_received_mb", p.sim_received_mb},
         {"simulator_metrics", p.sim_metrics},
         {"metrics_server_scrapes", to_json(p.scrape)},
+        {"backlog", p.backlog ? to_json(*p.backlog) : json::value(nullptr)},
         {"samples_columns", json::array{"t", "done", "seen", "rss_mb", "cpu_s"}},
         {"samples", std::move(samples)}};
 }
@@ -190,6 +191,8 @@ run_result run_from_json(const json::value& v) {
                                       num(so.at("nodes_with_metrics")),
                                       num(so.at("pods_with_metrics"))};
         }
+        if (const auto* b = po.if_contains("backlog"); b && b->is_object())
+            p.backlog = backlog_from_json(*b);
         for (const auto& sv : po.at("samples").as_array()) {
             const auto& a = sv.as_array();
             p.samples.push_back({num(a.at(0)), num(a.at(1)), num(a.at(2)), num(a.at(3)),

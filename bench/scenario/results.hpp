@@ -1,6 +1,8 @@
 #pragma once
 // What one simulator run of one scenario measured, and its JSON form.
 
+#include "bench/scenario/backlog.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -73,6 +75,7 @@ struct phase_result {
     double sim_sent_mb = 0, sim_received_mb = 0;
     boost::json::object sim_metrics;                 // from the simulator's /metrics
     std::optional<scrape_figures> scrape;            // metrics-server's view (window phases)
+    std::optional<backlog_figures> backlog;          // the backlog phase's RSS and convergence
     std::vector<progress_sample> samples;
 };
 

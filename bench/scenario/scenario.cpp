@@ -1,5 +1,6 @@
 #include "bench/scenario/scenario.hpp"
 
+#include "bench/scenario/backlog_run.hpp"
 #include "bench/scenario/cluster_session.hpp"
 #include "bench/scenario/proc_stats.hpp"
 #include "bench/scenario/prom_text.hpp"
@@ -27,6 +28,7 @@ namespace {
 
 const char* node_prefix = "fake-node";
 const char* pod_prefix = "fake-pod";
+const char* added_pod_prefix = "fake-pod-added";  // the backlog phase's new pods
 
 double seconds_since(steady::time_point t) {
     return std::chrono::duration<double>(steady::now() - t).count();
@@ -263,9 +265,14 @@ private:
     json::object settings() const {
         json::array phases;
         for (const auto& p : spec_.phases) {
-            phases.push_back(json::object{{"name", p.name}, {"count", p.count},
-                                          {"seconds", p.seconds}, {"one_node", p.one_node},
-                                          {"timeout_seconds", p.timeout_s}});
+            json::object o{{"name", p.name}, {"count", p.count}, {"seconds", p.seconds},
+                           {"one_node", p.one_node}, {"timeout_seconds", p.timeout_s}};
+            if (p.kind == phase_kind::backlog) {
+                o["pods_added"] = p.added;
+                o["pods_deleted"] = p.deleted;
+                o["pause_seconds"] = p.pause_s;
+            }
+            phases.push_back(std::move(o));
         }
         return json::object{{"cluster", cluster_},
                             {"description", spec_.description},
@@ -456,6 +463,23 @@ private:
         case phase_kind::window:
             p.latency_basis = "none (steady window)";
             break;
+        case phase_kind::backlog: {
+            backlog_plan plan;
+            plan.nodes = spec_.nodes;
+            plan.pods = spec_.nodes * spec_.pods_per_node;
+            plan.added = ps.added;
+            plan.deleted = ps.deleted;
+            plan.steady_s = ps.seconds;
+            plan.pause_s = ps.pause_s;
+            plan.timeout_s = ps.timeout_s;
+            plan.parallelism = cfg_.parallelism;
+            plan.node_prefix = node_prefix;
+            plan.pod_prefix = pod_prefix;
+            plan.added_prefix = added_pod_prefix;
+            run_backlog_phase(*session_, plan, {sim_.pid, apiserver_pid_, sim_.metrics_port},
+                              index, p, interrupted);
+            break;
+        }
         }
         auto progress = [&](const object_counts& c) -> std::pair<double, double> {
             switch (ps.kind) {
@@ -466,6 +490,7 @@ private:
             case phase_kind::window:
                 return {double(c.lease_updates - c0.lease_updates),
                         double(c.node_updates - c0.node_updates)};
+            case phase_kind::backlog: return {0, 0};  // its own loop
             }
             return {0, 0};
         };
@@ -473,10 +498,11 @@ private:
                            : ps.kind == phase_kind::pods ? double(c0.pods_running)
                                                          : 0.0;
         auto t0 = steady::now();
-        p.samples.push_back({0, 0, 0, proc0.rss_mb, 0});
+        const bool own_loop = ps.kind == phase_kind::backlog;
+        if (!own_loop) p.samples.push_back({0, 0, 0, proc0.rss_mb, 0});
         double last_change = 0, last_done = -1, finished_at = -1;
         const double timeout = ps.kind == phase_kind::window ? ps.seconds + 30 : ps.timeout_s;
-        for (;;) {
+        while (!own_loop) {
             std::this_thread::sleep_for(250ms);
             double t = seconds_since(t0);
             auto c = session_->counts();
@@ -520,7 +546,7 @@ private:
                 break;
             }
         }
-        p.wall_s = finished_at >= 0 ? finished_at : seconds_since(t0);
+        if (!own_loop) p.wall_s = finished_at >= 0 ? finished_at : seconds_since(t0);
         if (finished_at >= 0 && ps.kind != phase_kind::window) {
             // Sampling is every 250 ms; the watch knows when the last object got there.
             auto kind = ps.kind == phase_kind::nodes ? object_kind::node : object_kind::pod;
@@ -528,7 +554,7 @@ private:
             if (auto last = session_->last_reached(kind, index, m))
                 p.wall_s = std::chrono::duration<double>(*last - t0).count();
         }
-        p.objects_per_s = p.wall_s > 0 ? double(p.done) / p.wall_s : 0;
+        if (!own_loop) p.objects_per_s = p.wall_s > 0 ? double(p.done) / p.wall_s : 0;
         if (load.valid()) {
             if (p.status != "ok") session_->stop_load();
             if (load.wait_for(120s) == std::future_status::ready) {
@@ -606,7 +632,8 @@ private:
         case phase_kind::delete_pods:
             p.latency = summarize(session_->latencies(object_kind::pod, index, milestone::deleted));
             break;
-        case phase_kind::window: break;
+        case phase_kind::window:
+        case phase_kind::backlog: break;   // its own latencies
         }
     }
 
@@ -650,7 +677,7 @@ private:
 
 const std::vector<std::string>& scenario_names() {
     static const std::vector<std::string> names{"kwok-benchmark", "pod-startup", "steady-state",
-                                                "metrics-scrape", "smoke"};
+                                                "metrics-scrape", "backlog", "smoke"};
     return names;
 }
 
@@ -708,6 +735,29 @@ scenario_spec make_scenario(const std::string& name, const runner_config& cfg) {
         w.kind = phase_kind::window;
         w.seconds = size_of(cfg, name, "window", 120);  // eight rounds of scrapes
         s.phases.push_back(w);
+    } else if (name == "backlog") {
+        s.nodes = sz("nodes", 10000);
+        s.pods_per_node = sz("pods-per-node", 5);
+        const auto pods = s.nodes * s.pods_per_node;
+        s.watch_leases = true;   // convergence: every lease renewed after the resume
+        s.description = "bounded memory under backlog: kube-apiserver stopped (SIGSTOP) while "
+                        "pods are created and deleted, then continued; simulator RSS over time "
+                        "and time to converge (issue #13: peak within 2x steady). Converged: "
+                        "every node Ready with its lease renewed after the resume (a pause "
+                        "shorter than the renewal interval leaves some to renew on schedule), "
+                        "every pod Running, none Pending or Terminating";
+        add("nodes-ready", phase_kind::nodes, s.nodes);
+        add("pods-running", phase_kind::pods, pods);
+        phase_spec b;
+        b.name = "backlog";
+        b.kind = phase_kind::backlog;
+        b.added = pods / 2;      // a scale-up by 50 % ...
+        b.deleted = pods / 10;   // ... and some pods terminating meanwhile
+        b.count = pods + b.added - b.deleted;
+        b.seconds = size_of(cfg, name, "window", 30);
+        b.pause_s = size_of(cfg, name, "pause", 60);
+        b.timeout_s = default_timeout(b.added + b.deleted + s.nodes, cfg);
+        s.phases.push_back(b);
     } else {
         throw std::invalid_argument("unknown scenario \"" + name + "\"");
     }

@@ -27,7 +27,9 @@ struct runner_config {
     std::vector<std::string> ghostlet_args;
 };
 
-enum class phase_kind { nodes, pods, delete_pods, window };
+// backlog: steady window, pods created and deleted, kube-apiserver stopped and continued
+// (backlog_run.hpp).
+enum class phase_kind { nodes, pods, delete_pods, window, backlog };
 
 struct phase_spec {
     std::string name;
@@ -36,6 +38,10 @@ struct phase_spec {
     double seconds = 0;           // window length
     bool one_node = false;        // pods: all on the first node (kwok's benchmark)
     double timeout_s = 0;
+    // backlog: pods created and deleted during the load, the pause; `seconds` is the steady
+    // window before the load and `timeout_s` the time allowed to converge after the resume.
+    std::size_t added = 0, deleted = 0;
+    double pause_s = 0;
 };
 
 struct scenario_spec {
@@ -48,6 +54,7 @@ struct scenario_spec {
     // The cluster runs metrics-server (every 15 s it scrapes each node's kubelet endpoint,
     // i.e. the simulator); window phases record how metrics-server saw those scrapes.
     bool metrics_server = false;
+    std::size_t pods_per_node = 0;   // pods phases spread i % nodes (the backlog phase needs it)
 };
 
 const std::vector<std::string>& scenario_names();   // without "all"

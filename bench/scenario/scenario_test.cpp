@@ -1,5 +1,7 @@
-// Pure parts of the scenario runner: Prometheus text, quantiles, latency summaries, reports.
+// Pure parts of the scenario runner: Prometheus text, quantiles, latency summaries, reports,
+// the backlog scenario's series and convergence.
 
+#include "bench/scenario/backlog.hpp"
 #include "bench/scenario/prom_text.hpp"
 #include "bench/scenario/report.hpp"
 #include "bench/scenario/results.hpp"
@@ -217,6 +219,134 @@ TEST(Results, JsonRoundTrip) {
     EXPECT_DOUBLE_EQ(back.phases[0].scrape->pods_with_metrics, 10000);
     EXPECT_EQ(markdown_report({r}), markdown_report({back}));
     EXPECT_NE(markdown_report({r}).find("metrics-server scrape p99 (ms)"), std::string::npos);
+}
+
+backlog_figures fake_backlog() {
+    using seg = backlog_segment;
+    backlog_figures f;
+    // Steady 100, 104, 96 (median 100); load up to 130; stopped up to 180; after 150, then 120.
+    f.series = {{0, seg::steady, 100, 2},  {1, seg::steady, 104, 4},   {2, seg::steady, 96, 3},
+                {3, seg::load, 130, 50},   {4, seg::paused, 160, 900}, {5, seg::paused, 180, 1200},
+                {6, seg::resumed, 150, 300}, {7, seg::resumed, 120, std::nullopt}};
+    return f;
+}
+
+TEST(Backlog, SeriesSummaryTakesTheSteadyMedianAndPeaksPerSegment) {
+    auto f = fake_backlog();
+    summarize_series(f);
+    EXPECT_DOUBLE_EQ(f.steady_rss_mb, 100);
+    EXPECT_DOUBLE_EQ(f.load_peak_rss_mb, 130);
+    EXPECT_DOUBLE_EQ(f.pause_peak_rss_mb, 180);
+    EXPECT_DOUBLE_EQ(f.resume_peak_rss_mb, 150);
+    EXPECT_DOUBLE_EQ(f.final_rss_mb, 120);
+    ASSERT_TRUE(f.peak_ratio);
+    EXPECT_DOUBLE_EQ(*f.peak_ratio, 1.8);
+    EXPECT_TRUE(f.within_bound);
+    EXPECT_DOUBLE_EQ(f.floor_rss_mb, 96);   // the steady segment's lowest, not the load's
+    EXPECT_DOUBLE_EQ(*f.floor_ratio, 180.0 / 96);
+    EXPECT_DOUBLE_EQ(*f.steady_queue, 3);
+    EXPECT_DOUBLE_EQ(*f.pause_peak_queue, 1200);
+    EXPECT_DOUBLE_EQ(*f.resume_peak_queue, 300);   // a sample without the gauge is no zero
+
+    f.series[5].rss_mb = 201;   // just over 2x the median
+    summarize_series(f);
+    EXPECT_DOUBLE_EQ(*f.peak_ratio, 2.01);
+    EXPECT_FALSE(f.within_bound);
+}
+
+TEST(Backlog, NoSteadySamplesIsNoRatioAndNoPass) {
+    auto f = fake_backlog();
+    std::erase_if(f.series, [](const backlog_sample& s) { return s.segment == backlog_segment::steady; });
+    summarize_series(f);
+    EXPECT_FALSE(f.peak_ratio);
+    EXPECT_FALSE(f.within_bound);
+    EXPECT_FALSE(f.steady_queue);
+}
+
+TEST(Backlog, ConvergesOnlyWhenNodesLeasesAndPodsHoldAtOnce) {
+    convergence_view v{.nodes = 10, .nodes_ready = 10, .leases_renewed = 3, .pods_expected = 20,
+                       .pods_live = 22, .pods_running = 20, .pods_terminating = 2,
+                       .loads_done = true};
+    convergence_clock c;
+    c.observe(1, v);
+    EXPECT_EQ(c.nodes_s, 1);
+    EXPECT_FALSE(c.leases_s);
+    EXPECT_FALSE(c.pods_s) << "two pods still Terminating";
+    v.leases_renewed = 10;
+    v.pods_live = 20;
+    v.pods_terminating = 0;
+    v.loads_done = false;   // the runner's own requests are not all answered yet
+    c.observe(2, v);
+    EXPECT_EQ(c.leases_s, 2);
+    EXPECT_FALSE(c.pods_s);
+    EXPECT_FALSE(c.converged());
+    v.loads_done = true;
+    v.pods_running = 19;    // one Pending
+    c.observe(3, v);
+    EXPECT_FALSE(c.converged());
+    v.pods_running = 20;
+    c.observe(4, v);
+    EXPECT_EQ(c.pods_s, 4);
+    ASSERT_TRUE(c.converged());
+    EXPECT_EQ(*c.all_s, 4);
+    v.nodes_ready = 9;      // later changes do not move the first time
+    c.observe(5, v);
+    EXPECT_EQ(*c.all_s, 4);
+
+    backlog_figures f;
+    take_convergence(f, c);
+    EXPECT_TRUE(f.converged);
+    EXPECT_EQ(f.converge_s, 4);
+    EXPECT_EQ(f.nodes_not_ready, 0u);
+}
+
+TEST(Backlog, NotConvergedSaysWhatWasMissing) {
+    convergence_clock c;
+    c.observe(1, convergence_view{.nodes = 10, .nodes_ready = 8, .leases_renewed = 7,
+                                  .pods_expected = 20, .pods_live = 18, .pods_running = 15,
+                                  .pods_terminating = 1, .loads_done = true});
+    backlog_figures f;
+    take_convergence(f, c);
+    EXPECT_FALSE(f.converged);
+    EXPECT_FALSE(f.converge_s);
+    EXPECT_EQ(f.nodes_not_ready, 2u);
+    EXPECT_EQ(f.leases_not_renewed, 3u);
+    EXPECT_EQ(f.pods_missing, 2u);
+    EXPECT_EQ(f.pods_not_running, 3u);
+    EXPECT_EQ(f.pods_terminating, 1u);
+}
+
+TEST(Backlog, JsonRoundTripAndReportRows) {
+    auto r = fake_run("ghostlet", 2.0);
+    r.scenario = "backlog";
+    auto f = fake_backlog();
+    f.pause_s = 60;
+    f.write_gauge_peaks["ghostlet_writer_queue_depth"] = 1200;
+    summarize_series(f);
+    convergence_clock c;
+    c.observe(12.5, convergence_view{.nodes = 1, .nodes_ready = 1, .leases_renewed = 1,
+                                     .loads_done = true});
+    take_convergence(f, c);
+    r.phases[0].name = "backlog";
+    r.phases[0].backlog = f;
+    auto back = run_from_json(to_json(r));
+    ASSERT_TRUE(back.phases[0].backlog);
+    const auto& b = *back.phases[0].backlog;
+    ASSERT_EQ(b.series.size(), 8u);
+    EXPECT_EQ(b.series[4].segment, backlog_segment::paused);
+    EXPECT_FALSE(b.series[7].queue_depth);
+    EXPECT_DOUBLE_EQ(*b.peak_ratio, 1.8);
+    EXPECT_DOUBLE_EQ(*b.floor_ratio, 180.0 / 96);
+    EXPECT_EQ(b.converge_s, 12.5);
+    EXPECT_EQ(b.write_gauge_peaks.at("ghostlet_writer_queue_depth"), 1200);
+    auto md = markdown_report({back});
+    EXPECT_EQ(md, markdown_report({r}));
+    EXPECT_NE(md.find("| backlog | RSS peak / steady | 1.80 | — |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| backlog | peak within 2x steady | pass | — |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| backlog | converged after the resume (s) | 12.5 | — |"),
+              std::string::npos) << md;
+    EXPECT_NE(md.find("| ghostlet | backlog | paused | 4–5 | 2 | 160.0 | 180.0 | 180.0 | 1200 |"),
+              std::string::npos) << md;
 }
 
 TEST(Report, SvgHasBothSimulators) {
