@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs dependencies, builds the control plane (cached outside
-# the clone), builds the project twice — ASan+UBSan for unit tests, release for everything — and runs
-# ctest. Ends with ctest's summary of the full release run.
+# the clone), builds the project — ASan+UBSan for unit tests, TSan for the ghostctl unit tests (the
+# threaded part), release for everything — and runs ctest. Ends with ctest's summary of the full release run.
 #   tools/test.sh [--unit-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,12 @@ echo "[test] sanitizer build (ASan+UBSan), unit tests"
 cmake --preset asan >/dev/null
 cmake --build --preset asan -j"$jobs"
 ctest --preset asan -L unit -j"$jobs" --timeout 300
+
+# The one part that runs a second thread (ghostctl's snapshot page writer) under ThreadSanitizer.
+echo "[test] ThreadSanitizer build, ghostctl unit tests"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j"$jobs" --target ghost_ghostctl_tests
+build/tsan/tests/ghostctl/ghost_ghostctl_tests --gtest_brief=1
 
 echo "[test] release build, unit + integration + benchmark smoke"
 cmake --preset release >/dev/null

@@ -18,6 +18,11 @@ elseif(GHOST_SANITIZE)
     target_compile_options(ghost_project_options INTERFACE
         -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
     target_link_options(ghost_project_options INTERFACE -fsanitize=address,undefined)
+elseif(GHOST_TSAN)
+    # -Wno-tsan: Boost.Asio's atomic_thread_fence, which TSan does not model, warns in every file.
+    target_compile_options(ghost_project_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer
+        -Wno-tsan)
+    target_link_options(ghost_project_options INTERFACE -fsanitize=thread)
 endif()
 
 # ghost_add_library(name SOURCES ... LINKS ...): one static library per folder.
