@@ -67,6 +67,61 @@ int background::interrupt() {
     return rc ? engine::exit_code(*rc) : -1;
 }
 
+timed_command::timed_command(std::vector<std::string> argv) {
+    engine::spawn_options o;
+    o.argv = std::move(argv);
+    o.out = engine::spawn_options::output::capture;
+    o.die_with_parent = true;
+    auto child = engine::spawn(o);
+    pid_ = child.pid;
+    output_fd_ = child.output_fd;
+    reader_ = std::thread([this] {
+        std::string partial;
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(output_fd_, buf, sizeof buf)) > 0) {
+            const auto now = std::chrono::steady_clock::now();
+            partial.append(buf, static_cast<std::size_t>(n));
+            for (std::size_t nl; (nl = partial.find('\n')) != std::string::npos;) {
+                std::lock_guard lock(mu_);
+                lines_.emplace_back(now, partial.substr(0, nl));
+                partial.erase(0, nl + 1);
+            }
+        }
+    });
+}
+
+timed_command::~timed_command() { stop(); }
+
+int timed_command::wait(std::chrono::milliseconds timeout) {
+    auto rc = engine::wait_for(pid_, timeout);
+    if (!rc) return -1;
+    pid_ = -1;
+    stop();
+    return engine::exit_code(*rc);
+}
+
+void timed_command::stop() {
+    if (pid_ > 0) {
+        engine::terminate(pid_, std::chrono::seconds(5));
+        pid_ = -1;
+    }
+    if (reader_.joinable()) reader_.join();
+    if (output_fd_ >= 0) ::close(output_fd_);
+    output_fd_ = -1;
+}
+
+std::vector<timed_command::line> timed_command::lines() {
+    std::lock_guard lock(mu_);
+    return lines_;
+}
+
+std::string timed_command::output() {
+    std::string all;
+    for (const auto& [at, text] : lines()) all += text + "\n";
+    return all;
+}
+
 bool wait_for(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {

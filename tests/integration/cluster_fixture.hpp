@@ -12,9 +12,11 @@
 #include <filesystem>
 #include <functional>
 #include <initializer_list>
+#include <mutex>
 #include <string>
 #include <sys/types.h>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace ghost::testing {
@@ -44,6 +46,31 @@ struct background {
 
     pid_t pid = -1;
     std::filesystem::path log;
+};
+
+/// A command whose output lines are kept with the time each arrived (read on a thread of its
+/// own); terminated with the test.
+class timed_command {
+public:
+    using line = std::pair<std::chrono::steady_clock::time_point, std::string>;
+    explicit timed_command(std::vector<std::string> argv);
+    ~timed_command();
+    timed_command(const timed_command&) = delete;
+    timed_command& operator=(const timed_command&) = delete;
+    /// The exit code (-1 when it did not exit within `timeout`).
+    int wait(std::chrono::milliseconds timeout);
+    /// Terminates it (if still running) and reads what is left.
+    void stop();
+    std::vector<line> lines();
+    /// Every line so far, each ended by '\n'.
+    std::string output();
+
+private:
+    pid_t pid_ = -1;
+    int output_fd_ = -1;
+    std::thread reader_;
+    std::mutex mu_;
+    std::vector<line> lines_;
 };
 
 /// Polls `done` every 500 ms until it returns true or `timeout` passes.

@@ -31,52 +31,12 @@ namespace json = boost::json;
 using steady = std::chrono::steady_clock;
 
 // `kubectl get configmaps -w` with the time each line arrived.
-class configmap_watch {
-public:
-    configmap_watch(const fs::path& kubectl, const fs::path& kubeconfig) {
-        engine::spawn_options o;
-        o.argv = {kubectl.string(), "--kubeconfig", kubeconfig.string(), "get", "configmaps",
-                  "-n", "rec", "--watch", "--output-watch-events", "--no-headers", "-o",
-                  "custom-columns=T:.type,N:.object.metadata.name,V:.object.data.v"};
-        o.out = engine::spawn_options::output::capture;
-        o.die_with_parent = true;
-        child_ = engine::spawn(o);
-        reader_ = std::thread([this] {
-            std::string partial;
-            char buf[4096];
-            ssize_t n;
-            while ((n = ::read(child_.output_fd, buf, sizeof buf)) > 0) {
-                partial.append(buf, static_cast<std::size_t>(n));
-                std::size_t nl;
-                while ((nl = partial.find('\n')) != std::string::npos) {
-                    std::lock_guard lock(mu_);
-                    lines_.emplace_back(steady::now(), partial.substr(0, nl));
-                    partial.erase(0, nl + 1);
-                }
-            }
-        });
-    }
-    ~configmap_watch() { stop(); }
-    void stop() {
-        if (child_.pid > 0) {
-            engine::terminate(child_.pid, 5s);
-            child_.pid = -1;
-        }
-        if (reader_.joinable()) reader_.join();
-        if (child_.output_fd >= 0) ::close(child_.output_fd);
-        child_.output_fd = -1;
-    }
-    std::vector<std::pair<steady::time_point, std::string>> lines() {
-        std::lock_guard lock(mu_);
-        return lines_;
-    }
-
-private:
-    engine::child_process child_;
-    std::thread reader_;
-    std::mutex mu_;
-    std::vector<std::pair<steady::time_point, std::string>> lines_;
-};
+timed_command configmap_watch(const fs::path& kubectl, const fs::path& kubeconfig) {
+    return timed_command({kubectl.string(), "--kubeconfig", kubeconfig.string(), "get",
+                          "configmaps", "-n", "rec", "--watch", "--output-watch-events",
+                          "--no-headers", "-o",
+                          "custom-columns=T:.type,N:.object.metadata.name,V:.object.data.v"});
+}
 
 // The recorded changes of namespace rec: "method resource name" and offsets.
 struct recorded {
@@ -131,7 +91,7 @@ protected:
     std::string restore_and_check(const fs::path& file, int want_exit,
                                   const std::vector<std::string>& skipped = {}) {
         const auto rec = changes_in(file, skipped.size());
-        configmap_watch watch(control_plane_bin_dir() / "kubectl", kubeconfig());
+        auto watch = configmap_watch(control_plane_bin_dir() / "kubectl", kubeconfig());
         // The watch's first lines are the current objects; then nothing until the restore.
         EXPECT_TRUE(wait_for(30s, [&] { return watch.lines().size() >= 2; }));
         const auto before = steady::now();

@@ -244,60 +244,6 @@ private:
     std::vector<event> events_;
 };
 
-// A command whose output lines are kept with the time each arrived.
-class timed_command {
-public:
-    explicit timed_command(std::vector<std::string> argv) {
-        engine::spawn_options o;
-        o.argv = std::move(argv);
-        o.out = engine::spawn_options::output::capture;
-        o.die_with_parent = true;
-        child_ = engine::spawn(o);
-        reader_ = std::thread([this] {
-            std::string partial;
-            char buf[4096];
-            ssize_t n;
-            while ((n = ::read(child_.output_fd, buf, sizeof buf)) > 0) {
-                const auto now = steady::now();
-                partial.append(buf, static_cast<std::size_t>(n));
-                for (std::size_t nl; (nl = partial.find('\n')) != std::string::npos;) {
-                    std::lock_guard lock(mu_);
-                    lines_.emplace_back(now, partial.substr(0, nl));
-                    partial.erase(0, nl + 1);
-                }
-            }
-        });
-    }
-    ~timed_command() {
-        if (child_.pid > 0) engine::terminate(child_.pid, 5s);
-        if (reader_.joinable()) reader_.join();
-        if (child_.output_fd >= 0) ::close(child_.output_fd);
-    }
-    // The exit code (-1 when it did not exit in time).
-    int wait(std::chrono::milliseconds timeout) {
-        auto rc = engine::wait_for(child_.pid, timeout);
-        if (!rc) return -1;
-        child_.pid = -1;
-        reader_.join();
-        return engine::exit_code(*rc);
-    }
-    std::vector<std::pair<steady::time_point, std::string>> lines() {
-        std::lock_guard lock(mu_);
-        return lines_;
-    }
-    std::string output() {
-        std::string all;
-        for (const auto& [at, line] : lines()) all += line + "\n";
-        return all;
-    }
-
-private:
-    engine::child_process child_;
-    std::thread reader_;
-    std::mutex mu_;
-    std::vector<std::pair<steady::time_point, std::string>> lines_;
-};
-
 std::string deployment(const std::string& name, int replicas) {
     return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: " + name + ", namespace: " +
            ns + "}\nspec:\n  replicas: " + std::to_string(replicas) +
