@@ -11,17 +11,20 @@ namespace ghost::sim {
 
 namespace json = boost::json;
 
-std::optional<json::object> first_pod_status(const json::object& pod, std::string_view now) {
+bool awaits_first_status(const json::object& pod) {
     const auto* meta = object_field(&pod, "metadata");
     const auto* spec = object_field(&pod, "spec");
     const auto* status = object_field(&pod, "status");
-    if (!meta || meta->contains("deletionTimestamp")) return std::nullopt;
-    if (string_field(spec, "nodeName").empty()) return std::nullopt;
-    if (string_field(status, "phase") != "Pending") return std::nullopt;
-    if (status->contains("containerStatuses")) return std::nullopt;
-    const auto* containers = array_field(spec, "containers");
-    if (!containers) return std::nullopt;
+    const auto* phase = status ? status->if_contains("phase") : nullptr;
+    return meta && !meta->contains("deletionTimestamp") && spec && array_field(spec, "containers") &&
+           !string_field(spec, "nodeName").empty() && phase && phase->is_string() &&
+           phase->get_string() == "Pending" && !status->contains("containerStatuses");
+}
 
+std::optional<json::object> first_pod_status(const json::object& pod, std::string_view now) {
+    if (!awaits_first_status(pod)) return std::nullopt;
+    const auto* spec = object_field(&pod, "spec");
+    const auto* containers = array_field(spec, "containers");
     const auto* init = array_field(spec, "initContainers");
     const char* waiting = init && !init->empty() ? "PodInitializing" : "ContainerCreating";
     json::array statuses;
@@ -44,9 +47,10 @@ std::optional<json::object> first_pod_status(const json::object& pod, std::strin
     return out;
 }
 
-std::optional<write_op> first_pod_status_write(const json::object& pod, std::string_view now) {
-    auto status = first_pod_status(pod, now);
-    if (!status) return std::nullopt;
+std::optional<write_op> first_pod_status_write(const json::object& pod,
+                                               kube::wall_clock::time_point now) {
+    if (!awaits_first_status(pod)) return std::nullopt;
+    auto status = first_pod_status(pod, kube::format_rfc3339(now));
     const auto* meta = object_field(&pod, "metadata");
     write_op op;
     op.key = kube::object_path(kube::resources::pods(), string_field(meta, "namespace"),

@@ -10,6 +10,7 @@
 // to the stages for that reason (a kubelet's PodReadyToStartContainers=False would also stay
 // False on a pod kwok's sets run, as they never set it).
 
+#include "kube/time.hpp"
 #include "sim/write_op.hpp"
 
 #include <boost/json/object.hpp>
@@ -19,15 +20,19 @@
 
 namespace ghost::sim {
 
-/// The status of a newly admitted pod: `pod` is Pending, not being deleted, bound to a node
-/// and has no containerStatuses yet. Else nothing.
+/// `pod` is newly admitted: Pending, not being deleted, bound to a node, with containers and
+/// no containerStatuses yet.
+bool awaits_first_status(const boost::json::object& pod);
+
+/// The status of a newly admitted pod (see awaits_first_status); else nothing.
 std::optional<boost::json::object> first_pod_status(const boost::json::object& pod,
                                                     std::string_view now);
 
 /// That status as the strategic-merge PATCH of the pod's status subresource. Its key is the
 /// stages' own for the pod's status, so their later write coalesces with it or follows it,
-/// never overtakes it.
+/// never overtakes it. `now` is formatted only for a pod that awaits it (this runs on every pod
+/// event).
 std::optional<write_op> first_pod_status_write(const boost::json::object& pod,
-                                               std::string_view now);
+                                               kube::wall_clock::time_point now);
 
 }  // namespace ghost::sim

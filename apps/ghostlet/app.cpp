@@ -346,8 +346,7 @@ void start_kubelet_mode(runtime& rt, NodeHandler on_node, PodHandler on_pod) {
             // brings back, so their status writes come after it and never twice (shown the pod
             // now, they would match it again on that event). Should the PATCH fail for good,
             // they get the pod as it was.
-            if (auto first = sim::first_pod_status_write(
-                    pod, kube::format_rfc3339(std::chrono::system_clock::now()))) {
+            if (auto first = sim::first_pod_status_write(pod, std::chrono::system_clock::now())) {
                 ++rt.first_pod_statuses_sent;
                 first->on_done = [&rt, on_pod, kind, pod = std::move(pod)](
                                      const engine::result<engine::http_response>& r) mutable {

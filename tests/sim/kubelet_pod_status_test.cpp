@@ -71,10 +71,12 @@ TEST(kubelet_pod_status, only_a_pod_no_status_was_written_for_yet) {
     EXPECT_FALSE(first_pod_status(json::parse(R"({"metadata":{},"spec":{"nodeName":"n1",
         "containers":{}},"status":{"phase":"Pending"}})").as_object(), now));
     EXPECT_FALSE(first_pod_status(json::object{}, now));
+    EXPECT_FALSE(awaits_first_status(running));
+    EXPECT_FALSE(first_pod_status_write(running, kube::wall_clock::now()));
 }
 
 TEST(kubelet_pod_status, the_write_is_a_strategic_patch_under_the_stages_key) {
-    auto op = first_pod_status_write(pod(), now);
+    auto op = first_pod_status_write(pod(), *kube::parse_rfc3339(now));
     ASSERT_TRUE(op);
     EXPECT_EQ(op->key, "/api/v1/namespaces/ns/pods/p/status");
     EXPECT_EQ(op->priority, engine::write_priority::status);
