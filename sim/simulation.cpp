@@ -7,6 +7,7 @@
 #include "kube/time.hpp"
 #include "kube/write_requests.hpp"
 #include "sim/lease_writes.hpp"
+#include "sim/node_addresses.hpp"
 #include "sim/patch_effect.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -707,7 +708,12 @@ void simulation::play(kind_ref kind, std::size_t stage_index, const std::string&
     chain->st = &st;
     chain->feed_back = st.immediate_next_stage;
     chain->writes.reserve(actions->size());
-    for (const action& a : *actions) {
+    for (action& a : *actions) {
+        if (is_node && a.kind == action_kind::patch && a.type == kube::patch_type::strategic &&
+            patches_object_itself(a) &&
+            fix_repeated_address_types(a.data, *object) != addresses_fix::none) {
+            ++stats_.node_addresses_fixed;
+        }
         if (a.kind == action_kind::patch && patches_object_itself(a) &&
             !patch_changes(*object, a.data, a.type,
                            is_node ? node_merge_keys() : pod_merge_keys())) {

@@ -87,6 +87,7 @@ struct simulation_stats {
     std::uint64_t write_errors = 0;   ///< permanent API errors after retries
     std::uint64_t writes = 0;
     std::uint64_t writes_skipped = 0;  ///< stage patches that would change nothing (not sent)
+    std::uint64_t node_addresses_fixed = 0;  ///< dual-stack address lists left out or replaced
     std::uint64_t leases_acquired = 0;
     std::uint64_t lease_renewals = 0;
     std::uint64_t pods_parked = 0;   ///< pods that arrived before their node (or its lease)

@@ -612,6 +612,9 @@ void start_server(runtime& rt, const options& opts) {
     reg.add_gauge("ghostlet_writes_skipped_total",
                   "Stage patches not sent because they would change nothing",
                   [&rt] { return static_cast<double>(rt.sim->stats().writes_skipped); });
+    reg.add_gauge("ghostlet_node_addresses_fixed_total",
+                  "Node patches whose repeated address types were left out or sent as a replace",
+                  [&rt] { return static_cast<double>(rt.sim->stats().node_addresses_fixed); });
     if (rt.kubelet_mode) {
         reg.add_gauge("ghostlet_kubelet_watches", "Per-node list/watches running (kubelet mode)",
                       [&rt] { return rt.kubelet ? static_cast<double>(rt.kubelet->running()) : 0.0; });
