@@ -146,8 +146,9 @@ int main(int argc, char** argv) {
     engine::http_pool pool(ctx.get_executor(), {"127.0.0.1", server.port(), false}, {}, pool_cfg);
     engine::manual_scheduler wheel(clock_type::now());
     std::unique_ptr<ghostlet::sim_writer> writer;
-    writer = std::make_unique<ghostlet::sim_writer>(pool, wheel, "", in_flight, ghostlet::writer_metrics{},
-                                                    [] {});
+    writer = std::make_unique<ghostlet::sim_writer>(
+        pool, wheel, "", engine::write_driver_config{.max_in_flight = static_cast<std::size_t>(in_flight)},
+        ghostlet::writer_metrics{}, [] {});
     sim::simulation_config cfg;
     cfg.lease_duration_seconds = 40;
     cfg.identity = "ceiling";

@@ -20,6 +20,10 @@ write_driver::write_driver(http_pool& pool, scheduler& timers, write_driver_conf
       wake_(pool.get_executor(), clock::time_point::max()) {
     if (cfg_.max_in_flight == 0)
         cfg_.max_in_flight = 1;
+    if (cfg_.adaptive) {
+        cfg_.adaptive->max_limit = cfg_.max_in_flight;
+        adaptive_.emplace(*cfg_.adaptive);
+    }
 }
 
 write_driver::~write_driver() {
@@ -119,8 +123,8 @@ net::awaitable<void> write_driver::run() {
         if (stopping_) {
             if (active_ == 0)
                 break;
-        } else if (active_ < cfg_.max_in_flight) {
-            auto batch = queue_.prepare_batch(cfg_.max_in_flight - active_, timers_.now());
+        } else if (active_ < limit()) {
+            auto batch = queue_.prepare_batch(limit() - active_, timers_.now());
             for (auto& t : batch) {
                 ++active_;
                 auto send_id = ++next_send_;
@@ -148,7 +152,7 @@ net::awaitable<void> write_driver::run() {
         // With every slot busy, a completion wakes us; a due retry could not be sent anyway
         // (waking for it would spin).
         std::optional<scheduler::time_point> due;
-        if (!stopping_ && active_ < cfg_.max_in_flight)
+        if (!stopping_ && active_ < limit())
             due = queue_.next_retry_due();
         arm_retry(due);
         wake_.expires_at(clock::time_point::max());
@@ -167,12 +171,17 @@ net::awaitable<void> write_driver::run() {
 net::awaitable<void> write_driver::send(write_ticket ticket) {
     auto sent = timers_.now();
     auto method = ticket.request.method;
+    const std::size_t in_flight_at_send = active_;
     auto r = co_await pool_.async_request(ticket.request, cfg_.request_timeout);
     if (stopping_ && deadline_passed_ && !r && r.error() == errc::cancelled) {
         ++summary_.cancelled;   // not reported: shutdown
         co_return;
     }
     auto outcome = classify(r);
+    if (adaptive_) {
+        adaptive_->on_sample(timers_.now() - sent, in_flight_at_send,
+                             outcome.k == write_outcome::kind::transient, timers_.now());
+    }
     if (outcome.k != write_outcome::kind::success) {
         GHOST_LOG_DEBUG("write ", ticket.key, " attempt ", ticket.attempt, ": ",
                         r ? "HTTP " + std::to_string(r->status) : r.error().message());

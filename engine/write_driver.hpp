@@ -1,6 +1,6 @@
 #pragma once
 // Runs a write_queue over an http_pool: hands out batches up to max_in_flight concurrent
-// requests, sleeps on a steady_timer used as a condition variable (woken by submit(), by a
+// requests (or an adaptive limit below it, engine/concurrency_limit.hpp), sleeps on a steady_timer used as a condition variable (woken by submit(), by a
 // completed request, or by the next retry due time), and classifies each response:
 //   2xx                                  -> success
 //   transport error, timeout, 5xx, 429   -> transient (requeued with backoff / Retry-After)
@@ -20,6 +20,7 @@
 // run() returns once nothing is in flight; shutdown_summary() then tells how many writes
 // finished, were cancelled or were dropped.
 
+#include "engine/concurrency_limit.hpp"
 #include "engine/error.hpp"
 #include "engine/http_pool.hpp"
 #include "engine/scheduler.hpp"
@@ -39,7 +40,9 @@
 namespace ghost::engine {
 
 struct write_driver_config {
-    std::size_t max_in_flight = 16;
+    std::size_t max_in_flight = 16;   // the fixed limit, or the adaptive one's ceiling
+    // When set, the writes in flight follow an adaptive limit (its max_limit is max_in_flight).
+    std::optional<concurrency_limit_config> adaptive;
     std::chrono::milliseconds request_timeout{30000};
     write_queue::config queue{};
 };
@@ -92,6 +95,8 @@ public:
 
     const write_queue& queue() const noexcept { return queue_; }
     std::size_t in_flight() const noexcept { return active_; }
+    /// Writes allowed in flight now (max_in_flight unless adaptive).
+    std::size_t limit() const noexcept { return adaptive_ ? adaptive_->limit() : cfg_.max_in_flight; }
 
     // The classification used for every response (exposed for tests and callers).
     static write_outcome classify(const result<http_response>& r);
@@ -108,6 +113,7 @@ private:
     write_driver_config cfg_;
     completion on_done_;
     write_queue queue_;
+    std::optional<concurrency_limit> adaptive_;
     boost::asio::steady_timer wake_;
     std::vector<write_report> superseded_;   // reports waiting for the run loop
     std::uint64_t next_id_ = 0;

@@ -4,6 +4,7 @@ set -euo pipefail
 pkgs=(cmake ninja-build g++ ccache pkg-config
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
       libsimdjson-dev libyaml-cpp-dev libre2-dev libssl-dev zlib1g-dev openssl libgtest-dev libbenchmark-dev libmimalloc-dev
+      clang libclang-rt-14-dev  # the fuzz targets: clang's libFuzzer and sanitizer runtimes
       procps iproute2)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs dependencies, builds the control plane (cached outside
 # the clone), builds the project — ASan+UBSan for unit tests, TSan for the ghostctl unit tests (the
-# threaded part), release for everything — and runs ctest. Ends with ctest's summary of the full release run.
+# threaded part), the fuzz targets briefly (clang), release for everything — and runs ctest. Ends with ctest's summary of the full release run.
 #   tools/test.sh [--unit-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,13 @@ echo "[test] ThreadSanitizer build, ghostctl unit tests"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j"$jobs" --target ghost_ghostctl_tests
 build/tsan/tests/ghostctl/ghost_ghostctl_tests --gtest_brief=1
+
+# Each libFuzzer target (clang, ASan+UBSan) for 3,000 runs on its seed corpus: a smoke that keeps
+# the targets building and the corpora clean, not a campaign (README: Fuzzing).
+echo "[test] fuzz build (clang, libFuzzer), a smoke run of each target"
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz -j"$jobs" --target ghost_fuzz_targets
+ctest --preset fuzz -j"$jobs"
 
 echo "[test] release build, unit + integration + benchmark smoke"
 cmake --preset release >/dev/null

@@ -595,6 +595,9 @@ void start_server(runtime& rt, const options& opts) {
                                   rt.metrics.registry.render()};
     });
     auto& reg = rt.metrics.registry;
+    reg.add_gauge("ghostlet_write_concurrency_limit",
+                  "Writes allowed in flight now (adaptive: follows the API server's latency)",
+                  [&rt] { return static_cast<double>(rt.writer->limit()); });
     reg.add_gauge("ghostlet_writer_queue_depth", "Writes waiting or in flight",
                   [&rt] { return static_cast<double>(rt.writer->queued()); });
     reg.add_gauge("ghostlet_managed_nodes", "Nodes this ghostlet manages",
@@ -734,8 +737,10 @@ int run(const options& opts, std::vector<stages::stage> stage_list,
                           default: return nullptr;
                           }
                       }};
-    rt.writer = std::make_unique<sim_writer>(*rt.pool, *rt.timers, access.base_path,
-                                             opts.max_in_flight, std::move(wm));
+    engine::write_driver_config writes{.max_in_flight = static_cast<std::size_t>(opts.max_in_flight)};
+    if (opts.write_concurrency == "adaptive") writes.adaptive = engine::concurrency_limit_config{};
+    rt.writer = std::make_unique<sim_writer>(*rt.pool, *rt.timers, access.base_path, writes,
+                                             std::move(wm));
     auto split = [](std::vector<stages::stage> all) {
         std::pair<std::vector<stages::stage>, std::vector<stages::stage>> out;
         for (auto& s : all) {

@@ -104,6 +104,9 @@ engine::flag_set make_flags(options& o) {
     f.integer("max-connections", &o.max_connections, 1, 1024,
               "keep-alive connections to the API server");
     f.integer("max-in-flight", &o.max_in_flight, 1, 4096, "concurrent writes to the API server");
+    f.string("write-concurrency", &o.write_concurrency,
+             "fixed (--max-in-flight writes in flight) or adaptive (fewer while the API server's "
+             "answers slow down or it sheds load; --max-in-flight is the ceiling)");
     f.string("shard-group", &o.shard_group,
              "replicas with the same group split the managed nodes among themselves and take "
              "over those of a replica that dies (membership Leases in kube-node-lease; needs "
@@ -467,6 +470,10 @@ void validate(options& o, const std::set<std::string>& given) {
         }
     } else if (o.shard_lease_duration_seconds != 0) {
         o.warnings.push_back("--shard-lease-duration-seconds has no effect without --shard-group");
+    }
+    if (o.write_concurrency != "fixed" && o.write_concurrency != "adaptive") {
+        throw options_error("--write-concurrency: expected fixed or adaptive, got \"" +
+                            o.write_concurrency + "\"");
     }
     if (o.api_mode != "kwok" && o.api_mode != "kubelet") {
         throw options_error("--api-mode: expected kwok or kubelet, got \"" + o.api_mode + "\"");

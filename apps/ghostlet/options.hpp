@@ -75,6 +75,9 @@ struct options {
     std::string identity;                 ///< lease holder; default "<hostname>-ghostlet"
     int max_connections = 64;             ///< keep-alive pool size towards the apiserver
     int max_in_flight = 64;               ///< concurrent writes in the batching writer
+    /// --write-concurrency: "fixed" (always --max-in-flight) or "adaptive" (a latency-driven
+    /// limit below it, engine/concurrency_limit.hpp).
+    std::string write_concurrency = "fixed";
     /// Sharded replicas: replicas with the same group split the managed nodes (no kwok flag).
     std::string shard_group;
     std::int64_t shard_lease_duration_seconds = 0;  ///< membership Lease; 0 = node lease's

@@ -10,15 +10,13 @@ double seconds(engine::scheduler::clock::duration d) {
 }  // namespace
 
 sim_writer::sim_writer(engine::http_pool& pool, engine::scheduler& timers, std::string base_path,
-                       int max_in_flight, writer_metrics metrics,
+                       engine::write_driver_config config, writer_metrics metrics,
                        std::function<void()> after_completion)
     : timers_(timers),
       base_path_(std::move(base_path)),
       metrics_(std::move(metrics)),
       after_completion_(std::move(after_completion)),
-      driver_(pool, timers,
-              engine::write_driver_config{.max_in_flight = static_cast<std::size_t>(max_in_flight)},
-              [this](const engine::write_report& report) { completed(report); }) {}
+      driver_(pool, timers, config, [this](const engine::write_report& report) { completed(report); }) {}
 
 void sim_writer::submit(sim::write_op op) {
     if (!base_path_.empty()) op.request.target = base_path_ + op.request.target;

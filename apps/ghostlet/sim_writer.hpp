@@ -30,7 +30,7 @@ struct writer_metrics {
 class sim_writer {
 public:
     sim_writer(engine::http_pool& pool, engine::scheduler& timers, std::string base_path,
-               int max_in_flight, writer_metrics metrics,
+               engine::write_driver_config config, writer_metrics metrics,
                std::function<void()> after_completion = {});
 
     void submit(sim::write_op op);
@@ -43,6 +43,8 @@ public:
         return driver_.shutdown_summary();
     }
 
+    /// Writes allowed in flight now (--max-in-flight, or below it with --write-concurrency=adaptive).
+    std::size_t limit() const noexcept { return driver_.limit(); }
     std::size_t queued() const noexcept {
         return driver_.queue().waiting() + driver_.in_flight();
     }

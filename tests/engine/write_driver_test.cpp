@@ -159,6 +159,52 @@ TEST(write_driver, retries_503_after_the_backoff_on_the_injected_clock) {
     });
 }
 
+// An adaptive limit: a round of 429s cuts the writes in flight, and the retries go out no more
+// than that many at a time.
+TEST(write_driver, throttling_answers_cut_the_adaptive_limit) {
+    run_async([](net::any_io_executor ex) -> net::awaitable<void> {
+        bool shedding = true;
+        loopback_http_server server(ex, [&](const ghost::testing::http_message&, std::size_t) {
+            reply r;
+            r.status = shedding ? 429 : 200;
+            r.delay = 5ms;
+            return r;
+        });
+        eng::pool_config pcfg;
+        pcfg.max_connections = 8;
+        eng::http_pool pool(ex, {"127.0.0.1", server.port(), false}, {}, pcfg);
+        sched_type sched;
+        eng::write_driver_config cfg;
+        cfg.max_in_flight = 8;
+        cfg.adaptive = eng::concurrency_limit_config{.initial_limit = 8, .min_limit = 2};
+        cfg.queue.initial_backoff = 10ms;
+        std::size_t ok = 0;
+        eng::write_driver driver(pool, sched, cfg, [&](const eng::write_report& rep) {
+            if (rep.response && *rep.response && (*rep.response)->status == 200) ++ok;
+        });
+        EXPECT_EQ(driver.limit(), 8u);
+        bool finished = false;
+        net::co_spawn(ex, driver.run(), [&](std::exception_ptr) { finished = true; });
+        for (int k = 0; k < 8; ++k)
+            driver.submit("k" + std::to_string(k), eng::write_priority::status, put("/k", "1"));
+        CO_ASSERT_TRUE(co_await wait_until([&] {
+            return driver.queue().stats().retried == 8 && driver.in_flight() == 0;
+        }));
+        EXPECT_EQ(driver.limit(), 3u) << "8 x 0.9^8";
+        shedding = false;
+        sched.advance(10ms);
+        std::size_t most = 0;
+        CO_ASSERT_TRUE(co_await wait_until([&] {
+            most = std::max(most, driver.in_flight());
+            return ok == 8;
+        }));
+        EXPECT_LE(most, 3u);
+        EXPECT_GT(most, 0u);
+        driver.stop();
+        EXPECT_TRUE(co_await wait_until([&] { return finished; }));
+    });
+}
+
 TEST(write_driver, honours_retry_after_and_reports_permanent_errors) {
     run_async([](net::any_io_executor ex) -> net::awaitable<void> {
         sched_type sched;

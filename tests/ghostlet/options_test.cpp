@@ -382,3 +382,11 @@ TEST(options, api_mode_kubelet_and_its_flags) {
     ASSERT_FALSE(unused.warnings.empty());
     EXPECT_NE(unused.warnings.back().find("without --api-mode=kubelet"), std::string::npos);
 }
+
+TEST(options, write_concurrency_fixed_or_adaptive) {
+    EXPECT_EQ(parse_options({"--manage-all-nodes"}).write_concurrency, "fixed");
+    EXPECT_EQ(parse_options({"--manage-all-nodes", "--write-concurrency=adaptive"}).write_concurrency,
+              "adaptive");
+    EXPECT_EQ(error_of({"--manage-all-nodes", "--write-concurrency", "aimd"}),
+              "--write-concurrency: expected fixed or adaptive, got \"aimd\"");
+}

@@ -43,7 +43,7 @@ TEST(sim_writer, own_latency_leaves_out_the_api_servers_round_trip) {
         ghost::ghostlet::writer_metrics m{&queue_wait, &added, &own,
                                           [&](http::verb) { return &rtt; }};
         int completed = 0;
-        ghost::ghostlet::sim_writer writer(pool, sched, "", 8, m, [] {});
+        ghost::ghostlet::sim_writer writer(pool, sched, "", {.max_in_flight = 8}, m, [] {});
         bool writer_done = false;
         boost::asio::co_spawn(ex, writer.async_run(), [&](std::exception_ptr) { writer_done = true; });
         for (auto key : {"a", "b", "c"}) {
