@@ -16,15 +16,15 @@
 namespace ghost::engine {
 
 struct concurrency_limit_config {
-    std::size_t initial_limit = 16;
-    std::size_t min_limit = 4;
+    std::size_t initial_limit = 64;  ///< starts at the ceiling: shrinks only on evidence
+    std::size_t min_limit = 16;
     std::size_t max_limit = 64;
     double tolerance = 1.5;         ///< short/long ratio still taken as "flat"
     double smoothing = 0.2;         ///< share of a window's new estimate in the limit
     double backoff_ratio = 0.9;     ///< limit × this on a throttling answer
     std::chrono::milliseconds min_window{100};
     std::size_t min_window_samples = 8;
-    std::size_t long_windows = 600;  ///< memory of the long average, in windows (~1 min)
+    std::size_t long_windows = 40;  ///< memory of the long average, in windows (~4 s)
 };
 
 class concurrency_limit {

@@ -629,7 +629,10 @@ private:
             if (v.is_null()) return out(null_value());
             if (!v.is_array()) return error();
             auto& arr = v.get_array();
-            auto i = static_cast<std::int64_t>(std::floor(to_double(key)));
+            // Beyond ±2^53 (or NaN) no array has the index, and the cast would overflow.
+            double d = std::floor(to_double(key));
+            if (!(std::fabs(d) < 9007199254740992.0)) return out(null_value());
+            auto i = static_cast<std::int64_t>(d);
             if (i < 0) i += static_cast<std::int64_t>(arr.size());
             if (i < 0 || i >= static_cast<std::int64_t>(arr.size())) return out(null_value());
             return out(arr[static_cast<std::size_t>(i)]);
@@ -774,7 +777,9 @@ private:
                                  if (key.is_string()) {
                                      q.emplace_back(std::string(key.get_string()));
                                  } else if (key.is_number()) {
-                                     q.emplace_back(static_cast<std::int64_t>(to_double(key)));
+                                     double d = to_double(key);
+                                     if (!(std::fabs(d) < 9007199254740992.0)) return error();
+                                     q.emplace_back(static_cast<std::int64_t>(d));
                                  } else {
                                      return error();
                                  }

@@ -13,7 +13,14 @@ struct limiter_run {
     concurrency_limit limit;
     concurrency_limit::time_point now{};
 
-    explicit limiter_run(concurrency_limit_config cfg = {}) : limit(cfg) {}
+    explicit limiter_run(concurrency_limit_config cfg = start_low()) : limit(cfg) {}
+
+    static concurrency_limit_config start_low() {
+        concurrency_limit_config cfg;
+        cfg.initial_limit = 16;
+        cfg.min_limit = 4;
+        return cfg;
+    }
 
     // `windows` windows of 10 samples 10 ms apart, each `rtt` long with `in_flight` writes (0:
     // the current limit, a saturated writer).
@@ -44,12 +51,13 @@ TEST(concurrency_limit, rising_round_trips_shrink_it_and_it_settles_below_the_ce
     r.play(200, 20ms);
     ASSERT_EQ(r.limit.limit(), 64u);
     // The server is past its knee: round trips three times the normal.
-    r.play(30, 60ms);
+    r.play(15, 60ms);
     auto shrunk = r.limit.limit();
-    EXPECT_LT(shrunk, 40u);
+    EXPECT_LT(shrunk, 45u);
     EXPECT_GE(shrunk, 4u);
-    // At 1.5x the normal (the tolerance) the limit no longer falls: it grows again.
-    r.play(30, 30ms);
+    // At 1.5x the old normal (the tolerance; the long average has risen meanwhile) the limit
+    // no longer falls: it grows again.
+    r.play(10, 30ms);
     EXPECT_GT(r.limit.limit(), shrunk);
 }
 
@@ -63,7 +71,7 @@ TEST(concurrency_limit, a_writer_using_less_than_half_learns_nothing) {
 }
 
 TEST(concurrency_limit, throttling_answers_back_off_to_the_floor) {
-    concurrency_limit_config cfg;
+    auto cfg = limiter_run::start_low();
     cfg.initial_limit = 20;
     concurrency_limit limit(cfg);
     concurrency_limit::time_point now{};
@@ -96,5 +104,6 @@ TEST(concurrency_limit, bounds_hold_whatever_the_configuration) {
     EXPECT_EQ(limit.limit(), 8u);
     concurrency_limit_config low;
     low.initial_limit = 0;
-    EXPECT_EQ(concurrency_limit(low).limit(), 4u);
+    EXPECT_EQ(concurrency_limit(low).limit(), 16u) << "the default floor";
+    EXPECT_EQ(concurrency_limit().limit(), 64u) << "starts at the default ceiling";
 }

@@ -55,6 +55,16 @@ TEST(jq, iteration_and_index) {
     EXPECT_EQ(run(".[7]", "[10,20,30]"), "null");
 }
 
+// Found by jq_fuzz (UBSan: 1.1e20 outside the range of long): an index no array can have.
+TEST(jq, an_index_beyond_any_array_is_null) {
+    EXPECT_EQ(run(".[111111011111111111111]", "[10,20,30]"), "null");
+    EXPECT_EQ(run(".[-111111011111111111111]", "[10,20,30]"), "null");
+    // The fuzzer's input: `[.][.]` indexes [1.1e20] with 1.1e20 (null); pipes bind loosest.
+    EXPECT_EQ(run("11|11111,11|111111011111111111111|110,[[.][.]]|110,1111", "null"),
+              "110 1111 110 1111 110 1111 110 1111");
+    EXPECT_EQ(run("[.][.]", "111111011111111111111"), "null");
+}
+
 TEST(jq, runtime_errors_make_the_result_absent) {
     // Iterating a missing array is an error in jq, which kwok treats as "absent".
     EXPECT_EQ(run(".status.containerStatuses.[].state", pod), "<absent>");
