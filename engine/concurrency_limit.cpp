@@ -6,8 +6,9 @@
 namespace ghost::engine {
 
 concurrency_limit::concurrency_limit(concurrency_limit_config cfg) : cfg_(cfg) {
-    cfg_.min_limit = std::max<std::size_t>(cfg_.min_limit, 1);
-    cfg_.max_limit = std::max(cfg_.max_limit, cfg_.min_limit);
+    // The ceiling is --max-in-flight: a floor above it is lowered, never the ceiling raised.
+    cfg_.max_limit = std::max<std::size_t>(cfg_.max_limit, 1);
+    cfg_.min_limit = std::clamp<std::size_t>(cfg_.min_limit, 1, cfg_.max_limit);
     limit_ = clamp(static_cast<double>(cfg_.initial_limit));
 }
 

@@ -106,4 +106,10 @@ TEST(concurrency_limit, bounds_hold_whatever_the_configuration) {
     low.initial_limit = 0;
     EXPECT_EQ(concurrency_limit(low).limit(), 16u) << "the default floor";
     EXPECT_EQ(concurrency_limit().limit(), 64u) << "starts at the default ceiling";
+    concurrency_limit_config small;
+    small.max_limit = 8;  // --max-in-flight=8 under the default floor of 16
+    concurrency_limit capped(small);
+    EXPECT_EQ(capped.limit(), 8u);
+    for (int i = 0; i < 50; ++i) capped.on_sample(std::chrono::milliseconds(5), 8, true, {});
+    EXPECT_EQ(capped.limit(), 8u) << "the floor is lowered to the ceiling, never above it";
 }
