@@ -7,6 +7,8 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <random>
 
@@ -67,9 +69,17 @@ value scale(const value& q, const value& n, bool divide) {
     switch (n.get_kind()) {
     case kind::int_:
     case kind::uint_: {
+        if (n.get_kind() == kind::uint_ &&
+            n.as_uint() > static_cast<std::uint64_t>(std::numeric_limits<long long>::max()))
+            return value::error("Quantity arithmetic overflows");
         long long m = n.get_kind() == kind::int_ ? n.as_int() : static_cast<long long>(n.as_uint());
         if (divide && m == 0) return value::error("division by zero");
-        return make_q(kube::quantity::from_milli(divide ? a.milli() / m : a.milli() * m));
+        long long milli = 0;
+        // As CEL's own integer arithmetic: an overflow is an error, not a wrapped value.
+        if (divide ? (a.milli() == std::numeric_limits<long long>::min() && m == -1)
+                   : __builtin_mul_overflow(a.milli(), m, &milli))
+            return value::error("Quantity arithmetic overflows");
+        return make_q(kube::quantity::from_milli(divide ? a.milli() / m : milli));
     }
     case kind::double_:
         return make_q(kube::quantity::from_double(divide ? a.as_double() / n.as_double()

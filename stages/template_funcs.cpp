@@ -8,6 +8,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <optional>
+
 namespace ghost::stages {
 
 namespace json = boost::json;
@@ -25,11 +27,17 @@ boost::system::error_code bad_args() {
 
 void add(func_map& m, const char* name, lang::template_func f) { m.emplace(name, std::move(f)); }
 
-int indent_arg(const json::value& v) {
-    if (v.is_int64()) return int(v.get_int64());
-    if (v.is_uint64()) return int(v.get_uint64());
-    if (v.is_double()) return int(v.get_double());
-    return 0;
+// YAML's indent: a whole number (Go's int parameter takes 2 and 2.0, not 2.5), not negative
+// (Go's strings.Repeat panics), and bounded so that a typo cannot ask for gigabytes of spaces.
+std::optional<int> indent_arg(const json::value& v) {
+    constexpr double max_indent = 1024;
+    double n = -1;
+    if (v.is_int64()) n = static_cast<double>(v.get_int64());
+    else if (v.is_uint64()) n = static_cast<double>(v.get_uint64());
+    else if (v.is_double()) n = v.get_double();
+    if (!(n >= 0 && n <= max_indent) || n != static_cast<double>(static_cast<int>(n)))
+        return std::nullopt;
+    return static_cast<int>(n);
 }
 
 }  // namespace
@@ -91,8 +99,9 @@ func_map kwok_default_funcs(std::string version, std::function<std::string()> no
     });
     add(m, "YAML", [](args_t a) -> res_t {
         if (a.empty() || a.size() > 2) return bad_args();
-        int indent = a.size() == 2 ? indent_arg(a[1]) : 0;
-        return json::value(json::string(lang::json_to_yaml(a[0], indent)));
+        auto indent = a.size() == 2 ? indent_arg(a[1]) : std::optional<int>(0);
+        if (!indent) return bad_args();
+        return json::value(json::string(lang::json_to_yaml(a[0], *indent)));
     });
     add(m, "Version", [version = std::move(version)](args_t) -> res_t {
         return json::value(json::string(version));

@@ -144,4 +144,10 @@ TEST(cel_stage, kwok_functions) {
     EXPECT_EQ(eval("Rand() >= 0.0 && Rand() < 1.0"), "true");
     EXPECT_EQ(eval("Now() > timestamp('2020-01-01T00:00:00Z')"), "true");
     EXPECT_EQ(eval("Quantity('nope')"), "error: Quantity: \"nope\" is not a quantity");
+    // Found by cel_fuzz under UBSan: milli-units times an int overflowed a signed 64-bit.
+    EXPECT_EQ(eval("Quantity('9223372036854775807m') * 2"), "error: Quantity arithmetic overflows");
+    EXPECT_EQ(eval("Quantity('-9223372036854775808m') / -1"),
+              "error: Quantity arithmetic overflows");
+    EXPECT_EQ(eval("Quantity('1') * 18446744073709551615u"), "error: Quantity arithmetic overflows");
+    EXPECT_EQ(eval("(Quantity('4611686018427387903m') * 2).string()"), "\"9223372036854775806m\"");
 }

@@ -44,6 +44,16 @@ TEST(template_funcs, kwok_functions) {
               "NetworkUnavailable=False,");
 }
 
+// Found by gotpl_fuzz under UBSan: a 52-digit indent was cast from double to int.
+TEST(template_funcs, yaml_indent_must_be_a_small_whole_number) {
+    EXPECT_EQ(render("x:{{ YAML .metadata.labels 1.0 }}"), "x:\n  a: \"1\"\n  b: \"2\"\n  ");
+    for (auto bad : {"1111111111111111111111111111111111111111111111111111", "1.5", "-1", "5000",
+                     "\"2\""}) {
+        auto out = render("{{ YAML .metadata.labels " + std::string(bad) + " }}");
+        EXPECT_TRUE(out.starts_with("EXEC ERROR")) << bad << ": " << out;
+    }
+}
+
 TEST(template_funcs, quote_in_a_pipeline) {
     EXPECT_EQ(render("{{ .metadata.name | Quote }}"), "\"pod-a\"");
     EXPECT_EQ(render("{{ Version }}"), "v1.2.3");
