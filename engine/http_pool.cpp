@@ -321,6 +321,11 @@ struct http_pool::impl {
         return h;
     }
 
+    static net::awaitable<bool> cancellation_requested() {
+        auto cs = co_await net::this_coro::cancellation_state;
+        co_return cs.cancelled() != net::cancellation_type::none;
+    }
+
     // Requests and watches alike: the head, then the body straight from the request.
     template <class Stream>
     net::awaitable<error_code> write_request(Stream& s, const http_request& req) const {
@@ -338,6 +343,13 @@ struct http_pool::impl {
         auto wec = co_await write_request(s, req);
         if (wec) {
             r.ec = wec;
+            co_return r;
+        }
+        // A cancellation emitted while the write's completion was queued only marked the
+        // state: the read would start uncancelled and wait for an answer (stop()'s deadline
+        // on a request the server holds). Look before reading.
+        if (co_await cancellation_requested()) {
+            r.ec = net::error::operation_aborted;
             co_return r;
         }
         bhttp::response_parser<bhttp::string_body> p;
@@ -375,6 +387,10 @@ struct http_pool::impl {
                 }
                 conn = std::move(*c);
                 conn->id = id;
+            }
+            if (co_await cancellation_requested()) {  // as in exchange: before the write
+                release(std::move(conn), id, true);
+                co_return make_error_code(errc::cancelled);
             }
             if (reused)
                 ++st.reuses;

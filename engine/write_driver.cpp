@@ -169,6 +169,10 @@ net::awaitable<void> write_driver::run() {
 }
 
 net::awaitable<void> write_driver::send(write_ticket ticket) {
+    // The deadline's cancellation must come back as errc::cancelled from the pool: asio's
+    // default would throw from the next co_await inside it instead (seen under load: the write
+    // was then neither finished nor cancelled in the shutdown summary).
+    co_await net::this_coro::throw_if_cancelled(false);
     auto sent = timers_.now();
     auto method = ticket.request.method;
     const std::size_t in_flight_at_send = active_;

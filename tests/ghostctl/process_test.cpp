@@ -38,7 +38,10 @@ TEST_F(process_test, spawn_log_pid_and_stop) {
     EXPECT_EQ(tail_lines(s.log_file, 5), "hello-from-child\n");
     EXPECT_TRUE(pid_alive(pid));
     // After exec the cmdline is sleep's: a pid check with the wrong binary must say no.
-    poll_until([&] { return proc_cmdline(pid).at(0) == "sleep"; });
+    poll_until([&] {  // (empty while the exec is under way: seen under load)
+        auto cmdline = proc_cmdline(pid);
+        return !cmdline.empty() && cmdline[0] == "sleep";
+    });
     EXPECT_FALSE(pid_runs_binary(pid, "/bin/sh"));
     EXPECT_TRUE(pid_runs_binary(pid, "sleep"));
     EXPECT_TRUE(stop_process(pid, std::chrono::seconds(5)));
