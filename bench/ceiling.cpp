@@ -13,6 +13,7 @@
 // a third thread scraping the nodes' /metrics/nodes/{node}/metrics/resource at R requests/s.
 #include "engine/flags.hpp"
 #include "engine/http_pool.hpp"
+#include "engine/memory.hpp"
 #include "ghost_testing/loopback_http_server.hpp"
 #include "stages/default_stages.hpp"
 #include "sim/simulation.hpp"
@@ -30,9 +31,12 @@
 #include <boost/json.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <functional>
+#include <future>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -71,6 +75,23 @@ boost::json::value make_pod(int node, int j) {
         {"spec", {{"nodeName", "node-" + std::to_string(node)},
                   {"containers", boost::json::array{{{"name", "c"}, {"image", "i"}}}}}},
         {"status", {{"phase", "Pending"}}}};
+}
+
+// Resident bytes once the allocator has given its free pages back (on both threads: mimalloc's
+// heaps are per thread): what the objects held cost.
+double resident_bytes(boost::asio::io_context& server_ctx) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // past mimalloc's decommit delays
+    std::promise<void> collected;
+    boost::asio::post(server_ctx, [&] {
+        ghost::engine::release_free_memory();
+        collected.set_value();
+    });
+    collected.get_future().wait();
+    ghost::engine::release_free_memory();
+    std::ifstream statm("/proc/self/statm");
+    double size = 0, resident = 0;
+    statm >> size >> resident;
+    return resident * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
 // The pod as the metrics index sees it once started (the stand-in API server sends no watch).
@@ -181,6 +202,7 @@ int main(int argc, char** argv) {
     };
 
     // Phase 1: every node appears; done when each lease is held and node-initialize acked.
+    const double resident0 = resident_bytes(server_ctx);
     auto cpu0 = thread_cpu_seconds();
     auto t0 = clock_type::now();
     for (int i = 0; i < nodes; ++i) {
@@ -192,6 +214,7 @@ int main(int argc, char** argv) {
         turn();
     auto t1 = clock_type::now();
     auto cpu1 = thread_cpu_seconds();
+    const double resident1 = resident_bytes(server_ctx);
     auto secs = [](auto d) { return std::chrono::duration<double>(d).count(); };
     const double node_s = secs(t1 - t0);
     std::printf("engine ceiling (in-memory stand-in API server, NOT a real cluster)\n");
@@ -236,6 +259,15 @@ int main(int argc, char** argv) {
     auto quiet = pod_round(0, {});
     auto cpu2 = thread_cpu_seconds();
     print_round(":", quiet);
+    // Steady state: every node leased, every pod Running, nothing queued (no watch cache: the
+    // stand-in sends no events, as ghostlet keeps none of its own).
+    const double resident2 = resident_bytes(server_ctx);
+    const double per_node = (resident1 - resident0) / nodes;
+    const double per_pod = pods ? (resident2 - resident1) / static_cast<double>(pods) : 0;
+    std::printf("  memory held: %.0f B per node, %.0f B per pod (resident after freeing; %.1f MB "
+                "for %d nodes and %llu pods)\n",
+                per_node, per_pod, (resident2 - resident0) / 1e6, nodes,
+                static_cast<unsigned long long>(pods));
     if (!usage) {
         const double pod_s = quiet.seconds;
         std::printf("  per ghostlet CPU-second: %.0f nodes, %.0f transitions\n",
@@ -245,9 +277,10 @@ int main(int argc, char** argv) {
                     static_cast<std::size_t>(connections),
                     static_cast<unsigned long long>(pool.stats().connections_opened));
         std::printf("{\"nodes\":%d,\"node_seconds\":%.3f,\"nodes_per_s\":%.0f,\"pods\":%llu,"
-                    "\"pod_seconds\":%.3f,\"transitions_per_s\":%.0f,\"cpu_seconds\":%.3f}\n",
+                    "\"pod_seconds\":%.3f,\"transitions_per_s\":%.0f,\"cpu_seconds\":%.3f,"
+                    "\"bytes_per_node\":%.0f,\"bytes_per_pod\":%.0f}\n",
                     nodes, node_s, nodes / node_s, static_cast<unsigned long long>(pods), pod_s,
-                    static_cast<double>(pods) / pod_s, cpu2 - cpu0);
+                    static_cast<double>(pods) / pod_s, cpu2 - cpu0, per_node, per_pod);
     } else {
         // What one scrape costs the reactor: the biggest node's render, timed on this thread.
         const std::string one = "/metrics/nodes/node-0/metrics/resource";

@@ -14,6 +14,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <utility>
 
 
@@ -32,6 +33,22 @@ using args_t = std::span<const json_value>;
 std::string_view string_arg(args_t args, std::size_t i) {
     return i < args.size() && args[i].is_string() ? std::string_view(args[i].get_string())
                                                   : std::string_view();
+}
+
+std::uint64_t fnv1a64(std::string_view text) {
+    std::uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : text) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+// A pod's uid as 8 bytes (0: none): two uids of one pod name colliding is a 2^-64 chance.
+std::uint64_t uid_hash(std::string_view uid) {
+    if (uid.empty()) return 0;
+    auto h = fnv1a64(uid);
+    return h == 0 ? 1 : h;
 }
 
 bool bool_arg(args_t args, std::size_t i) {
@@ -236,14 +253,11 @@ void simulation::give_up_nodes(const std::vector<std::string>& names) {
         gone.insert(name);
         if (config_.owns_node) ++stats_.nodes_released;
     }
-    for (auto it = pods_.begin(); it != pods_.end();) {
-        if (gone.count(it->second.node)) {
-            pod_pipeline_->on_delete(it->first);
-            it = pods_.erase(it);
-        } else {
-            ++it;
-        }
-    }
+    std::erase_if(pods_, [&](const auto& entry) {
+        if (!gone.count(entry.second.node)) return false;
+        pod_pipeline_->on_delete(entry.first);
+        return true;
+    });
 }
 
 // The pods of a node that became ours, as the API server has them now, fed in as events.
@@ -401,8 +415,8 @@ void simulation::mark_pod_ips(const boost::json::object& pod, pod_state& state) 
     if (ips.empty()) return;
     // The API server's addresses win over ours: an allocation whose status write was lost
     // (etcd restarted without it) must not stay reserved beside the one the pod shows.
-    if (!state.ips.empty() && state.ips != ips) {
-        std::vector<std::string> stale = state.ips;
+    if (!state.ips.empty() && !std::ranges::equal(state.ips, ips)) {
+        std::vector<std::string> stale(state.ips.begin(), state.ips.end());
         std::erase_if(stale, [&ips](const std::string& ip) {
             return std::find(ips.begin(), ips.end(), ip) != ips.end();
         });
@@ -421,10 +435,10 @@ void simulation::mark_pod_ips(const boost::json::object& pod, pod_state& state) 
             }
         }
     }
-    state.ips = std::move(ips);
+    state.ips.assign(std::make_move_iterator(ips.begin()), std::make_move_iterator(ips.end()));
 }
 
-void simulation::release_pod_ips(std::string_view node_name, const std::vector<std::string>& ips) {
+void simulation::release_pod_ips(std::string_view node_name, std::span<const std::string> ips) {
     const node_entry* node = nodes_.find(node_name);
     std::vector<std::string> cidrs = node ? node->pod_cidrs : std::vector<std::string>{};
     cidrs.push_back(config_.cidr);
@@ -470,19 +484,26 @@ void simulation::on_pod_upsert(json_value pod) {
     }
     if (!entry->managed) return;
     std::string key = kube::object_key(*obj);
-    auto& state = pods_[key];
-    std::string uid(metadata_string(*obj, "uid"));
-    if ((!state.uid.empty() && state.uid != uid) || (!state.node.empty() && state.node != node)) {
+    auto& state = pod_entry(key);
+    const std::uint64_t uid = uid_hash(metadata_string(*obj, "uid"));
+    if ((state.uid_hash != 0 && state.uid_hash != uid) ||
+        (!state.node.empty() && state.node != node)) {
         // Another pod under this name, or a binding that etcd lost and the scheduler made
         // again elsewhere: our addresses were for the other one, on another node's range.
         release_pod_ips(state.node, state.ips);
         state = pod_state{};
     }
     state.node = node;
-    state.uid = std::move(uid);
+    state.uid_hash = uid;
     mark_pod_ips(*obj, state);
     pod_pipeline_->on_upsert(key, std::make_shared<const json_value>(std::move(pod)),
                              config_.steady_now());
+}
+
+simulation::pod_state& simulation::pod_entry(std::string_view key) {
+    auto it = pods_.find(key);
+    if (it == pods_.end()) it = pods_.try_emplace(std::string(key)).first;
+    return it->second;
 }
 
 void simulation::on_pod_delete(const json_value& pod) {
@@ -874,13 +895,8 @@ func_map simulation::make_common_funcs() {
 }
 
 std::uint32_t fallback_node_offset(std::string_view node_name, std::uint32_t attempt) {
-    std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64
-    for (unsigned char c : node_name) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
     constexpr std::uint64_t hosts = 65534;  // .0.1 .. .255.254
-    return static_cast<std::uint32_t>((h + attempt) % hosts) + 1;
+    return static_cast<std::uint32_t>((fnv1a64(node_name) + attempt) % hosts) + 1;
 }
 
 std::string fallback_node_address(std::uint32_t offset) {
@@ -929,12 +945,13 @@ std::vector<std::string> simulation::node_ips_with(std::string_view node) {
 std::vector<std::string> simulation::pod_ips_with(std::string_view node, bool host_network,
                                                   std::string_view key) {
     if (host_network) return node_ips_with(node);
-    auto& state = pods_[std::string(key)];
+    auto& state = pod_entry(key);
     if (!state.node.empty() && state.node != node) {
         release_pod_ips(state.node, state.ips);  // addresses of the node the pod left
         state.ips.clear();
     }
-    if (!state.ips.empty()) return state.ips;  // one allocation per pod, however often rendered
+    // One allocation per pod, however often rendered.
+    if (!state.ips.empty()) return {state.ips.begin(), state.ips.end()};
     state.node = std::string(node);
     const node_entry* e = nodes_.find(node);
     std::vector<std::string> cidrs =
@@ -946,7 +963,7 @@ std::vector<std::string> simulation::pod_ips_with(std::string_view node, bool ho
             GHOST_LOG_WARN("node ", node, ": podCIDR ", cidr, " unusable: ", ex.what());
         }
     }
-    return state.ips;
+    return {state.ips.begin(), state.ips.end()};
 }
 
 func_map simulation::make_pod_funcs() {

@@ -25,6 +25,7 @@
 #include "stages/steps.hpp"
 #include "stages/template_funcs.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <boost/json/value.hpp>
 
 #include <chrono>
@@ -33,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -137,12 +139,21 @@ public:
     std::size_t tracked_pods() const noexcept { return pods_.size(); }
 
 private:
+    /// Kept for every pod on a managed node (100,000s of them): no allocation of its own while
+    /// the node name fits the short-string buffer and the pod has one IP.
     struct pod_state {
         std::string node;
-        std::string uid;               ///< a pod recreated under the same name starts afresh
-        std::vector<std::string> ips;  ///< allocated by us (released on delete)
-        bool deleting = false;         ///< our DELETE is queued or in flight
+        std::uint64_t uid_hash = 0;  ///< 0: unknown; a pod recreated under its name starts afresh
+        boost::container::small_vector<std::string, 1> ips;  ///< ours (released on delete)
+        bool deleting = false;       ///< our DELETE is queued or in flight
     };
+    struct string_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+
     struct lease_state {
         std::unique_ptr<kube::lease_fsm> fsm;
         engine::scheduler::timer_id timer{};
@@ -214,9 +225,10 @@ private:
     const std::string& fallback_node_ip(std::string_view node);
     std::vector<std::string> pod_ips_with(std::string_view node, bool host_network,
                                           std::string_view key);
+    pod_state& pod_entry(std::string_view key);  ///< found or added
     void mark_pod_ips(const boost::json::object& pod, pod_state& state);
     /// Returns `ips` to the pools of `node` (and the --cidr pool).
-    void release_pod_ips(std::string_view node, const std::vector<std::string>& ips);
+    void release_pod_ips(std::string_view node, std::span<const std::string> ips);
 
     std::string now_text() const;
 
@@ -239,7 +251,7 @@ private:
 
     node_registry nodes_;
     pool_set ip_pools_;
-    std::unordered_map<std::string, pod_state> pods_;
+    std::unordered_map<std::string, pod_state, string_hash, std::equal_to<>> pods_;
     std::unordered_map<std::string, std::vector<object_snapshot>> parked_pods_;
     std::unordered_map<std::string, lease_state> leases_;
     std::unordered_map<std::string, std::string> fallback_ips_;  ///< node -> its fallback IP

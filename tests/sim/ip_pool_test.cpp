@@ -47,6 +47,53 @@ TEST(ip_pool, marked_addresses_are_skipped) {
     EXPECT_EQ(p.allocate(), "10.0.0.4");
 }
 
+TEST(ip_pool, released_addresses_come_back_lowest_first) {
+    ip_pool p("10.0.0.0/16");
+    for (int i = 0; i < 200; ++i) p.allocate();  // 10.0.0.1 .. 10.0.0.200
+    p.release("10.0.0.150");
+    p.release("10.0.0.3");
+    p.release("10.0.0.70");
+    EXPECT_EQ(p.used_count(), 197u);
+    EXPECT_EQ(p.allocate(), "10.0.0.3");
+    EXPECT_EQ(p.allocate(), "10.0.0.70");
+    EXPECT_EQ(p.allocate(), "10.0.0.150");
+    EXPECT_EQ(p.allocate(), "10.0.0.201");
+}
+
+TEST(ip_pool, an_address_marked_ahead_and_released_is_reached_in_turn) {
+    ip_pool p("10.0.0.0/24");
+    p.mark_used("10.0.0.3");
+    p.release("10.0.0.3");
+    EXPECT_FALSE(p.in_use("10.0.0.3"));
+    EXPECT_EQ(p.allocate(), "10.0.0.1");
+    EXPECT_EQ(p.allocate(), "10.0.0.2");
+    EXPECT_EQ(p.allocate(), "10.0.0.3");
+    EXPECT_EQ(p.used_count(), 3u);
+}
+
+TEST(ip_pool, a_released_address_marked_again_is_not_handed_out) {
+    ip_pool p("10.0.0.0/24");
+    p.allocate();
+    p.allocate();
+    p.release("10.0.0.1");
+    p.mark_used("10.0.0.1");  // a restarted pod still shows it
+    EXPECT_EQ(p.allocate(), "10.0.0.3");
+}
+
+TEST(ip_pool, addresses_far_from_the_base_and_the_base_itself) {
+    ip_pool p("10.0.0.0/8");
+    p.mark_used("10.200.0.1");  // 13M past the base: beyond the bitmap
+    p.mark_used("10.0.0.0");    // the base, never handed out by counting
+    EXPECT_TRUE(p.in_use("10.200.0.1"));
+    EXPECT_EQ(p.used_count(), 2u);
+    p.release("10.0.0.0");
+    EXPECT_EQ(p.allocate(), "10.0.0.0");  // released: reused first
+    EXPECT_EQ(p.allocate(), "10.0.0.1");
+    p.release("10.200.0.1");
+    EXPECT_FALSE(p.in_use("10.200.0.1"));
+    EXPECT_EQ(p.used_count(), 2u);
+}
+
 TEST(ip_pool, ipv6) {
     ip_pool p("fd00:10::/64");
     EXPECT_TRUE(p.is_v6());
