@@ -413,10 +413,26 @@ private:
         return nullptr;
     }
 
+    // Go has no limit; a stage's template runs on the reactor, so a runaway one ("range 27"
+    // nested eight deep: found by gotpl_fuzz, out of memory) must end in an error.
+    static constexpr std::uint64_t max_steps = 1'000'000;
+    static constexpr std::uint64_t max_output = 16u << 20;
+
+    bool over_budget(const node& nd) {
+        if (++steps_ <= max_steps && emitted_ <= max_output) return false;
+        fail(nd.pos, steps_ > max_steps ? "template execution exceeded " +
+                                              std::to_string(max_steps) + " steps"
+                                        : "template output exceeded " +
+                                              std::to_string(max_output >> 20) + " MiB");
+        return true;
+    }
+
     flow walk(const node_list& list, vp dot) {
         for (auto const& nd : list) {
+            if (over_budget(nd)) return flow::error;
             switch (nd.k) {
             case node::kind::text:
+                emitted_ += nd.text.size();
                 if (feed_) feed_->text(nd);
                 else out_.append(nd.text);
                 break;
@@ -428,16 +444,20 @@ private:
                     if (!v) {
                         feed_->dynamic("<no value>");
                     } else if (v->is_string()) {
+                        emitted_ += v->get_string().size();
                         feed_->dynamic(v->get_string());
                     } else {
                         out_.clear();
                         gotpl_format::append_print(out_, *v);
+                        emitted_ += out_.size();
                         feed_->dynamic(out_);
                     }
                 } else if (!v) {
                     out_.append("<no value>");
                 } else {
+                    const std::size_t before = out_.size();
                     gotpl_format::append_print(out_, *v);
+                    emitted_ += out_.size() - before;
                 }
                 break;
             }
@@ -474,6 +494,10 @@ private:
         bool ran = false;
         // Returns false to stop iterating.
         auto one = [&](vp key, vp elem, flow& f) {
+            if (over_budget(nd)) {  // an iteration is a step, even with an empty body
+                f = flow::error;
+                return false;
+            }
             ran = true;
             if (decl.size() == 1) {
                 vars_[decl[0]] = elem;
@@ -847,6 +871,8 @@ private:
     json::monotonic_resource scratch_resource_{scratch_block_, sizeof scratch_block_};
     json::storage_ptr scratch_{&scratch_resource_};
     std::deque<json::value> arena_;
+    std::uint64_t steps_ = 0;    ///< nodes walked (over_budget)
+    std::uint64_t emitted_ = 0;  ///< output bytes
     bool failed_ = false;
     std::string err_;
 };

@@ -286,3 +286,28 @@ TEST(gotpl, caller_functions_override_sprig) {
     ASSERT_TRUE(t);
     EXPECT_EQ(*(*t)->render(json::value(), funcs), "mine");
 }
+
+namespace {
+
+// Found by gotpl_fuzz (out of memory): Go would run "range 27" nested eight deep for ever.
+TEST(gotpl, a_runaway_template_ends_in_an_error) {
+    EXPECT_EQ(error_of("{{ range 100000000 }}{{ end }}"),
+              "template:1:3: template execution exceeded 1000000 steps");
+    EXPECT_EQ(error_of("{{ range 100 }}{{ range 100 }}{{ range 100 }}x{{ end }}{{ end }}{{ end }}"),
+              "template:1:45: template execution exceeded 1000000 steps");
+    // 20,000 copies of a 1 KiB string: 20 MiB of output in 20,000 steps.
+    json::value big = json::parse("{\"s\": \"" + std::string(1024, 'a') + "\"}");
+    EXPECT_EQ(error_of("{{ range 20000 }}{{ $.s }}{{ end }}", big),
+              "template:1:3: template output exceeded 16 MiB");
+    // The render plan's path (straight to JSON) has the same budget.
+    std::string err;
+    auto t = compiled_template::parse("{{ range 100000000 }}{{ end }}", &err);
+    ASSERT_TRUE(t) << err;
+    auto r = (*t)->render_to_json(data(), func_map{}, &err);
+    EXPECT_FALSE(r);
+    EXPECT_NE(err.find("exceeded 1000000 steps"), std::string::npos) << err;
+    // Large but finite templates still run.
+    EXPECT_EQ(render("{{ range 300 }}{{ range 300 }}{{ end }}{{ end }}ok"), "ok");
+}
+
+}  // namespace
