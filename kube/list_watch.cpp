@@ -215,8 +215,7 @@ asio::awaitable<void> async_run_list_watch(api_client& client, list_watch_params
                 r->items = {};
                 objects = {};
                 keys = {};
-                auto ex = co_await asio::this_coro::executor;
-                engine::release_free_memory_soon(ex);
+                engine::release_free_memory();
             }
             continue;
         }

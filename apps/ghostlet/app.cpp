@@ -2,6 +2,7 @@
 
 #include "engine/http_server.hpp"
 #include "engine/log.hpp"
+#include "engine/memory.hpp"
 #include "engine/metrics.hpp"
 #include "engine/timer_service.hpp"
 #include "engine/tls_context.hpp"
@@ -471,6 +472,7 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
         rt.watches.spawn("pod list/watch",
                          kube::async_run_list_watch(*rt.client, std::move(pods), on_pod));
     }
+    // Every 5 s: the progress line, the open-files check, free pages back to the system.
     rt.watches.spawn("progress log", [](runtime& rt) -> asio::awaitable<void> {
         asio::steady_timer progress(co_await asio::this_coro::executor);
         auto cs = co_await asio::this_coro::cancellation_state;
@@ -480,6 +482,7 @@ asio::awaitable<void> async_main(runtime& rt, std::string node_label_selector) {
             if (ec) break;
             log_progress(rt);
             warn_near_open_files_limit(rt);
+            engine::release_free_memory();  // pages freed since the last turn are past the delay
         }
     }(rt));
     rt.watches.spawn("stages on other kinds", rt.resources->async_run());
