@@ -830,6 +830,8 @@ private:
         }
     }
 
+    static constexpr std::int64_t max_array_index = 1 << 20;
+
     static bool set_path(json::value& root, const path_t& p, const json::value& v) {
         json::value* cur = &root;
         for (auto& e : p) {
@@ -843,7 +845,9 @@ private:
                 if (!cur->is_array()) return false;
                 auto& arr = cur->get_array();
                 if (i < 0) i += static_cast<std::int64_t>(arr.size());
-                if (i < 0) return false;
+                // jq refuses indexes past 2^29 ("Array index too large"); filling millions of
+                // nulls to reach one would take gigabytes here (jq_fuzz: a length_error).
+                if (i < 0 || i >= max_array_index) return false;
                 if (static_cast<std::size_t>(i) >= arr.size()) arr.resize(static_cast<std::size_t>(i) + 1);
                 cur = &arr[static_cast<std::size_t>(i)];
             }

@@ -142,6 +142,10 @@ TEST(jq, assignment) {
     EXPECT_EQ(run(".l[] = 0", R"({"l":[1,2]})"), R"({"l":[0,0]})");
     EXPECT_EQ(run(R"(.metadata.labels["a/b"] = "v")", "{}"), R"({"metadata":{"labels":{"a/b":"v"}}})");
     EXPECT_EQ(run(".a.b = 1", R"({"a":5})"), "<absent>");
+    // Found by jq_fuzz: `.[611111111111] = 1` threw a length_error (an abort in the target).
+    EXPECT_EQ(run(".c[611111111111] = 7", "{}"), "<absent>");
+    EXPECT_EQ(run(".c[1048576] = 7", "{}"), "<absent>");
+    EXPECT_EQ(run(".c[3] = 7 | .c | length", "{}"), "4");
 }
 
 TEST(jq, parse_errors_name_the_column) {
