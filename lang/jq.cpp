@@ -658,8 +658,10 @@ private:
             case json::kind::uint64:
             case json::kind::double_: {
                 double d = std::fabs(to_double(in));
-                return out(std::floor(d) == d ? json::value(static_cast<std::int64_t>(d))
-                                              : json::value(d));
+                // Whole numbers beyond int64 stay doubles (jq_fuzz: a 25-digit number's
+                // length was cast to long).
+                bool whole = std::floor(d) == d && d < 9223372036854775808.0;
+                return out(whole ? json::value(static_cast<std::int64_t>(d)) : json::value(d));
             }
             case json::kind::string: {
                 std::int64_t count = 0;

@@ -311,3 +311,18 @@ TEST(gotpl, a_runaway_template_ends_in_an_error) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by gotpl_fuzz: 2,765 nested parentheses overflowed the stack under ASan.
+TEST(gotpl, nesting_deeper_than_200_is_a_parse_error) {
+    std::string parens = "{{ " + std::string(300, '(') + "1" + std::string(300, ')') + " }}";
+    EXPECT_NE(error_of(parens).find("max expression depth exceeded"), std::string::npos);
+    std::string blocks;
+    for (int i = 0; i < 300; ++i) blocks += "{{ if true }}";
+    for (int i = 0; i < 300; ++i) blocks += "{{ end }}";
+    EXPECT_NE(error_of(blocks).find("max expression depth exceeded"), std::string::npos);
+    EXPECT_EQ(render("{{ " + std::string(50, '(') + "1" + std::string(50, ')') + " }}"), "1");
+}
+
+}  // namespace

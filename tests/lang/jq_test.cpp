@@ -134,6 +134,12 @@ TEST(jq, structural_equality) {
     EXPECT_EQ(run(".o < .p", R"({"o":{"a":2},"p":{"b":1}})"), "true");
 }
 
+// Found by jq_fuzz under UBSan: the length of a whole number beyond int64 was cast to long.
+TEST(jq, length_of_a_huge_number_stays_a_double) {
+    EXPECT_EQ(run("2222222222222222222221011 | length", "null"), "2.2222222222222222E24");
+    EXPECT_EQ(run("-5 | length", "null"), "5");
+}
+
 TEST(jq, assignment) {
     EXPECT_EQ(run(R"(.nodeName = "x")", R"({"a":1})"), R"({"a":1,"nodeName":"x"})");
     EXPECT_EQ(run(R"(.spec.nodeName="n1")", "{}"), R"({"spec":{"nodeName":"n1"}})");
